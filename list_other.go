@@ -1,0 +1,11 @@
+//go:build !linux && !freebsd && !openbsd && !netbsd && !dragonfly && !darwin && !solaris
+
+package shm
+
+import "io/fs"
+
+func list() (*Listing, error) { return nil, errUnsupported("listing named objects") }
+
+func statNamed(name string) (ObjectInfo, error) {
+	return ObjectInfo{}, &fs.PathError{Op: "stat", Path: name, Err: errUnsupported("stat")}
+}
