@@ -52,13 +52,21 @@ func ValidPortable(name string) error {
 	}
 	for i := 0; i < len(rest); i++ {
 		if !portableByte(rest[i]) {
-			return bad("byte %q at %d is not one of A-Z a-z 0-9 . _ -", rest[i], i+1)
+			return bad("byte %s at %d is not one of A-Z a-z 0-9 . _ -", quoteByte(rest[i]), i+1)
 		}
 	}
 	if rest == "." || rest == ".." {
 		return bad("%q names a directory, not an object", rest)
 	}
 	return nil
+}
+
+// quoteByte shows c as 'c' when it is printable ASCII, else as 0xNN.
+func quoteByte(c byte) string {
+	if c < 0x20 || c >= 0x7f {
+		return fmt.Sprintf("%#02x", c)
+	}
+	return fmt.Sprintf("%q", c)
 }
 
 func portableByte(c byte) bool {
