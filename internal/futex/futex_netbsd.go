@@ -1,0 +1,64 @@
+package futex
+
+import (
+	"os"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+const nativeKind = "futex"
+
+// NetBSD's native futex (sys/kern/sys_futex.c, NetBSD 10+), with Linux
+// operation codes. Not in x/sys.
+const (
+	sysFutex          = 166
+	futexWake         = 1
+	futexWaitBitset   = 9
+	futexBitsetAnyBit = 0xffffffff
+	clockMonotonic    = 3
+)
+
+// nativeProbe checks that the kernel has __futex (NetBSD 9 does not: ENOSYS).
+func nativeProbe() error {
+	var w uint32
+	if _, _, e := unix.Syscall9(sysFutex, uintptr(unsafe.Pointer(&w)), futexWake, 1, 0, 0, 0, 0, 0, 0); e != 0 {
+		return os.NewSyscallError("__futex", e)
+	}
+	return nil
+}
+
+func nativeWait(addr *uint32, val uint32, deadline time.Time) error {
+	var ts unix.Timespec
+	var tsp *unix.Timespec
+	if !deadline.IsZero() {
+		var passed bool
+		var err error
+		ts, passed, err = absMonotonic(clockMonotonic, deadline)
+		if err != nil {
+			return err
+		}
+		if passed {
+			return ErrTimeout
+		}
+		tsp = &ts
+	}
+	// __futex(uaddr, op, val, timeout, uaddr2, val2, val3): seven arguments.
+	_, _, e := unix.Syscall9(sysFutex, uintptr(unsafe.Pointer(addr)), futexWaitBitset, uintptr(val),
+		uintptr(unsafe.Pointer(tsp)), 0, 0, futexBitsetAnyBit, 0, 0)
+	switch e {
+	case 0, unix.EAGAIN, unix.EINTR:
+		return nil
+	case unix.ETIMEDOUT:
+		return ErrTimeout
+	}
+	return os.NewSyscallError("__futex", e)
+}
+
+func nativeWake(addr *uint32, n int) error {
+	if _, _, e := unix.Syscall9(sysFutex, uintptr(unsafe.Pointer(addr)), futexWake, uintptr(n), 0, 0, 0, 0, 0, 0); e != 0 {
+		return os.NewSyscallError("__futex", e)
+	}
+	return nil
+}

@@ -1,0 +1,7 @@
+#include "textflag.h"
+
+// Trampoline to libc futex(2), called through syscall.syscall6.
+TEXT libc_futex_trampoline<>(SB),NOSPLIT,$0-0
+	JMP	libc_futex(SB)
+GLOBL	·libc_futex_trampoline_addr(SB), RODATA, $8
+DATA	·libc_futex_trampoline_addr(SB)/8, $libc_futex_trampoline<>(SB)
