@@ -291,7 +291,9 @@ func (d *Dialect) createLocked(dir, rel, name string, size int64, perm fs.FileMo
 		unix.Unlink(final)
 		return fail("shm_open", err)
 	}
-	return os.NewFile(uintptr(fd), final), nil
+	// f keeps the descriptor (and the temporary name it was made under):
+	// a second *os.File for fd would close it when collected.
+	return f, nil
 }
 
 // createTemp creates a new object under a random name in dir, exclusively,

@@ -1,0 +1,63 @@
+package shm
+
+import (
+	"fmt"
+	"os"
+	"sync"
+)
+
+// CreateAnon creates an anonymous shared-memory object of size bytes.
+//
+// The object has no name anywhere once CreateAnon returns, so nothing can
+// leak, collide or be deleted behind your back: it lives while a
+// descriptor or a mapping of it exists. Its descriptor is close-on-exec;
+// hand it to other processes with [Pass] (across exec) or [Send] (over a
+// Unix socket). The mode is 0600 wherever a mode exists.
+//
+// The route differs per OS, and [Object.Strategy] reports which one was
+// taken:
+//   - linux: memfd_create(MFD_CLOEXEC|MFD_ALLOW_SEALING|MFD_NOEXEC_SEAL),
+//     retried without MFD_NOEXEC_SEAL on kernels before 6.3 ("memfd");
+//     where memfd_create is missing or forbidden (ENOSYS, or EPERM from a
+//     seccomp filter), an O_TMPFILE file in /dev/shm ("tmpfile"), then a
+//     random name created exclusively in /dev/shm and unlinked at once
+//     ("random-linux");
+//   - freebsd: shm_open2(SHM_ANON) with sealing allowed ("shm_open2"),
+//     or the older shm_open(SHM_ANON) ("shm_anon");
+//   - openbsd: the shm_mkstemp technique, /tmp/<sha256>.shm created
+//     exclusively and unlinked at once ("random-openbsd");
+//   - netbsd, dragonfly, illumos, solaris: a random name made the way that
+//     OS's libc shm_open makes a file, unlinked at once ("random-<os>");
+//   - darwin: shm_open of a random 31-byte name through libSystem,
+//     unlinked at once ("random-darwin").
+//
+// Random names come from crypto/rand. The size is set before CreateAnon
+// returns; it may be 0 (set it later with [Object.Truncate], except on
+// darwin, which allows one size per object).
+func CreateAnon(size int64) (*Object, error) {
+	if err := checkSize(size); err != nil {
+		return nil, fmt.Errorf("shm: CreateAnon: %w", err)
+	}
+	f, strategy, err := createAnon(size)
+	if err != nil {
+		return nil, fmt.Errorf("shm: CreateAnon(%d): %w", size, err)
+	}
+	return &Object{f: f, strategy: strategy}, nil
+}
+
+// anonEnv is the environment variable that forces an anonymous strategy,
+// for tests and bug reports: see ARCHITECTURE.md.
+const anonEnv = "SHM_ANON"
+
+var forcedAnon = sync.OnceValue(func() string { return os.Getenv(anonEnv) })
+
+// probeAnon creates and closes a one-page anonymous object and reports the
+// strategy this host gets. shm doctor uses it.
+func probeAnon() (string, error) {
+	o, err := CreateAnon(int64(os.Getpagesize()))
+	if err != nil {
+		return "", err
+	}
+	defer o.Close()
+	return o.Strategy(), nil
+}

@@ -1,0 +1,102 @@
+package shm
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync/atomic"
+
+	"github.com/shmkit/shm/internal/dialect"
+	"golang.org/x/sys/unix"
+)
+
+// memfdNoExec records that the kernel rejected MFD_NOEXEC_SEAL (before
+// Linux 6.3), so later calls skip it.
+var memfdNoExecUnsupported atomic.Bool
+
+// createAnon picks the Linux strategy: memfd, then O_TMPFILE, then a
+// random name in /dev/shm. SHM_ANON forces one of them, or the file
+// dialect of another OS rooted in /dev/shm, so that every route runs here.
+func createAnon(size int64) (*os.File, string, error) {
+	switch s := forcedAnon(); s {
+	case "":
+	case "memfd":
+		f, err := anonMemfd(size)
+		return f, s, err
+	case "tmpfile":
+		f, err := anonTmpfile(size)
+		return f, s, err
+	case "random", "random-linux":
+		return anonDialect("linux", "", size)
+	case "openbsd", "netbsd", "dragonfly", "solaris":
+		return anonDialect(s, "/dev/shm", size)
+	default:
+		return nil, "", fmt.Errorf("unknown strategy %s=%q (want memfd, tmpfile, random, openbsd, netbsd, dragonfly or solaris)", anonEnv, s)
+	}
+	f, err := anonMemfd(size)
+	if err == nil {
+		return f, "memfd", nil
+	}
+	if !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EPERM) && !errors.Is(err, unix.EACCES) {
+		return nil, "", err
+	}
+	f, err = anonTmpfile(size)
+	if err == nil {
+		return f, "tmpfile", nil
+	}
+	return anonDialect("linux", "", size)
+}
+
+// anonMemfd creates a memfd that allows sealing and is never executable.
+func anonMemfd(size int64) (*os.File, error) {
+	const base = unix.MFD_CLOEXEC | unix.MFD_ALLOW_SEALING
+	var fd int
+	var err error
+	if !memfdNoExecUnsupported.Load() {
+		fd, err = unix.MemfdCreate("shm", base|unix.MFD_NOEXEC_SEAL)
+		if err == unix.EINVAL {
+			// Before Linux 6.3 the flag is unknown.
+			memfdNoExecUnsupported.Store(true)
+		}
+	}
+	if memfdNoExecUnsupported.Load() {
+		fd, err = unix.MemfdCreate("shm", base)
+	}
+	if err != nil {
+		return nil, os.NewSyscallError("memfd_create", err)
+	}
+	// memfd_create gives 0666 (0777 with MFD_EXEC); shm promises 0600.
+	if err := unix.Fchmod(fd, 0o600); err != nil {
+		unix.Close(fd)
+		return nil, os.NewSyscallError("fchmod", err)
+	}
+	return sizedFD(fd, "memfd:shm", size)
+}
+
+// anonTmpfile creates an unnamed file in /dev/shm with O_TMPFILE.
+func anonTmpfile(size int64) (*os.File, error) {
+	var fd int
+	err := ignoringEINTR(func() error {
+		var e error
+		fd, e = unix.Open("/dev/shm", unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
+		return e
+	})
+	if err != nil {
+		return nil, &os.PathError{Op: "open(O_TMPFILE)", Path: "/dev/shm", Err: err}
+	}
+	return sizedFD(fd, "/dev/shm/(tmpfile)", size)
+}
+
+// anonDialect runs the random-name route of goos's libc, rooted in root
+// when root is not "".
+func anonDialect(goos, root string, size int64) (*os.File, string, error) {
+	d, err := dialect.ForOS(goos)
+	if err != nil {
+		return nil, "", err
+	}
+	if root != "" {
+		d = d.Rooted(root)
+	}
+	f, err := d.CreateAnon(size)
+	return f, "random-" + d.OS, err
+}

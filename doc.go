@@ -1,0 +1,60 @@
+// Package shm is shared memory for Go that behaves the same on every Unix,
+// stays alive as long as it is used, and carries its own locks.
+//
+// # Objects
+//
+// An [Object] is a shared-memory object held through a descriptor. It is
+// anonymous or named:
+//
+//   - [CreateAnon] makes an object with no name at all (memfd on Linux,
+//     SHM_ANON on FreeBSD, a name unlinked at once elsewhere). Nothing can
+//     leak, collide or be reaped: it lives while someone holds it.
+//   - [Create] and [Open] make and open a named object, which is the very
+//     object that the C library's shm_open opens under that name on the
+//     same OS: /dev/shm/NAME on Linux, /tmp/<sha256>.shm on OpenBSD, a
+//     kernel object on FreeBSD and darwin. [ValidName] checks a name
+//     against the OS's rules, [ValidPortableName] against the rules that
+//     hold everywhere.
+//
+// # Mappings
+//
+// [Object.Map] maps an object into memory as a [Mapping]. [Mapping.Bytes]
+// is the memory itself; [Mapping.ReadAt] and [Mapping.WriteAt] copy in
+// and out and turn a fault (a peer shrank the object) into [ErrFault]
+// instead of a SIGBUS. Mappings are never unmapped by a finalizer: close
+// them.
+//
+// # Passing
+//
+// Objects go to other processes without a name: across exec with [Pass]
+// and [Inherited], over a Unix socket with [Send] and [Receive]
+// (SCM_RIGHTS). Descriptors are close-on-exec everywhere else.
+//
+// # Lifetime
+//
+// A named object lives until its name is unlinked and the last descriptor
+// and mapping are gone, unless something deletes the name first: OpenBSD's
+// daily(8) deletes /tmp files not accessed for a week (mapping an object
+// never refreshes its times), systemd-logind's RemoveIPC deletes a user's
+// objects at logout, tmpfiles.d rules age files, and a container's 64 MiB
+// /dev/shm fills up. [Object.KeepAlive] touches the object and holds a
+// shared flock that cleaners respect; [Object.Check] reports
+// [ErrNameLost] when the name no longer leads to the object; [Doctor]
+// lists what on this host would delete objects.
+//
+// # Locks
+//
+// A [Semaphore] and a [Mutex] live inside a mapping, at an offset of your
+// choice, and work across processes. All-zero bytes are a valid initial
+// state. The uncontended paths make no system call; waiters sleep on the
+// OS's cross-process futex (futex, _umtx_op, __ulock, umtx_sleep) or a
+// polling fallback. A Mutex whose holder dies is handed to the next locker
+// with [ErrOwnerDead], as POSIX robust mutexes do.
+//
+// # Errors
+//
+// Named operations return *[io/fs.PathError], so errors.Is works with
+// [io/fs.ErrExist], [io/fs.ErrNotExist] and [io/fs.ErrPermission].
+// Operations on closed objects and mappings wrap [io/fs.ErrClosed].
+// Features an OS lacks wrap [errors.ErrUnsupported] and name the OS.
+package shm

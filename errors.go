@@ -1,0 +1,30 @@
+package shm
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+)
+
+// ErrNameLost is returned by [Object.Check] and [Object.KeepAlive] when the
+// name of a named object no longer leads to that object: it was removed (by
+// a tmp cleaner, systemd-logind's RemoveIPC, or a person) or replaced by
+// another object under the same name. Processes that already hold the
+// object keep working; processes that open the name do not reach it.
+var ErrNameLost = errors.New("shm: name no longer leads to this object")
+
+// ErrFault is returned by [Mapping.ReadAt] and [Mapping.WriteAt] when the
+// access faulted, typically because another process shrank the object
+// below the mapped range. The process survives; the data was not copied.
+var ErrFault = errors.New("shm: memory access fault (object shrunk by a peer?)")
+
+// ErrNotMemory is returned by [NewObject] and [Receive] for a descriptor
+// that is not a shared-memory object (a pipe, a socket, a directory, or a
+// file on a disk filesystem).
+var ErrNotMemory = errors.New("shm: not a shared-memory object")
+
+// errUnsupported returns an error for op that wraps [errors.ErrUnsupported]
+// and names the operating system.
+func errUnsupported(op string) error {
+	return fmt.Errorf("shm: %s is not supported on %s/%s: %w", op, runtime.GOOS, runtime.GOARCH, errors.ErrUnsupported)
+}

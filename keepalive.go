@@ -1,0 +1,104 @@
+package shm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+)
+
+// DefaultKeepAlivePeriod is the period [Object.KeepAlive] uses when given
+// zero: an hour, far below every cleaner threshold shm knows of (OpenBSD's
+// daily(8) deletes after 7 days, older releases after 3; systemd-tmpfiles
+// rules for /tmp and /dev/shm are counted in days), yet rare enough to
+// cost nothing.
+const DefaultKeepAlivePeriod = time.Hour
+
+// Touch sets the object's access and modification times to now through
+// its descriptor (futimes). Using a mapping never updates these times, so
+// a cleaner that deletes files not accessed for a week (OpenBSD's
+// daily(8)) deletes a live object unless something touches it.
+func (o *Object) Touch() error {
+	if err := o.control("futimes", touchFD); err != nil {
+		return o.wrap("futimes", err)
+	}
+	return nil
+}
+
+// Check reports whether the object's name still leads to this object. It
+// returns an error wrapping [ErrNameLost] when the name was removed or
+// now leads to another object, nil when it leads here, and another error
+// when it could not tell. Only named objects have a name to lose: Check on
+// an anonymous object is an error.
+func (o *Object) Check() error {
+	if o.named == nil {
+		return &fs.PathError{Op: "check", Path: o.describe(), Err: errors.New("anonymous objects have no name to lose")}
+	}
+	if o.closed.Load() {
+		return o.errClosed("check")
+	}
+	return o.checkName()
+}
+
+// KeepAlive keeps a named object safe from the host's cleaners until ctx
+// ends or the object is closed. It touches the object at once and every
+// period (zero means [DefaultKeepAlivePeriod]), and holds a shared BSD
+// flock on it for the whole time, which systemd-tmpfiles respects for
+// files it would otherwise age out. Before each touch it checks the name:
+// as soon as the name is gone or leads elsewhere it returns an error
+// wrapping [ErrNameLost], so that the program can recreate or report it.
+//
+// It returns nil when the object is closed and ctx.Err() when ctx ends.
+// Run it in its own goroutine.
+func (o *Object) KeepAlive(ctx context.Context, every time.Duration) error {
+	return o.KeepAliveFunc(ctx, every, nil)
+}
+
+// KeepAliveFunc is [Object.KeepAlive] calling fn after each successful
+// refresh with the time it set, for logging (the shm keepalive command
+// uses it).
+func (o *Object) KeepAliveFunc(ctx context.Context, every time.Duration, fn func(time.Time)) error {
+	if every < 0 {
+		return fmt.Errorf("shm: KeepAlive: negative period %v", every)
+	}
+	if every == 0 {
+		every = DefaultKeepAlivePeriod
+	}
+	if err := o.Check(); err != nil {
+		return err
+	}
+	unlock, err := o.flockShared()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	done := o.doneChan()
+	for {
+		if err := o.Check(); err != nil {
+			if o.closed.Load() {
+				return nil
+			}
+			return err
+		}
+		now := time.Now()
+		if err := o.Touch(); err != nil {
+			if o.closed.Load() {
+				return nil
+			}
+			return err
+		}
+		if fn != nil {
+			fn(now)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-done:
+			return nil
+		case <-t.C:
+		}
+	}
+}

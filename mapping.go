@@ -1,0 +1,218 @@
+package shm
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"unsafe"
+)
+
+// A Mapping is a view of an object's memory in this process's address
+// space, made by [Object.Map], [Object.MapReadOnly] or [Object.MapRange].
+//
+// # Safety
+//
+// [Mapping.Bytes] gives direct access to shared memory. Other processes
+// can change it at any time, so treat it like memory shared between
+// goroutines: use sync/atomic for words that several processes touch, or
+// guard the data with a [Mutex] or [Semaphore] placed in the mapping.
+// If a peer shrinks the object below the mapped range, a direct access
+// past the new end raises SIGBUS and kills the process. Use direct access
+// only on objects that cannot shrink under you (sealed with [SealShrink]
+// on Linux and FreeBSD, or made and sized by a process you trust), and use
+// [Mapping.ReadAt] and [Mapping.WriteAt] otherwise: they turn such a fault
+// into [ErrFault].
+//
+// A Mapping is not unmapped by the garbage collector: call Close. Close
+// unmaps the memory, so every slice obtained from Bytes must be dead by
+// then. Close is idempotent and safe to call from several goroutines, and
+// it waits for ReadAt and WriteAt calls in progress.
+type Mapping struct {
+	mu     sync.RWMutex // write-held by Close; read-held by ReadAt, WriteAt, Flush
+	ref    []byte       // the exact slice mmap returned, for munmap
+	data   []byte       // the caller's view: ref without the page skew
+	off    int64        // offset of data in the object
+	access Access
+	owner  *os.File // a duplicate of the object's descriptor, for lock liveness
+	name   string
+	closed bool
+}
+
+// Bytes returns the mapped memory. The slice is valid until Close; see the
+// type's documentation for the rules of direct access. It returns nil
+// after Close.
+func (m *Mapping) Bytes() []byte {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.data
+}
+
+// Len returns the length of the mapping in bytes (0 after Close).
+func (m *Mapping) Len() int {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.data)
+}
+
+// Offset returns the offset in the object at which the mapping starts.
+func (m *Mapping) Offset() int64 { return m.off }
+
+// Access reports whether the mapping is writable.
+func (m *Mapping) Access() Access { return m.access }
+
+// ReadAt copies len(p) bytes starting at off (relative to the mapping)
+// into p. It implements [io.ReaderAt]: reading past the end of the mapping
+// returns the bytes there are and [io.EOF]. A memory fault during the copy
+// (the object was shrunk by a peer) returns [ErrFault] instead of killing
+// the process; it uses [debug.SetPanicOnFault] on the calling goroutine
+// for the duration of the copy.
+func (m *Mapping) ReadAt(p []byte, off int64) (int, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return 0, m.errClosed("read")
+	}
+	if off < 0 {
+		return 0, &fs.PathError{Op: "read", Path: m.name, Err: fmt.Errorf("negative offset %d", off)}
+	}
+	if off >= int64(len(m.data)) {
+		return 0, io.EOF
+	}
+	n, err := guardedCopy(p, m.data[off:])
+	if err != nil {
+		return 0, &fs.PathError{Op: "read", Path: m.name, Err: err}
+	}
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// WriteAt copies p into the mapping at off (relative to the mapping). It
+// implements [io.WriterAt]: a write that does not fit is refused whole
+// with an error, and nothing is written. A memory fault during the copy
+// returns [ErrFault], as for ReadAt.
+func (m *Mapping) WriteAt(p []byte, off int64) (int, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return 0, m.errClosed("write")
+	}
+	if m.access != ReadWrite {
+		return 0, &fs.PathError{Op: "write", Path: m.name, Err: fmt.Errorf("mapping is read-only: %w", fs.ErrPermission)}
+	}
+	if off < 0 || off > int64(len(m.data)) || int64(len(p)) > int64(len(m.data))-off {
+		return 0, &fs.PathError{Op: "write", Path: m.name, Err: fmt.Errorf("write of %d bytes at offset %d does not fit the %d-byte mapping", len(p), off, len(m.data))}
+	}
+	n, err := guardedCopy(m.data[off:], p)
+	if err != nil {
+		return 0, &fs.PathError{Op: "write", Path: m.name, Err: err}
+	}
+	return n, nil
+}
+
+// guardedCopy copies src into dst, turning a memory fault into ErrFault.
+func guardedCopy(dst, src []byte) (n int, err error) {
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		if r := recover(); r != nil {
+			re, ok := r.(runtime.Error)
+			if !ok {
+				panic(r)
+			}
+			if fa, ok := re.(interface{ Addr() uintptr }); ok {
+				err = fmt.Errorf("%w at address %#x", ErrFault, fa.Addr())
+				n = 0
+				return
+			}
+			panic(r)
+		}
+	}()
+	return copy(dst, src), nil
+}
+
+// Flush writes the mapping's changes back to the object and waits for it
+// (msync MS_SYNC). Shared memory needs no flushing to be seen by other
+// processes; Flush matters only for objects backed by a disk file.
+func (m *Mapping) Flush() error {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return m.errClosed("msync")
+	}
+	if err := msync(m.ref); err != nil {
+		return &fs.PathError{Op: "msync", Path: m.name, Err: err}
+	}
+	return nil
+}
+
+// Close unmaps the memory. Slices from Bytes must not be used afterwards.
+// Close is idempotent and safe from several goroutines; later calls
+// return nil.
+func (m *Mapping) Close() error {
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil
+	}
+	m.closed = true
+	err := munmap(m.ref)
+	m.ref, m.data = nil, nil
+	if m.owner != nil {
+		if cerr := m.owner.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		m.owner = nil
+	}
+	if err != nil {
+		return &fs.PathError{Op: "munmap", Path: m.name, Err: err}
+	}
+	return nil
+}
+
+func (m *Mapping) errClosed(op string) error {
+	return &fs.PathError{Op: op, Path: m.name, Err: fs.ErrClosed}
+}
+
+// pointer returns a pointer to size bytes at off, which must be a multiple
+// of align. It is how the locks find their words.
+func (m *Mapping) pointer(off, size, align int) (unsafe.Pointer, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	switch {
+	case m.closed:
+		return nil, m.errClosed("attach")
+	case m.access != ReadWrite:
+		return nil, &fs.PathError{Op: "attach", Path: m.name, Err: fmt.Errorf("a lock needs a read-write mapping: %w", fs.ErrPermission)}
+	case off < 0 || size <= 0 || off > len(m.data) || size > len(m.data)-off:
+		return nil, &fs.PathError{Op: "attach", Path: m.name, Err: fmt.Errorf("%d bytes at offset %d do not fit the %d-byte mapping", size, off, len(m.data))}
+	}
+	p := unsafe.Pointer(&m.data[off])
+	if uintptr(p)%uintptr(align) != 0 {
+		return nil, &fs.PathError{Op: "attach", Path: m.name, Err: fmt.Errorf("offset %d is not %d-byte aligned", off, align)}
+	}
+	return p, nil
+}
+
+// ownerFile returns a descriptor of the mapped object, kept open for the
+// mapping's lifetime, on which the locks take their liveness locks.
+func (m *Mapping) ownerFile() (*os.File, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return nil, m.errClosed("attach")
+	}
+	if m.owner == nil {
+		return nil, &fs.PathError{Op: "attach", Path: m.name, Err: errors.New("mapping has no descriptor")}
+	}
+	return m.owner, nil
+}

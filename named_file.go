@@ -1,0 +1,144 @@
+//go:build linux || openbsd || netbsd || dragonfly || solaris
+
+package shm
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/shmkit/shm/internal/dialect"
+	"golang.org/x/sys/unix"
+)
+
+// dialectEnv overrides the named-object dialect on Linux, for tests and
+// demonstrations: "openbsd:/some/dir" runs OpenBSD's rules rooted in a
+// directory. See ARCHITECTURE.md.
+const dialectEnv = "SHM_DIALECT"
+
+// hostDialect returns the file dialect named objects use.
+var hostDialect = sync.OnceValues(func() (*dialect.Dialect, error) {
+	if v := os.Getenv(dialectEnv); v != "" {
+		if runtime.GOOS != "linux" {
+			return nil, fmt.Errorf("%s=%q: dialects can only be forced on linux", dialectEnv, v)
+		}
+		goos, dir, _ := strings.Cut(v, ":")
+		d, err := dialect.ForOS(goos)
+		if err != nil {
+			return nil, fmt.Errorf("%s=%q: %w", dialectEnv, v, err)
+		}
+		if !d.File() {
+			return nil, fmt.Errorf("%s=%q: %s objects are not files", dialectEnv, v, goos)
+		}
+		if dir != "" {
+			d = d.Rooted(dir)
+		}
+		return d, nil
+	}
+	return dialect.ForOS(runtime.GOOS)
+})
+
+// testDialect, when set by a test, replaces hostDialect.
+var testDialect *dialect.Dialect
+
+func namedDialect() (*dialect.Dialect, error) {
+	if testDialect != nil {
+		return testDialect, nil
+	}
+	return hostDialect()
+}
+
+// namedRef remembers where a named object's name leads, for Check.
+type namedRef struct {
+	d    *dialect.Dialect
+	path string
+}
+
+func validName(name string) error {
+	d, err := namedDialect()
+	if err != nil {
+		return &fs.PathError{Op: "shm_open", Path: name, Err: err}
+	}
+	if err := d.Check(name); err != nil {
+		return &fs.PathError{Op: "shm_open", Path: name, Err: err}
+	}
+	return nil
+}
+
+func openNamed(name string, c openConfig) (*Object, error) {
+	d, err := namedDialect()
+	if err != nil {
+		return nil, &fs.PathError{Op: "shm_open", Path: name, Err: err}
+	}
+	flag := unix.O_RDWR
+	if c.readOnly {
+		flag = unix.O_RDONLY
+	}
+	f, err := d.Open(name, flag, 0, dialect.OpenOptions{AllowForeignOwner: c.foreignOwner})
+	if err != nil {
+		return nil, err
+	}
+	return newNamed(f, name, d, c.readOnly)
+}
+
+func createNamed(name string, size int64, perm fs.FileMode) (*Object, error) {
+	d, err := namedDialect()
+	if err != nil {
+		return nil, &fs.PathError{Op: "shm_open", Path: name, Err: err}
+	}
+	f, err := d.Create(name, size, perm, reserve)
+	if err != nil {
+		return nil, err
+	}
+	return newNamed(f, name, d, false)
+}
+
+func newNamed(f *os.File, name string, d *dialect.Dialect, readOnly bool) (*Object, error) {
+	path, err := d.Path(name)
+	if err != nil {
+		f.Close()
+		return nil, &fs.PathError{Op: "shm_open", Path: name, Err: err}
+	}
+	return &Object{
+		f:        f,
+		name:     name,
+		strategy: "named-" + d.OS,
+		readOnly: readOnly,
+		named:    &namedRef{d: d, path: path},
+	}, nil
+}
+
+func unlinkNamed(name string) error {
+	d, err := namedDialect()
+	if err != nil {
+		return &fs.PathError{Op: "shm_unlink", Path: name, Err: err}
+	}
+	return d.Unlink(name)
+}
+
+// Path returns the file that holds a named object on this host, for
+// operators and tools: "/dev/shm/NAME" on Linux, "/tmp/<sha256>.shm" on
+// OpenBSD, and so on. It fails for anonymous objects.
+func (o *Object) Path() (string, error) {
+	if o.named == nil {
+		return "", &fs.PathError{Op: "path", Path: o.describe(), Err: errors.New("anonymous objects have no path")}
+	}
+	return o.named.path, nil
+}
+
+// NamePath returns the file that shm_open uses for name on this host.
+func NamePath(name string) (string, error) {
+	d, err := namedDialect()
+	if err != nil {
+		return "", &fs.PathError{Op: "shm_open", Path: name, Err: err}
+	}
+	p, err := d.Path(name)
+	if err != nil {
+		return "", &fs.PathError{Op: "shm_open", Path: name, Err: err}
+	}
+	return p, nil
+}

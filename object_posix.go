@@ -1,0 +1,235 @@
+//go:build linux || freebsd || openbsd || netbsd || dragonfly || darwin || solaris
+
+package shm
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+// control runs fn with the object's descriptor, which stays valid for the
+// duration of the call even if another goroutine closes the object.
+func (o *Object) control(op string, fn func(fd int) error) error {
+	if o == nil {
+		return &fs.PathError{Op: op, Path: "<nil>", Err: fs.ErrInvalid}
+	}
+	if o.closed.Load() {
+		return o.errClosed(op)
+	}
+	rc, err := o.f.SyscallConn()
+	if err != nil {
+		return &fs.PathError{Op: op, Path: o.describe(), Err: err}
+	}
+	var opErr error
+	if err := rc.Control(func(fd uintptr) { opErr = fn(int(fd)) }); err != nil {
+		if errors.Is(err, os.ErrClosed) {
+			return o.errClosed(op)
+		}
+		return &fs.PathError{Op: op, Path: o.describe(), Err: err}
+	}
+	return opErr
+}
+
+// Size returns the object's current size in bytes, as fstat(2) reports it.
+// On darwin the kernel rounds the size up to a whole page.
+func (o *Object) Size() (int64, error) {
+	var st unix.Stat_t
+	err := o.control("fstat", func(fd int) error {
+		return ignoringEINTR(func() error { return unix.Fstat(fd, &st) })
+	})
+	if err != nil {
+		return 0, o.wrap("fstat", err)
+	}
+	return st.Size, nil
+}
+
+// Truncate sets the object's size. Growing adds zero bytes; shrinking an
+// object that other processes have mapped makes their accesses past the
+// new end fault (see [Mapping.ReadAt]). On darwin the kernel accepts
+// exactly one size per object, set once before any mapping: a second
+// Truncate fails with an error saying so.
+func (o *Object) Truncate(size int64) error {
+	if err := checkSize(size); err != nil {
+		return &fs.PathError{Op: "ftruncate", Path: o.describe(), Err: err}
+	}
+	err := o.control("ftruncate", func(fd int) error {
+		return ignoringEINTR(func() error { return unix.Ftruncate(fd, size) })
+	})
+	if err != nil {
+		if runtime.GOOS == "darwin" && errors.Is(err, unix.EINVAL) {
+			return &fs.PathError{Op: "ftruncate", Path: o.describe(),
+				Err: fmt.Errorf("darwin allows one size per shared-memory object, set once: %w", err)}
+		}
+		return o.wrap("ftruncate", err)
+	}
+	return nil
+}
+
+// wrap turns a raw errno from op into a *fs.PathError naming the object,
+// leaving errors that already carry a path alone.
+func (o *Object) wrap(op string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return err
+	}
+	return &fs.PathError{Op: op, Path: o.describe(), Err: err}
+}
+
+// Map maps the whole object: read-write, or read-only if the object was
+// opened read-only. The object must not be empty.
+func (o *Object) Map() (*Mapping, error) {
+	size, err := o.Size()
+	if err != nil {
+		return nil, err
+	}
+	access := ReadWrite
+	if o.readOnly {
+		access = ReadOnly
+	}
+	if size > math.MaxInt {
+		return nil, &fs.PathError{Op: "mmap", Path: o.describe(),
+			Err: fmt.Errorf("object size %d does not fit this platform's address space (%s)", size, runtime.GOARCH)}
+	}
+	return o.mapRange("mmap", 0, size, access)
+}
+
+// MapReadOnly maps the whole object read-only.
+func (o *Object) MapReadOnly() (*Mapping, error) {
+	size, err := o.Size()
+	if err != nil {
+		return nil, err
+	}
+	return o.mapRange("mmap", 0, size, ReadOnly)
+}
+
+// MapRange maps length bytes of the object starting at byte off. off need
+// not be page-aligned (the mapping is widened internally to a page
+// boundary and the view starts at off). The range must lie within the
+// object's current size.
+func (o *Object) MapRange(off, length int64, access Access) (*Mapping, error) {
+	return o.mapRange("mmap", off, length, access)
+}
+
+func (o *Object) mapRange(op string, off, length int64, access Access) (*Mapping, error) {
+	if o == nil {
+		return nil, &fs.PathError{Op: op, Path: "<nil>", Err: fs.ErrInvalid}
+	}
+	if o.closed.Load() {
+		return nil, o.errClosed(op)
+	}
+	if access != ReadWrite && access != ReadOnly {
+		return nil, &fs.PathError{Op: op, Path: o.describe(), Err: fmt.Errorf("invalid access %v", access)}
+	}
+	if access == ReadWrite && o.readOnly {
+		return nil, &fs.PathError{Op: op, Path: o.describe(), Err: fmt.Errorf("object was opened read-only: %w", fs.ErrPermission)}
+	}
+	size, err := o.Size()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case size == 0:
+		return nil, &fs.PathError{Op: op, Path: o.describe(), Err: errors.New("object is empty (size 0): Truncate it first")}
+	case off < 0 || length <= 0:
+		return nil, &fs.PathError{Op: op, Path: o.describe(), Err: fmt.Errorf("invalid range: offset %d, length %d", off, length)}
+	case off > size || length > size-off:
+		return nil, &fs.PathError{Op: op, Path: o.describe(), Err: fmt.Errorf("range [%d, %d) lies past the end of the %d-byte object", off, uint64(off)+uint64(length), size)}
+	}
+	page := int64(os.Getpagesize())
+	skew := off % page
+	total := length + skew
+	if total > math.MaxInt || total < 0 {
+		return nil, &fs.PathError{Op: op, Path: o.describe(), Err: fmt.Errorf("mapping of %d bytes does not fit this platform's address space", length)}
+	}
+	prot := unix.PROT_READ
+	if access == ReadWrite {
+		prot |= unix.PROT_WRITE
+	}
+	var ref []byte
+	err = o.control(op, func(fd int) error {
+		var e error
+		ref, e = unix.Mmap(fd, off-skew, int(total), prot, unix.MAP_SHARED)
+		return e
+	})
+	if err != nil {
+		if errors.Is(err, unix.EPERM) && access == ReadWrite {
+			return nil, &fs.PathError{Op: op, Path: o.describe(), Err: fmt.Errorf("writable mapping refused (object sealed against writes?): %w", err)}
+		}
+		return nil, o.wrap(op, err)
+	}
+	owner, err := o.dupFile()
+	if err != nil {
+		_ = unix.Munmap(ref)
+		return nil, err
+	}
+	return &Mapping{
+		ref:    ref,
+		data:   ref[skew : skew+length : skew+length],
+		off:    off,
+		access: access,
+		owner:  owner,
+		name:   o.describe(),
+	}, nil
+}
+
+// dupFile returns a close-on-exec duplicate of the object's descriptor.
+func (o *Object) dupFile() (*os.File, error) {
+	var nfd int
+	err := o.control("dup", func(fd int) error {
+		var e error
+		nfd, e = unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+		return e
+	})
+	if err != nil {
+		return nil, o.wrap("dup", err)
+	}
+	return os.NewFile(uintptr(nfd), o.f.Name()), nil
+}
+
+// NewObject adopts f, a descriptor received from another process or
+// inherited across exec, as an Object. The Object takes ownership of f:
+// closing the Object closes f. f is made close-on-exec.
+//
+// NewObject rejects what is not a shared-memory object (a pipe, a socket,
+// a directory, or a file on a disk filesystem) with an error wrapping
+// [ErrNotMemory]; f is left open in that case.
+func NewObject(f *os.File) (*Object, error) {
+	if f == nil {
+		return nil, &fs.PathError{Op: "adopt", Path: "<nil>", Err: fs.ErrInvalid}
+	}
+	o := &Object{f: f, strategy: "adopted"}
+	var flags int
+	err := o.control("adopt", func(fd int) error {
+		if err := isMemoryObject(fd); err != nil {
+			return err
+		}
+		var e error
+		flags, e = unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+		if e != nil {
+			return os.NewSyscallError("fcntl", e)
+		}
+		unix.CloseOnExec(fd)
+		return nil
+	})
+	if err != nil {
+		return nil, &fs.PathError{Op: "adopt", Path: f.Name(), Err: err}
+	}
+	o.readOnly = flags&unix.O_ACCMODE == unix.O_RDONLY
+	return o, nil
+}
+
+// ignoringEINTR retries fn while it fails with EINTR.
+func ignoringEINTR(fn func() error) error {
+	for {
+		err := fn()
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}

@@ -1,0 +1,250 @@
+//go:build linux || freebsd || openbsd || netbsd || dragonfly || darwin || solaris
+
+package shm
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// Pass arranges for cmd's process to inherit o under name: it appends o's
+// descriptor to cmd.ExtraFiles and sets SHM_FD_<name> in cmd.Env (starting
+// from os.Environ() if cmd.Env is nil) to the descriptor number the child
+// will see. Call it before cmd.Start; o must stay open until then. The
+// child calls [Inherited](name). name is 1 to 64 characters of
+// [A-Za-z0-9_].
+func Pass(cmd *exec.Cmd, name string, o *Object) error {
+	key, err := envName(name)
+	if err != nil {
+		return err
+	}
+	if cmd == nil || o == nil {
+		return errors.New("shm: Pass: nil command or object")
+	}
+	if cmd.Process != nil {
+		return errors.New("shm: Pass: command already started")
+	}
+	if o.closed.Load() {
+		return o.errClosed("pass")
+	}
+	env := cmd.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	cmd.ExtraFiles = append(cmd.ExtraFiles, o.f)
+	fd := 2 + len(cmd.ExtraFiles)
+	cmd.Env = append(withoutEnv(env, key), key+"="+strconv.Itoa(fd))
+	return nil
+}
+
+var inherited struct {
+	sync.Mutex
+	taken map[int]string
+}
+
+// Inherited returns the object a parent passed under name with [Pass] (or
+// `shm exec`). It adopts the descriptor named by SHM_FD_<name>, makes it
+// close-on-exec so it goes no further unless passed again, and removes the
+// variable from the environment. Asking twice for the same descriptor is
+// an error, so that two Objects never own one descriptor.
+func Inherited(name string) (*Object, error) {
+	key, err := envName(name)
+	if err != nil {
+		return nil, err
+	}
+	val, ok := os.LookupEnv(key)
+	if !ok {
+		return nil, fmt.Errorf("shm: Inherited(%q): %s is not set: the parent did not pass an object under that name: %w", name, key, os.ErrNotExist)
+	}
+	fd, err := strconv.Atoi(val)
+	if err != nil || fd < 3 {
+		return nil, fmt.Errorf("shm: Inherited(%q): %s=%q is not a descriptor number of 3 or more", name, key, val)
+	}
+	inherited.Lock()
+	defer inherited.Unlock()
+	if prev, ok := inherited.taken[fd]; ok {
+		return nil, fmt.Errorf("shm: Inherited(%q): descriptor %d was already adopted as %q", name, fd, prev)
+	}
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+		return nil, fmt.Errorf("shm: Inherited(%q): %s=%d: descriptor is not open: %w", name, key, fd, err)
+	}
+	// Check before wrapping: an *os.File would close the descriptor when
+	// collected, and a descriptor we refuse is not ours to close.
+	if err := isMemoryObject(fd); err != nil {
+		return nil, fmt.Errorf("shm: Inherited(%q): descriptor %d: %w", name, fd, err)
+	}
+	o, err := NewObject(os.NewFile(uintptr(fd), "shm:"+name))
+	if err != nil {
+		return nil, fmt.Errorf("shm: Inherited(%q): %w", name, err)
+	}
+	if inherited.taken == nil {
+		inherited.taken = make(map[int]string)
+	}
+	inherited.taken[fd] = name
+	os.Unsetenv(key)
+	return o, nil
+}
+
+// Send writes objs to the Unix socket c as one message carrying their
+// descriptors (SCM_RIGHTS). The objects stay open in this process; close
+// them when you no longer need them. At most [MaxSend] objects go in one
+// message.
+func Send(c *net.UnixConn, objs ...*Object) error {
+	if c == nil {
+		return errors.New("shm: Send: nil connection")
+	}
+	if len(objs) == 0 || len(objs) > MaxSend {
+		return fmt.Errorf("shm: Send: %d objects; send 1 to %d per message", len(objs), MaxSend)
+	}
+	fds := make([]int, 0, len(objs))
+	var conns []interface{ Control(func(uintptr)) error }
+	for i, o := range objs {
+		if o == nil {
+			return fmt.Errorf("shm: Send: object %d is nil", i)
+		}
+		if o.closed.Load() {
+			return o.errClosed("send")
+		}
+		rc, err := o.f.SyscallConn()
+		if err != nil {
+			return fmt.Errorf("shm: Send: %w", err)
+		}
+		conns = append(conns, rc)
+	}
+	// Hold every descriptor valid while the message is written: nest the
+	// Control calls.
+	var sendErr error
+	var run func(i int)
+	run = func(i int) {
+		if i == len(conns) {
+			hdr := append([]byte(sendMagic), byte(len(fds)))
+			n, oobn, err := c.WriteMsgUnix(hdr, unix.UnixRights(fds...), nil)
+			if err == nil && (n != len(hdr) || oobn == 0) {
+				err = io.ErrShortWrite
+			}
+			sendErr = err
+			return
+		}
+		if err := conns[i].Control(func(fd uintptr) {
+			fds = append(fds, int(fd))
+			run(i + 1)
+		}); err != nil && sendErr == nil {
+			sendErr = err
+		}
+	}
+	run(0)
+	if sendErr != nil {
+		return fmt.Errorf("shm: Send: %w", sendErr)
+	}
+	return nil
+}
+
+// Receive reads one message written by [Send] from the Unix socket c and
+// returns its objects, close-on-exec. It fails without leaking a
+// descriptor when the peer closed the connection (an error wrapping
+// io.EOF), sent plain bytes, sent more descriptors than fit (truncated
+// control message), or sent descriptors that are not shared memory.
+func Receive(c *net.UnixConn) ([]*Object, error) {
+	if c == nil {
+		return nil, errors.New("shm: Receive: nil connection")
+	}
+	hdr := make([]byte, len(sendMagic)+1)
+	oob := make([]byte, unix.CmsgSpace(253*4)) // Linux's SCM_MAX_FD
+	n, oobn, flags, _, err := c.ReadMsgUnix(hdr, oob)
+	fds, perr := parseRights(oob[:oobn])
+	closeAll := func() {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+	}
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("shm: Receive: %w", err)
+	}
+	if perr != nil {
+		closeAll()
+		return nil, fmt.Errorf("shm: Receive: bad control message: %w", perr)
+	}
+	if flags&unix.MSG_CTRUNC != 0 {
+		closeAll()
+		return nil, errors.New("shm: Receive: control message truncated: the peer sent more descriptors than a message may carry")
+	}
+	if len(fds) > MaxSend {
+		closeAll()
+		return nil, fmt.Errorf("shm: Receive: peer sent %d descriptors; a message carries at most %d", len(fds), MaxSend)
+	}
+	if n == 0 && len(fds) == 0 {
+		return nil, fmt.Errorf("shm: Receive: peer closed the connection: %w", io.EOF)
+	}
+	// A stream socket may deliver the header in pieces; the descriptors
+	// came with its first byte.
+	for n < len(hdr) && n > 0 && string(hdr[:n]) == sendMagic[:min(n, len(sendMagic))] {
+		m, err := c.Read(hdr[n:])
+		n += m
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("shm: Receive: peer closed mid-message: %w", err)
+		}
+	}
+	if n != len(hdr) || string(hdr[:len(sendMagic)]) != sendMagic {
+		closeAll()
+		return nil, fmt.Errorf("shm: Receive: peer sent %d bytes of plain data (%q), not a shm message", n, hdr[:n])
+	}
+	if want := int(hdr[len(sendMagic)]); want != len(fds) {
+		closeAll()
+		return nil, fmt.Errorf("shm: Receive: header announces %d descriptors, message carried %d", want, len(fds))
+	}
+	objs := make([]*Object, 0, len(fds))
+	for i, fd := range fds {
+		f := os.NewFile(uintptr(fd), "shm:received")
+		o, err := NewObject(f)
+		if err != nil {
+			for _, done := range objs {
+				done.Close()
+			}
+			f.Close()
+			for _, rest := range fds[i+1:] {
+				unix.Close(rest)
+			}
+			return nil, fmt.Errorf("shm: Receive: descriptor %d of %d: %w", i+1, len(fds), err)
+		}
+		objs = append(objs, o)
+	}
+	return objs, nil
+}
+
+// parseRights returns every descriptor in the control messages, even when
+// some message is malformed, so that the caller can close them all.
+func parseRights(oob []byte) ([]int, error) {
+	if len(oob) == 0 {
+		return nil, nil
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, err
+	}
+	var fds []int
+	var firstErr error
+	for i := range msgs {
+		got, err := unix.ParseUnixRights(&msgs[i])
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		for _, fd := range got {
+			unix.CloseOnExec(fd)
+		}
+		fds = append(fds, got...)
+	}
+	return fds, firstErr
+}
