@@ -130,4 +130,3 @@ func countFDs() int {
 	}
 	return -1
 }
-

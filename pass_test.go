@@ -312,7 +312,7 @@ func TestReceiveBadPeers(t *testing.T) {
 			cmd := helperCommand(t, "send-raw", how)
 			cmd.ExtraFiles = []*os.File{theirs}
 			cmd.Stderr = os.Stderr
-	cmd.Stderr = os.Stderr
+			cmd.Stderr = os.Stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
@@ -343,4 +343,3 @@ func TestReceiveBadPeers(t *testing.T) {
 		})
 	}
 }
-

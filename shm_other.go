@@ -91,4 +91,3 @@ func (o *Object) Path() (string, error) { return "", errUnsupported("Path") }
 func NamePath(name string) (string, error) {
 	return "", &fs.PathError{Op: "shm_open", Path: name, Err: errUnsupported("named objects")}
 }
-
