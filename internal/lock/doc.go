@@ -1,0 +1,55 @@
+// Package lock implements a robust mutex and a counting semaphore whose
+// whole state lives in words of shared memory, for processes that map the
+// same object. It works on raw words (no mapping type): package shm
+// places them in a mapping and supplies the liveness [Owner].
+//
+// # Semaphore
+//
+// The semaphore is glibc's "new semaphore" in one 64-bit word: the value
+// in the low 32 bits, the number of sleeping waiters in the high 32. Post
+// adds a token and wakes one sleeper if the waiter count is non-zero;
+// Wait takes a token without a system call when there is one, spins
+// briefly, then registers as a waiter and sleeps on the value half of the
+// word. A waiter that gives up (context cancelled or deadline passed)
+// deregisters and passes on any wake-up it may have consumed.
+//
+// # Mutex
+//
+// The mutex is Drepper's three-state mutex ("Futexes Are Tricky",
+// mutex3) with the "locked" state replaced by an owner token: the word is
+// token | WAITERS | OWNER_DIED, all zero when unlocked. A second word
+// holds the robustness state: consistent, inconsistent (an owner died;
+// the protected data may be damaged) or not recoverable. The uncontended
+// Lock and Unlock are a single compare-and-swap each, plus a load of the
+// state word; no system call.
+//
+// # When a holder dies
+//
+// Liveness rests on something the kernel releases when a process dies, not
+// on a process id (pids are reused and differ between pid namespaces).
+// Each holder (per process and shared object) has a random 30-bit token
+// and holds an advisory lock that names it (see [NewFileOwner]). Waiters
+// sleep in bounded slices ([ProbeInterval]) and, when a slice runs out
+// while the lock is still held, ask the [Owner] whether the holder's
+// token lock is still held; if not, they take the mutex over with a
+// compare-and-swap to their own token | OWNER_DIED. Lock then returns
+// [ErrOwnerDead] with the mutex held: the caller repairs the data and
+// calls MarkConsistent, or unlocks without it, which makes the mutex
+// [ErrNotRecoverable] for every later Lock.
+//
+// So Lock returns within about ProbeInterval (50 ms) plus scheduling
+// latency after the holder's death. Limits:
+//   - A stopped (SIGSTOP, debugger) or hung holder is alive: waiters wait.
+//   - A holder whose process closed the descriptor that holds its token
+//     lock counts as dead (and with classic fcntl locks, closing any
+//     descriptor of the object in that process drops them: see
+//     [NewFileOwner]); another process can then take the mutex while
+//     the first still believes it holds it.
+//   - A dead holder's token can be reused by a new process on the same
+//     object before a waiter probes; the waiter then sees it alive and
+//     waits for that process to exit. With k live owners of an object
+//     the chance is about k/2^30 per death.
+//   - A process that dies while registered as a semaphore waiter leaves
+//     the waiter count one too high: posts then make a needless wake-up
+//     system call. Correctness is not affected.
+package lock

@@ -1,0 +1,292 @@
+package lock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/shmkit/shm/internal/futex"
+)
+
+var (
+	// ErrOwnerDead is returned by Lock and TryLock when the caller got the
+	// mutex but a previous holder died holding it: the protected data may
+	// be inconsistent. The caller holds the mutex; it should repair the
+	// data and call MarkConsistent before Unlock.
+	ErrOwnerDead = errors.New("shm: previous mutex owner died; state may be inconsistent")
+
+	// ErrNotRecoverable is returned by Lock and TryLock (without the
+	// mutex) once a holder that got ErrOwnerDead unlocked it without
+	// MarkConsistent. The mutex stays unusable until its memory is zeroed
+	// while no process uses it.
+	ErrNotRecoverable = errors.New("shm: mutex is not recoverable")
+
+	// ErrNotHeld is returned by Unlock and MarkConsistent when this
+	// handle's owner does not hold the mutex.
+	ErrNotHeld = errors.New("shm: mutex is not held by this owner")
+)
+
+// ProbeInterval is how long a waiter sleeps before it checks whether the
+// holder is still alive (shorter when waits poll). A holder's death is
+// noticed within about this time plus scheduling latency.
+const ProbeInterval = 50 * time.Millisecond
+
+// An Owner names a holder and tells whether the holder of a token is
+// still alive. Liveness must rest on something the kernel releases when a
+// process dies (see [NewFileOwner]).
+type Owner interface {
+	// Token returns this holder's token, in [1, MaxToken].
+	Token() uint32
+	// Alive reports whether the holder of token is alive. It must
+	// report true for the caller's own token.
+	Alive(token uint32) (bool, error)
+}
+
+// A Mutex is a handle on a robust mutex in two 32-bit words of shared
+// memory (word and state; all zero: unlocked and consistent). The mutex
+// is held by an owner (a process's token for the shared object), not by a
+// goroutine: any goroutine using a handle with that owner may unlock it.
+// Handles are safe for concurrent use.
+type Mutex struct {
+	word  *uint32
+	state *uint32
+	owner Owner
+	token uint32
+	gate  chan struct{}
+	spin  spinner
+}
+
+// NewMutex returns a handle on the mutex whose lock word is word and whose
+// state word is state, both 4-byte aligned, held on behalf of owner.
+func NewMutex(word, state *uint32, owner Owner) (*Mutex, error) {
+	if word == nil || state == nil {
+		return nil, errors.New("shm: mutex word is nil")
+	}
+	if uintptr(unsafe.Pointer(word))%4 != 0 || uintptr(unsafe.Pointer(state))%4 != 0 {
+		return nil, fmt.Errorf("shm: mutex words %p, %p are not 4-byte aligned", word, state)
+	}
+	if owner == nil {
+		return nil, errors.New("shm: mutex owner is nil")
+	}
+	tok := owner.Token()
+	if tok == 0 || tok > MaxToken {
+		return nil, fmt.Errorf("shm: owner token %#x is outside [1, %#x]", tok, MaxToken)
+	}
+	return &Mutex{word: word, state: state, owner: owner, token: tok, gate: make(chan struct{}, 1)}, nil
+}
+
+// Lock acquires the mutex, sleeping while another owner holds it, until
+// ctx is done (then it returns ctx.Err(), or context.DeadlineExceeded once
+// ctx's deadline has passed, without the mutex). If the holder died, Lock
+// takes the mutex over and returns [ErrOwnerDead]: the caller holds it.
+// It returns [ErrNotRecoverable], without the mutex, for a mutex made
+// unusable. Lock by an owner that already holds the mutex waits (it is
+// not recursive) until ctx is done.
+func (m *Mutex) Lock(ctx context.Context) error {
+	if atomic.CompareAndSwapUint32(m.word, 0, m.token) {
+		return m.acquired()
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if m.spin.spin(m.word, m.tryFast) {
+		return m.acquired()
+	}
+	select {
+	case m.gate <- struct{}{}:
+	default:
+		select {
+		case m.gate <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	defer func() { <-m.gate }()
+	return m.lockSlow(ctx)
+}
+
+func (m *Mutex) tryFast() bool {
+	return atomic.LoadUint32(m.word) == 0 && atomic.CompareAndSwapUint32(m.word, 0, m.token)
+}
+
+// acquired finishes an acquisition: it reports the robustness state, and
+// releases the mutex again if it is not recoverable.
+func (m *Mutex) acquired() error {
+	switch atomic.LoadUint32(m.state) {
+	case stateConsistent:
+		return nil
+	case stateInconsistent:
+		return ErrOwnerDead
+	}
+	m.release()
+	return ErrNotRecoverable
+}
+
+func (m *Mutex) lockSlow(ctx context.Context) error {
+	if ctx.Done() != nil {
+		stop := context.AfterFunc(ctx, func() { _ = futex.Wake(m.word, math.MaxInt32) })
+		defer stop()
+	}
+	ctxDeadline, hasDeadline := ctx.Deadline()
+	for {
+		v := atomic.LoadUint32(m.word)
+		if v&tokenMask == 0 {
+			// Free. Having slept, take it with WAITERS set so that the
+			// other sleepers are not forgotten (Drepper's mutex3).
+			if atomic.CompareAndSwapUint32(m.word, v, m.token|waitersBit) {
+				return m.acquired()
+			}
+			continue
+		}
+		if v&waitersBit == 0 {
+			if !atomic.CompareAndSwapUint32(m.word, v, v|waitersBit) {
+				continue
+			}
+			v |= waitersBit
+		}
+		deadline := time.Now().Add(slice(ProbeInterval))
+		if hasDeadline && ctxDeadline.Before(deadline) {
+			deadline = ctxDeadline
+		}
+		werr := futex.Wait(m.word, v, deadline)
+		if werr != nil && !errors.Is(werr, futex.ErrTimeout) {
+			m.abandon()
+			return werr
+		}
+		if err := ctx.Err(); err != nil {
+			m.abandon()
+			return err
+		}
+		if hasDeadline && !time.Now().Before(ctxDeadline) {
+			m.abandon()
+			return context.DeadlineExceeded
+		}
+		if werr != nil { // the slice ran out with the mutex still held
+			took, err := m.takeOverIfDead(v)
+			if took {
+				return err
+			}
+			if err != nil {
+				m.abandon()
+				return err
+			}
+		}
+	}
+}
+
+// takeOverIfDead probes the holder of v; if it is dead, it takes the
+// mutex over (reporting took) and returns ErrOwnerDead or
+// ErrNotRecoverable.
+func (m *Mutex) takeOverIfDead(v uint32) (took bool, err error) {
+	holder := v & tokenMask
+	if holder == 0 || holder == m.token {
+		return false, nil
+	}
+	alive, err := m.owner.Alive(holder)
+	if err != nil || alive {
+		return false, err
+	}
+	// Keep WAITERS: others may sleep. Mark the data suspect before anyone
+	// can see the mutex as ours.
+	if !atomic.CompareAndSwapUint32(m.word, v, m.token|v&waitersBit|diedBit) {
+		return false, nil // it changed hands meanwhile
+	}
+	atomic.CompareAndSwapUint32(m.state, stateConsistent, stateInconsistent)
+	return true, m.acquired()
+}
+
+// abandon is called by a waiter that gives up. It may have consumed the
+// wake-up of an Unlock: pass it on to another sleeper if the mutex is
+// free, or make sure the new holder's Unlock wakes one.
+func (m *Mutex) abandon() {
+	for {
+		v := atomic.LoadUint32(m.word)
+		if v&tokenMask == 0 {
+			_ = futex.Wake(m.word, 1)
+			return
+		}
+		if v&waitersBit != 0 || atomic.CompareAndSwapUint32(m.word, v, v|waitersBit) {
+			return
+		}
+	}
+}
+
+// TryLock acquires the mutex if it is free or its holder is dead, without
+// sleeping, and reports whether it did. As with Lock, a true result may
+// come with [ErrOwnerDead]; [ErrNotRecoverable] comes with false. A busy
+// mutex costs a liveness probe (a system call).
+func (m *Mutex) TryLock() (bool, error) {
+	for {
+		v := atomic.LoadUint32(m.word)
+		if v&tokenMask == 0 {
+			if !atomic.CompareAndSwapUint32(m.word, v, m.token|v&waitersBit) {
+				continue
+			}
+			err := m.acquired()
+			return !errors.Is(err, ErrNotRecoverable), err
+		}
+		took, err := m.takeOverIfDead(v)
+		if took {
+			return !errors.Is(err, ErrNotRecoverable), err
+		}
+		if err != nil {
+			return false, err
+		}
+		if atomic.LoadUint32(m.word) == v {
+			return false, nil
+		}
+	}
+}
+
+// Unlock releases the mutex. Unlocking after [ErrOwnerDead] without
+// MarkConsistent makes the mutex not recoverable. It returns [ErrNotHeld]
+// if this handle's owner does not hold the mutex.
+func (m *Mutex) Unlock() error {
+	if atomic.LoadUint32(m.word)&tokenMask != m.token {
+		return ErrNotHeld
+	}
+	if atomic.LoadUint32(m.state) == stateInconsistent {
+		atomic.StoreUint32(m.state, stateNotRecoverable)
+	}
+	return m.release()
+}
+
+// release clears the word and wakes a sleeper if WAITERS was set: the word
+// changes before the wake-up (Drepper's invariant).
+func (m *Mutex) release() error {
+	if atomic.CompareAndSwapUint32(m.word, m.token, 0) {
+		return nil
+	}
+	if atomic.SwapUint32(m.word, 0)&waitersBit != 0 {
+		return futex.Wake(m.word, 1)
+	}
+	return nil
+}
+
+// MarkConsistent declares the protected data repaired after Lock or
+// TryLock returned [ErrOwnerDead]; the mutex then works normally. The
+// caller must hold the mutex ([ErrNotHeld] otherwise). It returns
+// [ErrNotRecoverable] if it is too late, and nil for a consistent mutex.
+func (m *Mutex) MarkConsistent() error {
+	if atomic.LoadUint32(m.word)&tokenMask != m.token {
+		return ErrNotHeld
+	}
+	if !atomic.CompareAndSwapUint32(m.state, stateInconsistent, stateConsistent) &&
+		atomic.LoadUint32(m.state) != stateConsistent {
+		return ErrNotRecoverable
+	}
+	for {
+		v := atomic.LoadUint32(m.word)
+		if v&diedBit == 0 || atomic.CompareAndSwapUint32(m.word, v, v&^diedBit) {
+			return nil
+		}
+	}
+}
+
+// Consistent reports whether the mutex is in the consistent state (a
+// snapshot; for diagnostics).
+func (m *Mutex) Consistent() bool { return atomic.LoadUint32(m.state) == stateConsistent }

@@ -1,0 +1,101 @@
+package lock
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+)
+
+// ownerLockBase is where token locks start in the object's byte-range lock
+// space: far beyond any real data, so they never meet a lock on the
+// contents. Token t is the single byte at ownerLockBase+t.
+const ownerLockBase = 1 << 62
+
+// tokenTries bounds the random draws for a free token.
+const tokenTries = 64
+
+// A locker holds and probes exclusive per-token advisory locks that the
+// kernel drops when the holding process dies.
+type locker interface {
+	// tryLock takes the lock of token; false if another holder has it.
+	tryLock(token uint32) (bool, error)
+	// held reports whether a holder other than this locker has token's lock.
+	held(token uint32) (bool, error)
+	unlock(token uint32) error
+	close() error
+	mechanism() string
+}
+
+// A FileOwner is an [Owner] whose token is backed by an advisory lock that
+// the kernel releases when the process dies. Make it with [NewFileOwner]
+// and Close it when the process stops using the shared object.
+type FileOwner struct {
+	mu     sync.Mutex
+	lk     locker
+	token  uint32
+	closed bool
+}
+
+var _ Owner = (*FileOwner)(nil)
+
+// newFileOwner draws random tokens until lk can lock one.
+func newFileOwner(lk locker) (*FileOwner, error) {
+	for range tokenTries {
+		t := rand.Uint32() & tokenMask
+		if t == 0 {
+			continue
+		}
+		ok, err := lk.tryLock(t)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return &FileOwner{lk: lk, token: t}, nil
+		}
+	}
+	return nil, fmt.Errorf("shm: no free owner token after %d tries", tokenTries)
+}
+
+// Token returns this owner's token.
+func (o *FileOwner) Token() uint32 { return o.token }
+
+// Mechanism names how the token lock is held: "ofd" (Linux open file
+// description lock on the object), "fcntl" (classic per-process POSIX
+// lock on the object) or "flock" (a lock file per token in a directory).
+func (o *FileOwner) Mechanism() string { return o.lk.mechanism() }
+
+// Alive reports whether the holder of token still holds its token lock.
+// Its own token is alive until Close.
+func (o *FileOwner) Alive(token uint32) (bool, error) {
+	if token == 0 || token > MaxToken {
+		return false, fmt.Errorf("shm: owner token %#x is outside [1, %#x]", token, MaxToken)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return false, errOwnerClosed
+	}
+	if token == o.token {
+		return true, nil
+	}
+	return o.lk.held(token)
+}
+
+var errOwnerClosed = errors.New("shm: mutex owner is closed")
+
+// Close releases the token lock: to other processes this owner is then
+// dead, so it must not hold any mutex. Close is idempotent.
+func (o *FileOwner) Close() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed {
+		return nil
+	}
+	o.closed = true
+	err := o.lk.unlock(o.token)
+	if cerr := o.lk.close(); err == nil {
+		err = cerr
+	}
+	return err
+}

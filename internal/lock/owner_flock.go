@@ -1,0 +1,109 @@
+//go:build unix
+
+package lock
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"golang.org/x/sys/unix"
+)
+
+// flockLocker holds flock(2) locks on one file per token in a directory
+// shared by all processes. flock locks belong to the open file
+// description, which this locker opens itself (close-on-exec).
+type flockLocker struct {
+	dir string
+	mu  sync.Mutex
+	fds map[uint32]int
+}
+
+func newFlockLocker(*os.File) (locker, error) {
+	dir := flockTokenDir()
+	if err := os.Mkdir(dir, 0o777); err == nil {
+		// Shared by all users, like /tmp: sticky, world-writable.
+		if err := os.Chmod(dir, 0o777|os.ModeSticky); err != nil {
+			return nil, err
+		}
+	} else if !errors.Is(err, os.ErrExist) {
+		return nil, err
+	}
+	if fi, err := os.Stat(dir); err != nil {
+		return nil, err
+	} else if !fi.IsDir() {
+		return nil, &os.PathError{Op: "stat", Path: dir, Err: unix.ENOTDIR}
+	}
+	return &flockLocker{dir: dir, fds: map[uint32]int{}}, nil
+}
+
+func (lk *flockLocker) mechanism() string { return "flock" }
+
+func (lk *flockLocker) path(t uint32) string { return filepath.Join(lk.dir, fmt.Sprintf("%08x", t)) }
+
+func (lk *flockLocker) tryLock(t uint32) (bool, error) {
+	p := lk.path(t)
+	// Read-only is enough for flock, so a file left by another user works.
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CREAT|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o444)
+	if err != nil {
+		return false, &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		unix.Close(fd)
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			return false, nil
+		}
+		return false, &os.PathError{Op: "flock", Path: p, Err: err}
+	}
+	lk.mu.Lock()
+	lk.fds[t] = fd
+	lk.mu.Unlock()
+	return true, nil
+}
+
+func (lk *flockLocker) held(t uint32) (bool, error) {
+	p := lk.path(t)
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return false, nil
+	}
+	if err != nil {
+		return false, &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	defer unix.Close(fd)
+	err = unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		return true, nil
+	}
+	if err != nil {
+		return false, &os.PathError{Op: "flock", Path: p, Err: err}
+	}
+	return false, nil // closing fd drops the probe's lock
+}
+
+func (lk *flockLocker) unlock(t uint32) error {
+	lk.mu.Lock()
+	fd, ok := lk.fds[t]
+	delete(lk.fds, t)
+	lk.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	// The file stays: removing it could race with a new owner of t.
+	return os.NewSyscallError("close", unix.Close(fd))
+}
+
+func (lk *flockLocker) close() error {
+	lk.mu.Lock()
+	defer lk.mu.Unlock()
+	var err error
+	for t, fd := range lk.fds {
+		if cerr := unix.Close(fd); err == nil && cerr != nil {
+			err = os.NewSyscallError("close", cerr)
+		}
+		delete(lk.fds, t)
+	}
+	return err
+}

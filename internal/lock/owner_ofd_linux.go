@@ -1,0 +1,74 @@
+package lock
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+var lockers = []func(*os.File) (locker, error){newOFDLocker, newFcntlLocker, newFlockLocker}
+
+// ofdLocker takes Linux open-file-description locks on its own re-open of
+// the object, so the locks belong to this owner only: not to the process
+// (closing other descriptors does not drop them) and not to the open file
+// description that f may share with other processes (through fork,
+// ExtraFiles or SCM_RIGHTS).
+type ofdLocker struct{ fd int }
+
+func newOFDLocker(f *os.File) (locker, error) {
+	var fd int
+	err := control(f, func(old int) error {
+		var st, nst unix.Stat_t
+		if err := unix.Fstat(old, &st); err != nil {
+			return os.NewSyscallError("fstat", err)
+		}
+		path := fmt.Sprintf("/proc/self/fd/%d", old)
+		var err error
+		fd, err = unix.Open(path, unix.O_RDWR|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return &os.PathError{Op: "open", Path: path, Err: err}
+		}
+		if err := unix.Fstat(fd, &nst); err != nil || nst.Dev != st.Dev || nst.Ino != st.Ino {
+			unix.Close(fd)
+			return fmt.Errorf("shm: %s is not the object's file: %w", path, unix.EBADF)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	lk := &ofdLocker{fd: fd}
+	if _, err := lk.held(1); err != nil { // kernels before 3.15: EINVAL
+		unix.Close(fd)
+		return nil, err
+	}
+	return lk, nil
+}
+
+func (lk *ofdLocker) mechanism() string { return "ofd" }
+
+func (lk *ofdLocker) tryLock(t uint32) (bool, error) {
+	fl := tokenRange(t, unix.F_WRLCK)
+	err := unix.FcntlFlock(uintptr(lk.fd), unix.F_OFD_SETLK, &fl)
+	if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EACCES) {
+		return false, nil
+	}
+	return err == nil, os.NewSyscallError("fcntl(F_OFD_SETLK)", err)
+}
+
+func (lk *ofdLocker) held(t uint32) (bool, error) {
+	fl := tokenRange(t, unix.F_WRLCK)
+	if err := unix.FcntlFlock(uintptr(lk.fd), unix.F_OFD_GETLK, &fl); err != nil {
+		return false, os.NewSyscallError("fcntl(F_OFD_GETLK)", err)
+	}
+	return fl.Type != unix.F_UNLCK, nil
+}
+
+func (lk *ofdLocker) unlock(t uint32) error {
+	fl := tokenRange(t, unix.F_UNLCK)
+	return os.NewSyscallError("fcntl(F_OFD_SETLK)", unix.FcntlFlock(uintptr(lk.fd), unix.F_OFD_SETLK, &fl))
+}
+
+func (lk *ofdLocker) close() error { return os.NewSyscallError("close", unix.Close(lk.fd)) }

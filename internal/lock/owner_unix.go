@@ -1,0 +1,75 @@
+//go:build unix
+
+package lock
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// NewFileOwner returns an owner for the shared object open as f, with a
+// fresh random token whose lock it takes at once. f must stay open while
+// the owner is used. The token lock is, in order of preference:
+//
+//   - Linux: an open-file-description lock (F_OFD_SETLK) on a private
+//     re-open of f through /proc/self/fd. It belongs to this owner alone:
+//     it survives other descriptors of the object being closed and is not
+//     shared with processes that inherited or received f.
+//   - Elsewhere (or without /proc): a classic POSIX lock (F_SETLK) on f.
+//     These locks belong to the process, and the kernel drops all of a
+//     process's locks on the object when the process closes ANY
+//     descriptor of it: the owner then looks dead to others while it
+//     may still hold a mutex. Keep one descriptor per object per process.
+//   - Where the object takes no byte-range locks (macOS shm_open objects,
+//     some FreeBSD versions): flock on a file per token in the directory
+//     named by SHM_OWNER_DIR, else /tmp/.shm-owners (made mode 1777).
+//     The tokens are then unique on the machine, and every process that
+//     shares a mutex must use the same directory. A tmp cleaner deleting
+//     a live owner's file makes that owner look dead.
+//
+// The returned owner must be closed when the object is no longer used.
+func NewFileOwner(f *os.File) (*FileOwner, error) {
+	if f == nil {
+		return nil, errors.New("shm: owner file is nil")
+	}
+	var errs []error
+	for _, newLocker := range lockers {
+		lk, err := newLocker(f)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		o, err := newFileOwner(lk)
+		if err == nil {
+			return o, nil
+		}
+		lk.close()
+		errs = append(errs, err)
+		if !lockUnsupported(err) {
+			break
+		}
+	}
+	return nil, fmt.Errorf("shm: no liveness lock on %s: %w", f.Name(), errors.Join(errs...))
+}
+
+// lockUnsupported reports whether err means "this descriptor takes no
+// such locks", as opposed to a real failure.
+func lockUnsupported(err error) bool {
+	for _, e := range []error{unix.EINVAL, unix.EOPNOTSUPP, unix.ENOTSUP, unix.ENOLCK, unix.EBADF, unix.ENOSYS, unix.ENOTTY, unix.ENODEV} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// flockTokenDir returns the directory of per-token lock files.
+func flockTokenDir() string {
+	if d := os.Getenv("SHM_OWNER_DIR"); d != "" {
+		return d
+	}
+	return "/tmp/.shm-owners"
+}
