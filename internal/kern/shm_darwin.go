@@ -3,6 +3,9 @@
 package kern
 
 import (
+	"errors"
+	"fmt"
+	"runtime"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -72,4 +75,16 @@ func ShmUnlink(name string) error {
 		return struct{}{}, nil
 	})
 	return err
+}
+
+// errNoRename is what ShmRename returns: xnu has no call that renames a
+// POSIX shm object.
+var errNoRename = fmt.Errorf("shm_rename: no such call on %s: %w", runtime.GOOS, errors.ErrUnsupported)
+
+// ShmRename exists so that code shared by FreeBSD and darwin compiles; darwin
+// has no shm_rename, so it always fails with an error wrapping
+// [errors.ErrUnsupported] that names runtime.GOOS. Publish a sized object on darwin
+// by creating it under its final name with O_EXCL and calling ftruncate.
+func ShmRename(from, to string, flags int) error {
+	return errNoRename
 }

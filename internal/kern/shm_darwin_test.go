@@ -1,6 +1,8 @@
 package kern
 
 import (
+	"errors"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -36,6 +38,25 @@ func TestDarwinModeArrives(t *testing.T) {
 		if st.Mode&unix.S_IFMT != 0 {
 			t.Logf("st_mode %#o has file type bits %#o (NOTES.md says none)", st.Mode, st.Mode&unix.S_IFMT)
 		}
+	}
+}
+
+// xnu applies no umask to shm_open's mode (NOTES.md).
+func TestDarwinNoUmask(t *testing.T) {
+	old := unix.Umask(0o077)
+	t.Cleanup(func() { unix.Umask(old) })
+	name := testName(t)
+	fd, err := ShmOpen(name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closeLater(t, fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		t.Fatal(err)
+	}
+	if got := st.Mode & 0o777; got != 0o644 {
+		t.Errorf("mode 0644 under umask 077: st_mode = %#o, want 0644 (NOTES.md says no umask)", st.Mode)
 	}
 }
 
@@ -104,5 +125,12 @@ func TestDarwinTruncateOnce(t *testing.T) {
 			unix.Close(fd2)
 		}
 		t.Errorf("O_TRUNC after ftruncate: err = %v, want EINVAL", err)
+	}
+}
+
+func TestDarwinNoRename(t *testing.T) {
+	err := ShmRename("/a", "/b", RenameNoReplace)
+	if !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), runtime.GOOS) {
+		t.Errorf("ShmRename: err = %v, want ErrUnsupported naming %s", err, runtime.GOOS)
 	}
 }
