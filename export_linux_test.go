@@ -1,0 +1,15 @@
+package shm
+
+import "github.com/shmkit/shm/internal/dialect"
+
+// UseDialect makes named objects follow goos's libc rules rooted in dir,
+// until the returned function is called. Tests only.
+func UseDialect(goos, dir string) (restore func(), err error) {
+	d, err := dialect.ForOS(goos)
+	if err != nil {
+		return nil, err
+	}
+	prev := testDialect
+	testDialect = d.Rooted(dir)
+	return func() { testDialect = prev }, nil
+}
