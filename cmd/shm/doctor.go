@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/shmkit/shm"
+)
+
+// doctorReport runs the doctor for the risk column of ls and stat; nil if
+// it could not run.
+func doctorReport(ctx context.Context) *shm.Report {
+	rep, err := shm.Doctor(ctx)
+	if err != nil {
+		return nil
+	}
+	return &rep
+}
+
+// doctorJSON is the JSON of shm doctor.
+type doctorJSON struct {
+	OS       string        `json:"os"`
+	Worst    shm.Status    `json:"worst"`
+	Findings []shm.Finding `json:"findings"`
+}
+
+var cmdDoctor = &command{
+	name:    "doctor",
+	args:    "[--json]",
+	summary: "find what on this host would delete or break shared memory",
+	help: `
+Examine this host for what would delete, break or starve shared-memory
+objects: cleaners (systemd-logind's RemoveIPC, systemd-tmpfiles aging,
+OpenBSD's daily(8)), a small or missing /dev/shm, NetBSD's /var/shm,
+vm.memfd_noexec, the descriptor limit, and the named objects at risk now.
+The doctor only reads; it changes nothing.
+
+Each check prints its status (ok, warn, fail, or skip when it does not
+apply here), its ID, and what it found, followed by what that means and
+what to do. The exit status is 1 if any check failed, else 0.
+
+With --json the output is {"os", "worst", "findings": [{"id", "status",
+"summary", "meaning", "remedy"}]}; remedy is left out when there is none.`,
+	run: func(ctx context.Context, c *command, e *env, args []string) error {
+		fs := c.flags()
+		asJSON := fs.Bool("json", false, "print JSON")
+		pos, err := c.parse(e, fs, args, true)
+		if err != nil {
+			return err
+		}
+		if err := c.needArgs(pos, 0, 0, ""); err != nil {
+			return err
+		}
+		rep, err := shm.Doctor(ctx)
+		if len(rep.Findings) > 0 {
+			if *asJSON {
+				if werr := writeJSON(e.stdout, doctorJSON{OS: rep.OS, Worst: rep.Worst(), Findings: rep.Findings}); werr != nil {
+					return werr
+				}
+			} else {
+				printReport(e.stdout, rep)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("doctor: %w", err)
+		}
+		if rep.Worst() == shm.StatusFail {
+			return &exitError{code: 1}
+		}
+		return nil
+	},
+}
+
+// printReport prints the findings as aligned columns STATUS ID SUMMARY,
+// each followed by its meaning and remedy, indented under the summary.
+func printReport(w io.Writer, rep shm.Report) {
+	sw, iw := len("STATUS"), len("ID")
+	counts := map[shm.Status]int{}
+	for _, f := range rep.Findings {
+		sw = max(sw, len(f.Status))
+		iw = max(iw, len(f.ID))
+		counts[f.Status]++
+	}
+	indent := strings.Repeat(" ", sw+2+iw+2)
+	fmt.Fprintf(w, "%-*s  %-*s  %s\n", sw, "STATUS", iw, "ID", "SUMMARY")
+	for _, f := range rep.Findings {
+		fmt.Fprintf(w, "%-*s  %-*s  %s\n", sw, f.Status, iw, f.ID, f.Summary)
+		if f.Meaning != "" {
+			fmt.Fprintf(w, "%smeaning: %s\n", indent, f.Meaning)
+		}
+		if f.Remedy != "" && f.Status != shm.StatusOK && f.Status != shm.StatusSkip {
+			fmt.Fprintf(w, "%sremedy:  %s\n", indent, f.Remedy)
+		}
+	}
+	fmt.Fprintf(w, "\n%s: worst status %s (%d ok, %d warn, %d fail, %d skipped)\n",
+		rep.OS, rep.Worst(), counts[shm.StatusOK], counts[shm.StatusWarn], counts[shm.StatusFail], counts[shm.StatusSkip])
+}
