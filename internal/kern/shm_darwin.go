@@ -81,10 +81,11 @@ func ShmUnlink(name string) error {
 // POSIX shm object.
 var errNoRename = fmt.Errorf("shm_rename: no such call on %s: %w", runtime.GOOS, errors.ErrUnsupported)
 
-// ShmRename exists so that code shared by FreeBSD and darwin compiles; darwin
-// has no shm_rename, so it always fails with an error wrapping
-// [errors.ErrUnsupported] that names runtime.GOOS. Publish a sized object on darwin
-// by creating it under its final name with O_EXCL and calling ftruncate.
+// ShmRename exists so that code shared by FreeBSD and darwin compiles;
+// darwin has no shm_rename, so it always fails with an error wrapping
+// [errors.ErrUnsupported] that names runtime.GOOS. On darwin, publish a
+// sized object by creating it under its final name with O_EXCL and calling
+// ftruncate once.
 func ShmRename(from, to string, flags int) error {
 	return errNoRename
 }
