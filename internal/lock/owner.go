@@ -3,17 +3,8 @@ package lock
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 )
-
-// ownerLockBase is where token locks start in the object's byte-range lock
-// space: far beyond any real data, so they never meet a lock on the
-// contents. Token t is the single byte at ownerLockBase+t.
-const ownerLockBase = 1 << 62
-
-// tokenTries bounds the random draws for a free token.
-const tokenTries = 64
 
 // A locker holds and probes exclusive per-token advisory locks that the
 // kernel drops when the holding process dies.
@@ -38,24 +29,6 @@ type FileOwner struct {
 }
 
 var _ Owner = (*FileOwner)(nil)
-
-// newFileOwner draws random tokens until lk can lock one.
-func newFileOwner(lk locker) (*FileOwner, error) {
-	for range tokenTries {
-		t := rand.Uint32() & tokenMask
-		if t == 0 {
-			continue
-		}
-		ok, err := lk.tryLock(t)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			return &FileOwner{lk: lk, token: t}, nil
-		}
-	}
-	return nil, fmt.Errorf("shm: no free owner token after %d tries", tokenTries)
-}
 
 // Token returns this owner's token.
 func (o *FileOwner) Token() uint32 { return o.token }
