@@ -16,8 +16,8 @@ var anonMeanings = map[string]string{
 		"can delete them, but they count against the /dev/shm size limit.",
 	"shm_anon": "Anonymous objects come from shm_open(SHM_ANON): nameless kernel objects " +
 		"that no cleaner can reach.",
-	"mkstemp-openbsd": "Anonymous objects are made like shm_mkstemp: a random /tmp/<hash>.shm " +
-		"file unlinked at once, so they exist by name only for an instant.",
+	"shm_open2": "Anonymous objects come from shm_open2(SHM_ANON): nameless kernel objects " +
+		"that no cleaner can reach.",
 }
 
 // checkAnonStrategy reports how anonymous objects are made here.
@@ -60,11 +60,18 @@ func checkAnonStrategy(r *runner) Finding {
 			meaning = "Anonymous objects use the " + s + " route; they are unlinked or nameless, out of cleaners' reach."
 		}
 	}
-	return Finding{
+	f := Finding{
 		Status:  OK,
 		Summary: fmt.Sprintf("anonymous objects are made with %q", s),
 		Meaning: meaning,
 	}
+	if (r.env.GOOS == "linux" || r.env.GOOS == "android") && s != "memfd" {
+		f.Status = Warn
+		f.Summary += ", not memfd: memfd_create is missing (kernel before 3.17), forbidden (a seccomp filter answering EPERM or ENOSYS), or the SHM_ANON environment variable forces another route"
+		f.Meaning += " Unlike memfds, these objects live on /dev/shm and count against its size, which is small in containers."
+		f.Remedy = "Allow memfd_create in the seccomp profile (Docker's default profile allows it), or unset SHM_ANON."
+	}
+	return f
 }
 
 // checkMemfdNoexec reads vm.memfd_noexec (Linux 6.3+).

@@ -101,6 +101,7 @@ func checkDevShm(r *runner) Finding {
 			}
 		}
 	}
+	var statfsErr error
 	if r.env.Statfs != nil {
 		if st, err := r.env.Statfs(dir); err == nil {
 			if fsType == "" {
@@ -111,7 +112,7 @@ func checkDevShm(r *runner) Finding {
 			}
 			free, haveFree = st.Free, true
 		} else {
-			problems = append(problems, "statfs failed: "+err.Error())
+			statfsErr = err
 		}
 	}
 	status := OK
@@ -145,6 +146,9 @@ func checkDevShm(r *runner) Finding {
 			problems = append(problems, fmt.Sprintf("%s is small (Docker's default is 64 MiB): creating or growing objects beyond it fails with ENOSPC, and touching pages of an object that was sized but never allocated raises SIGBUS", formatBytes(size)))
 			remedies = append(remedies, devShmRemedy)
 		}
+	}
+	if statfsErr != nil {
+		parts = append(parts, "free space unknown ("+statfsErr.Error()+")")
 	}
 	if haveFree {
 		parts = append(parts, formatBytes(free)+" free")

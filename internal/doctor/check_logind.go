@@ -132,8 +132,10 @@ func (r *runner) loadLogind() *logindState {
 			continue
 		}
 		as, probs := ParseSystemdConf(b)
+		fatal := false
 		for _, p := range probs {
 			s.problems = append(s.problems, f+": "+p.String())
+			fatal = fatal || p.Fatal
 		}
 		for _, a := range as {
 			if a.Section != "Login" || a.Key != "RemoveIPC" {
@@ -145,6 +147,11 @@ func (r *runner) loadLogind() *logindState {
 				continue
 			}
 			s.removeIPC, s.source = v, fmt.Sprintf("%s:%d", f, a.Line)
+		}
+		if fatal {
+			// logind stops at the first file it cannot parse: later
+			// drop-ins are not read.
+			break
 		}
 	}
 	return s

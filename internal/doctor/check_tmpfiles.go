@@ -28,8 +28,15 @@ type tmpfilesRule struct {
 
 func (t tmpfilesRule) where() string { return fmt.Sprintf("%s:%d", t.File, t.Num) }
 
+// describe renders the line's first six fields and where it is.
 func (t tmpfilesRule) describe() string {
-	return fmt.Sprintf("%q (%s)", fmt.Sprintf("%c%s %s ... %s", t.Line.Type, t.Line.Modifiers, t.Line.Path, t.Line.Age), t.where())
+	w := []string{string(t.Line.Type) + t.Line.Modifiers, t.Line.Path, t.Line.Mode, t.Line.User, t.Line.Group, t.Line.Age}
+	for i, s := range w {
+		if s == "" {
+			w[i] = "-"
+		}
+	}
+	return fmt.Sprintf("%q (%s)", strings.Join(w, " "), t.where())
 }
 
 // tmpfilesDirState is what the rules do to one watched directory.

@@ -227,6 +227,9 @@ func nameTest(primary, pattern, p string) int {
 }
 
 func shQuoteForDisplay(s string) string {
+	if len(s) == 1 && strings.Contains("();!&|<>", s) {
+		return `\` + s
+	}
 	if s == "" || strings.ContainsAny(s, " \t\n*?[]'\"\\;&|<>()!$") {
 		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 	}

@@ -47,7 +47,7 @@ func ParseMountinfoLine(s string) (Mount, error) {
 			break
 		}
 	}
-	if len(f) < 9 || sep < 0 || len(f) < sep+3 {
+	if len(f) < 9 || sep < 0 || len(f) < sep+3 || f[sep+1] == "-" {
 		return Mount{}, fmt.Errorf("mountinfo: malformed line %q", s)
 	}
 	id, err1 := strconv.Atoi(f[0])

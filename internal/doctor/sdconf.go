@@ -1,15 +1,15 @@
 package doctor
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // A ConfAssignment is one "Key=Value" line of a systemd configuration
 // file, with the section it appeared in and its line number (1-based; the
-// first line of a continued line).
+// last line of a continued line, as systemd reports it).
 type ConfAssignment struct {
 	Section string
 	Key     string
@@ -17,101 +17,119 @@ type ConfAssignment struct {
 	Line    int
 }
 
-// A ConfProblem is a line systemd would ignore with a warning.
+// A ConfProblem is a line systemd warns about. A Fatal one (a broken
+// section header, a line that is not UTF-8) makes systemd stop reading
+// the file, and logind then reads no further drop-ins either.
 type ConfProblem struct {
-	Line int
-	Msg  string
+	Line  int
+	Msg   string
+	Fatal bool
 }
 
-func (p ConfProblem) String() string { return fmt.Sprintf("line %d: %s", p.Line, p.Msg) }
+func (p ConfProblem) String() string {
+	if p.Fatal {
+		return fmt.Sprintf("line %d: %s; systemd stops reading here", p.Line, p.Msg)
+	}
+	return fmt.Sprintf("line %d: %s", p.Line, p.Msg)
+}
 
 // ParseSystemdConf parses a systemd configuration file in the format of
-// logind.conf(5) and systemd.syntax(7): "[Section]" headers, "Key=Value"
-// assignments with whitespace around key and value removed, comment lines
-// starting with '#' or ';', and lines continued by a trailing backslash
-// (the backslash becomes a space). Lines systemd would ignore (no '=',
-// an assignment before any section, a broken header) are returned as
-// problems; parsing always goes on.
+// logind.conf(5) and systemd.syntax(7), following conf-parser.c: lines
+// whose first non-blank character is '#' or ';' are comments (also in
+// the middle of a continued line); a line ending in an unescaped
+// backslash continues on the next, the backslash becoming a space;
+// "[Section]" starts a section; "Key=Value" assigns, with blanks around
+// key and value removed. Lines systemd ignores with a warning (no '=',
+// no key, an assignment before any section) are returned as problems and
+// parsing goes on; a fatal problem (a section header without ']' or with
+// quotes, backslashes or control characters, a line that is not UTF-8)
+// ends parsing, as it ends systemd's.
 func ParseSystemdConf(data []byte) ([]ConfAssignment, []ConfProblem) {
 	var (
 		out      []ConfAssignment
 		problems []ConfProblem
 		section  string
 		cont     strings.Builder
-		contLine int
 		inCont   bool
 	)
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	n := 0
-	handle := func(line string, at int) {
-		l := strings.TrimSpace(line)
-		switch {
-		case l == "":
-			return
-		case l[0] == '#' || l[0] == ';':
-			return
-		case l[0] == '[':
-			if !strings.HasSuffix(l, "]") || len(l) < 3 {
-				problems = append(problems, ConfProblem{at, fmt.Sprintf("invalid section header %q", l)})
-				section = "" // systemd ignores what follows a broken header until the next good one
-				return
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
+	// handle parses one logical line; it returns false to stop.
+	handle := func(line string, at int) bool {
+		l := strings.Trim(line, " \t\n\r")
+		if l == "" {
+			return true
+		}
+		if !utf8.ValidString(l) {
+			problems = append(problems, ConfProblem{at, "not valid UTF-8", true})
+			return false
+		}
+		if l[0] == '[' {
+			if l[len(l)-1] != ']' {
+				problems = append(problems, ConfProblem{at, fmt.Sprintf("invalid section header %q", l), true})
+				return false
 			}
-			section = l[1 : len(l)-1]
-			return
+			name := l[1 : len(l)-1]
+			if strings.ContainsFunc(name, func(c rune) bool { return c < ' ' || c == 0x7f || strings.ContainsRune("\"'\\", c) }) {
+				problems = append(problems, ConfProblem{at, fmt.Sprintf("bad characters in section header %q", l), true})
+				return false
+			}
+			section = name
+			return true
+		}
+		if section == "" {
+			problems = append(problems, ConfProblem{Line: at, Msg: fmt.Sprintf("assignment %q outside of a section", l)})
+			return true
 		}
 		k, v, ok := strings.Cut(l, "=")
 		if !ok {
-			problems = append(problems, ConfProblem{at, fmt.Sprintf("missing '=' in %q", l)})
-			return
+			problems = append(problems, ConfProblem{Line: at, Msg: fmt.Sprintf("missing '=' in %q", l)})
+			return true
 		}
-		if section == "" {
-			problems = append(problems, ConfProblem{at, fmt.Sprintf("assignment %q outside of a section", l)})
-			return
-		}
-		k = strings.TrimSpace(k)
+		k = strings.Trim(k, " \t\n\r")
 		if k == "" {
-			problems = append(problems, ConfProblem{at, fmt.Sprintf("empty key in %q", l)})
-			return
+			problems = append(problems, ConfProblem{Line: at, Msg: fmt.Sprintf("missing key before '=' in %q", l)})
+			return true
 		}
-		out = append(out, ConfAssignment{Section: section, Key: k, Value: strings.TrimSpace(v), Line: at})
+		out = append(out, ConfAssignment{Section: section, Key: k, Value: strings.Trim(v, " \t\n\r"), Line: at})
+		return true
 	}
-	for sc.Scan() {
+	n := 0
+	lines := strings.Split(string(data), "\n")
+	if len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	for _, line := range lines {
 		n++
-		line := sc.Text()
-		if inCont {
-			// Comment lines inside a continuation are skipped, as systemd does.
-			if t := strings.TrimSpace(line); t != "" && (t[0] == '#' || t[0] == ';') {
-				continue
-			}
-		}
-		trimmed := strings.TrimRight(line, " \t\r")
-		if strings.HasSuffix(trimmed, `\`) {
-			if !inCont {
-				// A comment line ending in a backslash is still just a comment.
-				if t := strings.TrimSpace(trimmed); t != "" && (t[0] == '#' || t[0] == ';') {
-					continue
-				}
-				inCont, contLine = true, n
-				cont.Reset()
-			}
-			cont.WriteString(trimmed[:len(trimmed)-1])
-			cont.WriteByte(' ')
+		line = strings.TrimSuffix(line, "\r")
+		if t := strings.TrimLeft(line, " \t\n\r"); t != "" && (t[0] == '#' || t[0] == ';') {
 			continue
 		}
+		escaped := false
+		for i := 0; i < len(line); i++ {
+			if escaped {
+				escaped = false
+			} else if line[i] == '\\' {
+				escaped = true
+			}
+		}
+		if escaped {
+			cont.WriteString(line[:len(line)-1])
+			cont.WriteByte(' ')
+			inCont = true
+			continue
+		}
+		text := line
 		if inCont {
 			cont.WriteString(line)
-			handle(cont.String(), contLine)
-			inCont = false
-			continue
+			text, inCont = cont.String(), false
+			cont.Reset()
 		}
-		handle(line, n)
+		if !handle(text, n) {
+			return out, problems
+		}
 	}
 	if inCont {
-		handle(cont.String(), contLine)
-	}
-	if err := sc.Err(); err != nil {
-		problems = append(problems, ConfProblem{n + 1, err.Error()})
+		handle(cont.String(), n)
 	}
 	return out, problems
 }

@@ -125,19 +125,25 @@ func ParseTimeSpan(s string) (d time.Duration, infinite bool, err error) {
 	return time.Duration(total), false, nil
 }
 
-// formatSpan renders a threshold for people: "10d", "36h", "30min", "45s".
+// formatSpan renders a threshold for people, exactly enough for
+// [ParseTimeSpan] to read back whole seconds: "10d", "36h", "30min",
+// "365d 1s", "never".
 func formatSpan(d time.Duration) string {
-	switch {
-	case d == maxSpan:
+	if d == maxSpan {
 		return "never"
-	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
-		return fmt.Sprintf("%dd", d/(24*time.Hour))
-	case d >= time.Hour && d%time.Hour == 0:
-		return fmt.Sprintf("%dh", d/time.Hour)
-	case d >= time.Minute && d%time.Minute == 0:
-		return fmt.Sprintf("%dmin", d/time.Minute)
-	case d >= 24*time.Hour:
-		return fmt.Sprintf("%.1fd", d.Hours()/24)
 	}
-	return d.String()
+	if d < time.Second {
+		return d.String()
+	}
+	var parts []string
+	for _, u := range []struct {
+		name string
+		d    time.Duration
+	}{{"d", 24 * time.Hour}, {"h", time.Hour}, {"min", time.Minute}, {"s", time.Second}, {"ms", time.Millisecond}} {
+		if n := d / u.d; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d%s", n, u.name))
+			d -= n * u.d
+		}
+	}
+	return strings.Join(parts, " ")
 }
