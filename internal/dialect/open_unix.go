@@ -264,11 +264,14 @@ func (d *Dialect) createLocked(dir, rel, name string, size int64, perm fs.FileMo
 		return nil, &fs.PathError{Op: "shm_open", Path: name, Err: err}
 	}
 	final := filepath.Join(dir, rel)
-	f, fd, tmp, err := d.createTemp(dir, perm)
+	fd, tmp, err := d.createTemp(dir, perm)
 	if err != nil {
 		cleanHashDirs(dir, rel)
 		return nil, &fs.PathError{Op: "shm_open", Path: name, Err: err}
 	}
+	// The one *os.File for fd, named after the final path from the start
+	// (a second *os.File for fd would close it when collected).
+	f := os.NewFile(uintptr(fd), final)
 	fail := func(op string, err error) (*os.File, error) {
 		f.Close()
 		unix.Unlink(tmp)
@@ -291,19 +294,17 @@ func (d *Dialect) createLocked(dir, rel, name string, size int64, perm fs.FileMo
 		unix.Unlink(final)
 		return fail("shm_open", err)
 	}
-	// f keeps the descriptor (and the temporary name it was made under):
-	// a second *os.File for fd would close it when collected.
 	return f, nil
 }
 
 // createTemp creates a new object under a random name in dir, exclusively,
-// with mode perm masked as Open masks it. It returns the file, its raw
-// descriptor (owned by the file) and its path.
-func (d *Dialect) createTemp(dir string, perm fs.FileMode) (*os.File, int, string, error) {
+// with mode perm masked as Open masks it. It returns the descriptor and
+// the path.
+func (d *Dialect) createTemp(dir string, perm fs.FileMode) (int, string, error) {
 	for range tempTries {
 		rel, e := d.mapName(d.RandomName(), d.dataType)
 		if e != 0 {
-			return nil, -1, "", e // cannot happen: random names are portable
+			return -1, "", e // cannot happen: random names are portable
 		}
 		path := filepath.Join(dir, rel)
 		fd, err := d.openFile(path, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL, perm)
@@ -311,11 +312,11 @@ func (d *Dialect) createTemp(dir string, perm fs.FileMode) (*os.File, int, strin
 			continue
 		}
 		if err != nil {
-			return nil, -1, "", err
+			return -1, "", err
 		}
-		return os.NewFile(uintptr(fd), path), fd, path, nil
+		return fd, path, nil
 	}
-	return nil, -1, "", fmt.Errorf("%d random names in a row were taken in %s: %w", tempTries, dir, syscall.EEXIST)
+	return -1, "", fmt.Errorf("%d random names in a row were taken in %s: %w", tempTries, dir, syscall.EEXIST)
 }
 
 // CreateAnon creates an anonymous object of size bytes: a random name
@@ -342,10 +343,11 @@ func (d *Dialect) CreateAnon(size int64) (*os.File, error) {
 	if err := d.checkFS(dir); err != nil {
 		return nil, &fs.PathError{Op: "shm_open", Path: anon, Err: err}
 	}
-	f, fd, path, err := d.createTemp(dir, 0o600)
+	fd, path, err := d.createTemp(dir, 0o600)
 	if err != nil {
 		return nil, &fs.PathError{Op: "shm_open", Path: anon, Err: err}
 	}
+	f := os.NewFile(uintptr(fd), path)
 	if err := ignoringEINTR(func() error { return unix.Unlink(path) }); err != nil {
 		f.Close()
 		unix.Unlink(path)
