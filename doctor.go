@@ -1,0 +1,113 @@
+package shm
+
+import (
+	"context"
+
+	"github.com/shmkit/shm/internal/doctor"
+)
+
+// Status is the outcome of one [Doctor] check.
+type Status string
+
+// The statuses of a [Finding], from least to most severe.
+const (
+	// StatusSkip: the check cannot run on this host (another OS, no
+	// permission, nothing to look at); the summary says why. A skipped
+	// check never claims that all is well.
+	StatusSkip Status = "skip"
+	// StatusOK: the check looked and found nothing that harms shared memory.
+	StatusOK Status = "ok"
+	// StatusWarn: something can delete, starve or break objects under
+	// some conditions (a cleaner, a small /dev/shm, a low limit).
+	StatusWarn Status = "warn"
+	// StatusFail: shared memory does not work as it should here (no
+	// /dev/shm, no NetBSD /var/shm tmpfs, anonymous objects failing).
+	StatusFail Status = "fail"
+)
+
+// rank orders statuses: skip < ok < warn < fail; unknown ones rank as fail.
+func (s Status) rank() int { return doctor.Status(s).Rank() }
+
+// A Finding is the result of one [Doctor] check. Its JSON form is stable
+// (the field names below) for `shm doctor --json` and other tools.
+type Finding struct {
+	// ID names the check and is stable: "anon.strategy", "memfd.noexec",
+	// "devshm.size", "logind.removeipc", "tmpfiles.age", "openbsd.daily",
+	// "netbsd.varshm", "objects.atrisk", "rlimit.nofile".
+	ID     string `json:"id"`
+	Status Status `json:"status"`
+	// Summary is what was found, with the numbers and paths.
+	Summary string `json:"summary"`
+	// Meaning is what that means for shared memory.
+	Meaning string `json:"meaning"`
+	// Remedy is what to do about it; set whenever Status is not OK.
+	Remedy string `json:"remedy,omitempty"`
+}
+
+// A Report is the result of [Doctor]: one finding per check, always the
+// same checks in the same order, whatever the OS (checks for other
+// systems are skipped).
+type Report struct {
+	OS       string    `json:"os"` // runtime.GOOS of the host examined
+	Findings []Finding `json:"findings"`
+}
+
+// Worst returns the most severe status in the report: fail, then warn,
+// then ok; skip only when every check was skipped or there are none.
+func (r Report) Worst() Status {
+	worst := StatusSkip
+	for _, f := range r.Findings {
+		if f.Status.rank() > worst.rank() {
+			worst = f.Status
+		}
+	}
+	return worst
+}
+
+// Doctor examines this host for what would delete, break or starve
+// shared-memory objects, and reports one [Finding] per check:
+//
+//   - anon.strategy: which route anonymous objects take here (it creates
+//     and closes one small anonymous object);
+//   - memfd.noexec: Linux's vm.memfd_noexec, which can make memfd_create
+//     without MFD_NOEXEC_SEAL fail;
+//   - devshm.size: Linux's /dev/shm: present, tmpfs, size (containers
+//     get 64 MiB), free space, mode 1777;
+//   - logind.removeipc: systemd-logind's RemoveIPC, which deletes a
+//     regular user's objects when that user logs out;
+//   - tmpfiles.age: systemd-tmpfiles rules that age /dev/shm or /tmp;
+//   - openbsd.daily: daily(8)'s /tmp sweep and whether it spares *.shm;
+//   - netbsd.varshm: the /var/shm tmpfs NetBSD's shm_open requires;
+//   - objects.atrisk: named objects present now that a cleaner found
+//     above would delete;
+//   - rlimit.nofile: the descriptor limit.
+//
+// Doctor only reads: it changes nothing on the host. It returns ctx's
+// error if ctx is done before all checks ran, with the findings so far.
+// On systems without POSIX shared memory (windows, js, wasip1) it
+// returns a report whose checks are all skipped and an error wrapping
+// [errors.ErrUnsupported].
+func Doctor(ctx context.Context) (Report, error) {
+	env := doctor.Host()
+	if doctor.Supported(env.GOOS) {
+		env.AnonProbe = probeAnon
+	}
+	fs, err := doctor.Run(ctx, env)
+	rep := Report{OS: env.GOOS, Findings: make([]Finding, 0, len(fs))}
+	for _, f := range fs {
+		rep.Findings = append(rep.Findings, Finding{
+			ID:      f.ID,
+			Status:  Status(f.Status),
+			Summary: f.Summary,
+			Meaning: f.Meaning,
+			Remedy:  f.Remedy,
+		})
+	}
+	if err != nil {
+		return rep, err
+	}
+	if !doctor.Supported(env.GOOS) {
+		return rep, errUnsupported("Doctor")
+	}
+	return rep, nil
+}

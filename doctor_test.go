@@ -1,0 +1,145 @@
+package shm_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/shmkit/shm"
+)
+
+// doctorIDs is the stable set of check IDs, in report order.
+var doctorIDs = []string{
+	"anon.strategy", "memfd.noexec", "devshm.size", "logind.removeipc", "tmpfiles.age",
+	"openbsd.daily", "netbsd.varshm", "objects.atrisk", "rlimit.nofile",
+}
+
+// linuxChecks are the checks that must look (not skip for being on
+// another OS) on a Linux host.
+var linuxChecks = []string{"anon.strategy", "memfd.noexec", "devshm.size", "logind.removeipc", "tmpfiles.age", "objects.atrisk", "rlimit.nofile"}
+
+func TestDoctorHost(t *testing.T) {
+	rep, err := shm.Doctor(context.Background())
+	switch runtime.GOOS {
+	case "windows", "js", "wasip1", "plan9":
+		if !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), runtime.GOOS) {
+			t.Fatalf("Doctor on %s: %v, want ErrUnsupported naming the OS", runtime.GOOS, err)
+		}
+	default:
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rep.OS != runtime.GOOS {
+		t.Errorf("OS = %q, want %q", rep.OS, runtime.GOOS)
+	}
+	if len(rep.Findings) != len(doctorIDs) {
+		t.Fatalf("%d findings, want %d: %+v", len(rep.Findings), len(doctorIDs), rep.Findings)
+	}
+	seen := map[string]bool{}
+	byID := map[string]shm.Finding{}
+	for i, f := range rep.Findings {
+		t.Logf("%-17s %-4s %s", f.ID, f.Status, f.Summary)
+		if f.ID != doctorIDs[i] {
+			t.Errorf("finding %d is %q, want %q", i, f.ID, doctorIDs[i])
+		}
+		if seen[f.ID] {
+			t.Errorf("ID %q twice", f.ID)
+		}
+		seen[f.ID] = true
+		byID[f.ID] = f
+		switch f.Status {
+		case shm.StatusOK, shm.StatusWarn, shm.StatusFail, shm.StatusSkip:
+		default:
+			t.Errorf("%s: invalid status %q", f.ID, f.Status)
+		}
+		if strings.TrimSpace(f.Summary) == "" || strings.TrimSpace(f.Meaning) == "" {
+			t.Errorf("%s: empty summary or meaning", f.ID)
+		}
+		if f.Status != shm.StatusOK && strings.TrimSpace(f.Remedy) == "" {
+			t.Errorf("%s: status %s without a remedy", f.ID, f.Status)
+		}
+	}
+	if runtime.GOOS != "linux" {
+		return
+	}
+	for _, id := range linuxChecks {
+		if f := byID[id]; f.Status == shm.StatusSkip && strings.Contains(f.Summary, "this host runs") {
+			t.Errorf("%s skipped on Linux as if on another OS: %s", id, f.Summary)
+		}
+	}
+	for _, id := range []string{"openbsd.daily", "netbsd.varshm"} {
+		if byID[id].Status != shm.StatusSkip {
+			t.Errorf("%s on Linux: %s, want skip", id, byID[id].Status)
+		}
+	}
+	// The probe the doctor reports is the route CreateAnon takes.
+	o, err := shm.CreateAnon(4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	if a := byID["anon.strategy"]; a.Status == shm.StatusSkip || !strings.Contains(a.Summary, `"`+o.Strategy()+`"`) {
+		t.Errorf("anon.strategy = %s %q, CreateAnon took %q", a.Status, a.Summary, o.Strategy())
+	}
+}
+
+func TestDoctorJSON(t *testing.T) {
+	rep := shm.Report{OS: "linux", Findings: []shm.Finding{
+		{ID: "devshm.size", Status: shm.StatusWarn, Summary: "s", Meaning: "m", Remedy: "r"},
+		{ID: "rlimit.nofile", Status: shm.StatusOK, Summary: "s", Meaning: "m"},
+	}}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"os":"linux","findings":[` +
+		`{"id":"devshm.size","status":"warn","summary":"s","meaning":"m","remedy":"r"},` +
+		`{"id":"rlimit.nofile","status":"ok","summary":"s","meaning":"m"}]}`
+	if string(b) != want {
+		t.Errorf("JSON:\n got %s\nwant %s", b, want)
+	}
+	var back shm.Report
+	if err := json.Unmarshal(b, &back); err != nil || back.OS != rep.OS || len(back.Findings) != 2 || back.Findings[0] != rep.Findings[0] {
+		t.Errorf("round trip: %+v, %v", back, err)
+	}
+}
+
+func TestReportWorst(t *testing.T) {
+	rep := func(ss ...shm.Status) shm.Report {
+		r := shm.Report{OS: runtime.GOOS}
+		for _, s := range ss {
+			r.Findings = append(r.Findings, shm.Finding{Status: s})
+		}
+		return r
+	}
+	tests := []struct {
+		r    shm.Report
+		want shm.Status
+	}{
+		{rep(), shm.StatusSkip},
+		{rep(shm.StatusSkip, shm.StatusSkip), shm.StatusSkip},
+		{rep(shm.StatusSkip, shm.StatusOK), shm.StatusOK},
+		{rep(shm.StatusOK, shm.StatusWarn, shm.StatusSkip), shm.StatusWarn},
+		{rep(shm.StatusFail, shm.StatusWarn, shm.StatusOK), shm.StatusFail},
+		{rep(shm.StatusWarn, shm.StatusFail), shm.StatusFail},
+		{rep(shm.StatusOK, "bogus", shm.StatusWarn), "bogus"}, // unknown ranks as fail
+	}
+	for _, tt := range tests {
+		if got := tt.r.Worst(); got != tt.want {
+			t.Errorf("Worst(%v) = %q, want %q", tt.r.Findings, got, tt.want)
+		}
+	}
+}
+
+func TestDoctorCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rep, err := shm.Doctor(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Doctor(canceled) = %d findings, %v; want context.Canceled", len(rep.Findings), err)
+	}
+}

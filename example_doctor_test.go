@@ -1,0 +1,26 @@
+package shm_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/shmkit/shm"
+)
+
+// Doctor reports what on this host could delete, break or starve shared
+// memory. The findings depend on the host, so this example shows no
+// output; `shm doctor` prints the same report.
+func ExampleDoctor() {
+	rep, err := shm.Doctor(context.Background())
+	if err != nil {
+		fmt.Println("doctor:", err)
+		return
+	}
+	for _, f := range rep.Findings {
+		if f.Status == shm.StatusOK || f.Status == shm.StatusSkip {
+			continue
+		}
+		fmt.Printf("%s %s: %s\n  why: %s\n  fix: %s\n", f.Status, f.ID, f.Summary, f.Meaning, f.Remedy)
+	}
+	fmt.Println("worst:", rep.Worst())
+}
