@@ -47,7 +47,8 @@ const tempTries = 16
 // Errors are *fs.PathError with Op "shm_open", Path name and, as Err, the
 // errno libc would give (so errors.Is works with fs.ErrExist,
 // fs.ErrNotExist and fs.ErrPermission). Kernel dialects (freebsd,
-// darwin) fail with an error wrapping errors.ErrUnsupported.
+// darwin) check the name, then fail with an error wrapping
+// errors.ErrUnsupported: the caller makes those system calls itself.
 //
 // The returned file is named after the object's path.
 func (d *Dialect) Open(name string, flag int, perm fs.FileMode, opt OpenOptions) (*os.File, error) {
@@ -60,6 +61,9 @@ func (d *Dialect) Open(name string, flag int, perm fs.FileMode, opt OpenOptions)
 
 func (d *Dialect) open(name string, flag int, perm fs.FileMode, opt OpenOptions) (*os.File, error) {
 	if d.kernel {
+		if _, e := d.mapName(name, d.dataType); e != 0 {
+			return nil, e
+		}
 		return nil, d.errKernel()
 	}
 	dir := d.dir()
@@ -227,11 +231,15 @@ func (d *Dialect) unlink(name string) error {
 //
 // Errors are *fs.PathError for name: Op "shm_open" with the errno (so
 // errors.Is(err, fs.ErrExist) when the name is taken), "ftruncate" or
-// "reserve". Kernel dialects fail with an error wrapping
-// errors.ErrUnsupported. The returned file is named after the final path.
+// "reserve". Kernel dialects check the name, then fail with an error
+// wrapping errors.ErrUnsupported. The returned file is named after the final path.
 func (d *Dialect) Create(name string, size int64, perm fs.FileMode, reserve func(*os.File, int64) error) (*os.File, error) {
 	if d.kernel {
-		return nil, &fs.PathError{Op: "shm_open", Path: name, Err: d.errKernel()}
+		err := d.errKernel()
+		if _, e := d.mapName(name, d.dataType); e != 0 {
+			err = e
+		}
+		return nil, &fs.PathError{Op: "shm_open", Path: name, Err: err}
 	}
 	dir := d.dir()
 	if err := d.checkFS(dir); err != nil {

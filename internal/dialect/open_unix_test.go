@@ -832,5 +832,9 @@ func TestKernelDialectsRefuseFiles(t *testing.T) {
 			t.Errorf("%s Unlink: %v", goos, err)
 		}
 		wantPathErr(t, d.Unlink(""), "shm_unlink", "", syscall.EINVAL)
+		_, err = d.Open("", os.O_RDWR, 0, OpenOptions{})
+		wantPathErr(t, err, "shm_open", "", syscall.EINVAL)
+		_, err = d.Create("/a/../b", 1, 0o600, nil)
+		wantPathErr(t, err, "shm_open", "/a/../b", syscall.EINVAL)
 	}
 }
