@@ -82,7 +82,8 @@ func (r Report) Worst() Status {
 //     above would delete;
 //   - rlimit.nofile: the descriptor limit.
 //
-// Doctor only reads: it changes nothing on the host. It returns ctx's
+// Doctor changes nothing on the host: it reads configuration files,
+// /proc and /dev/shm, and creates and closes one anonymous object. It returns ctx's
 // error if ctx is done before all checks ran, with the findings so far.
 // On systems without POSIX shared memory (windows, js, wasip1) it
 // returns a report whose checks are all skipped and an error wrapping

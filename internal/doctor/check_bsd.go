@@ -117,7 +117,7 @@ func checkOpenBSDDaily(r *runner) Finding {
 	}
 	summary := strings.Join(parts, "; ")
 	shm, shmHit := s.shortest(false)
-	_, semHit := s.shortest(true)
+	sem, semHit := s.shortest(true)
 	if !shmHit && !semHit {
 		return Finding{
 			Status:  OK,
@@ -125,25 +125,21 @@ func checkOpenBSDDaily(r *runner) Finding {
 			Meaning: layout + "The clean-up leaves them alone (the exception etc/daily gained in revision 1.101), however long they sit idle.",
 		}
 	}
-	victim := ".shm and .sem files"
-	if !shmHit {
-		victim, shm = ".sem files", mustShortest(s, true)
-	} else if !semHit {
+	rule, victim := shm, ".shm and .sem files"
+	switch {
+	case !shmHit:
+		rule, victim = sem, ".sem files"
+	case !semHit:
 		victim = ".shm files"
 	}
 	return Finding{
 		Status:  Warn,
 		Summary: summary,
 		Meaning: layout + fmt.Sprintf("So daily(8) deletes %s whose last %s is more than %d days old, even while processes have them mapped: "+
-			"the name is gone and later opens fail with ENOENT (etc/daily before revision 1.101 had no exception for them).", victim, timeWord(shm.Test), shm.Days),
+			"the name is gone and later opens fail with ENOENT (etc/daily before revision 1.101 had no exception for them).", victim, timeWord(rule.Test), rule.Days),
 		Remedy: "Keep long-lived objects under shm's KeepAlive (it refreshes the access time); or add `-and ! -path './*.s[eh]m'` " +
 			"before the age test of that find command, as etc/daily 1.101 does; or upgrade OpenBSD.",
 	}
-}
-
-func mustShortest(s *dailyState, sem bool) dailyRuleAt {
-	r, _ := s.shortest(sem)
-	return r
 }
 
 func timeWord(test string) string {

@@ -62,7 +62,7 @@ var errSpan = errors.New("invalid time span")
 // saturate at the largest Duration. Negative or malformed spans are
 // errors.
 func ParseTimeSpan(s string) (d time.Duration, infinite bool, err error) {
-	t := strings.TrimSpace(s)
+	t := strings.Trim(s, " \t\n\r") // systemd's WHITESPACE
 	if t == "infinity" {
 		return 0, true, nil
 	}
