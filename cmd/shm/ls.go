@@ -217,7 +217,7 @@ unknown) and risk.`,
 		}
 		info, err := shm.Stat(pos[0])
 		if err != nil {
-			return fmt.Errorf("stat: %w", err)
+			return objErr("stat", pos[0], err)
 		}
 		now := e.now()
 		rules := doctorOS(runtime.GOOS)

@@ -1,0 +1,328 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/shmkit/shm"
+)
+
+// The scripts in testdata/script run the real command: testscript.Main
+// makes this test binary answer to the names "shm" (the command) and
+// "shm-child" (a Go program that takes an object with shm.Inherited).
+
+func TestMain(m *testing.M) {
+	testscript.Main(leakCheck{m}, map[string]func(){
+		"shm":       main,
+		"shm-child": inheritedChild,
+	})
+}
+
+// runID makes this run's object names unique: every script's names start
+// with /shmtest-<runID>-.
+var runID = func() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}()
+
+// leakCheck runs the tests and fails them if a named object whose name
+// this run made (or a demo's) is left in the object directory.
+type leakCheck struct{ m *testing.M }
+
+func (l leakCheck) Run() int {
+	before := demoEntries()
+	code := l.m.Run()
+	var left []string
+	for _, n := range demoEntries() {
+		if !slices.Contains(before, n) {
+			left = append(left, n)
+		}
+	}
+	left = append(left, entries("shmtest-"+runID)...)
+	if len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: the tests left named objects behind: %s\n", strings.Join(left, ", "))
+		code = 1
+	}
+	return code
+}
+
+// objectDir is where named objects live on this host ("" where they are
+// not files).
+func objectDir() string {
+	p, err := shm.NamePath("/x")
+	if err != nil || p == "/x" {
+		return ""
+	}
+	return filepath.Dir(p)
+}
+
+// entries lists the names in objectDir that contain prefix (sem.NAME too).
+func entries(prefix string) []string {
+	dir := objectDir()
+	if dir == "" {
+		return nil
+	}
+	ents, _ := os.ReadDir(dir)
+	var out []string
+	for _, e := range ents {
+		if strings.Contains(e.Name(), prefix) {
+			out = append(out, e.Name())
+		}
+	}
+	return out
+}
+
+func demoEntries() []string { return entries("shm-demo-") }
+
+// inheritedChild is "shm-child NAME": it takes the object passed under
+// NAME with shm.Inherited and prints its size and first bytes.
+func inheritedChild() {
+	if len(os.Args) != 2 {
+		fmt.Fprintln(os.Stderr, "usage: shm-child NAME")
+		os.Exit(2)
+	}
+	o, err := shm.Inherited(os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "shm-child:", err)
+		os.Exit(1)
+	}
+	defer o.Close()
+	size, err := o.Size()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "shm-child:", err)
+		os.Exit(1)
+	}
+	m, err := o.Map()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "shm-child:", err)
+		os.Exit(1)
+	}
+	defer m.Close()
+	fmt.Printf("inherited %d bytes, zero-filled: %v\n", size, !slices.ContainsFunc(m.Bytes(), func(b byte) bool { return b != 0 }))
+}
+
+var scriptN atomic.Int64
+
+func TestScripts(t *testing.T) {
+	if runtime.GOOS == "windows" || runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
+		t.Skipf("the scripts need POSIX shared memory, which %s lacks", runtime.GOOS)
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: true,
+		Setup: func(env *testscript.Env) error {
+			// N is this script's object name: /shmtest-<run>-<script>;
+			// scripts add suffixes for more.
+			env.Setenv("N", fmt.Sprintf("/shmtest-%s-%d", runID, scriptN.Add(1)))
+			env.Setenv("SHMDIR", objectDir())
+			env.Setenv("GOOS", runtime.GOOS)
+			env.Setenv("GOARCH", runtime.GOARCH)
+			// Under -race every successful exit of the command would
+			// otherwise sleep a second (the race runtime's default).
+			env.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "root":
+				return os.Geteuid() == 0, nil
+			case "devshm":
+				return objectDir() == "/dev/shm", nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"status":     cmdStatus,
+			"chown-shm":  cmdChownShm,
+			"age-files":  cmdAgeFiles,
+			"wait-atime": cmdWaitAtime,
+			"json":       cmdJSON,
+			"json-keys":  cmdJSONKeys,
+		},
+	})
+}
+
+// status CODE PROG ARGS... runs PROG and checks its exit status, keeping
+// its stdout and stderr for the commands that follow.
+func cmdStatus(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: status CODE PROG [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	if err != nil {
+		ts.Fatalf("status: bad code %q", args[0])
+	}
+	err = ts.Exec(args[1], args[2:]...)
+	got := 0
+	var ee *exec.ExitError
+	switch {
+	case errors.As(err, &ee):
+		got = ee.ExitCode()
+	case err != nil:
+		ts.Fatalf("status: %v", err)
+	}
+	if got != want {
+		ts.Fatalf("%s exited with status %d, want %d", strings.Join(args[1:], " "), got, want)
+	}
+}
+
+// chown-shm NAME UID gives the named object to another user.
+func cmdChownShm(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: chown-shm NAME UID")
+	}
+	uid, err := strconv.Atoi(args[1])
+	if err != nil {
+		ts.Fatalf("chown-shm: bad uid %q", args[1])
+	}
+	p, err := shm.NamePath(args[0])
+	ts.Check(err)
+	ts.Check(os.Chown(p, uid, uid))
+}
+
+// age-files DAYS FILE... sets the access and modification times of the
+// files (globs allowed) to DAYS days ago.
+func cmdAgeFiles(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 2 {
+		ts.Fatalf("usage: age-files DAYS FILE...")
+	}
+	days, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	t := time.Now().Add(-time.Duration(days) * 24 * time.Hour)
+	n := 0
+	for _, pat := range args[1:] {
+		files, err := filepath.Glob(pat)
+		ts.Check(err)
+		for _, f := range files {
+			ts.Check(os.Chtimes(f, t, t))
+			n++
+		}
+	}
+	if n == 0 {
+		ts.Fatalf("age-files: no file matches %v", args[1:])
+	}
+}
+
+// wait-atime FILE waits up to 10 s until FILE was accessed in the last
+// minute: the sign that shm keepalive touched it.
+func cmdWaitAtime(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: wait-atime FILE")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		info, err := shm.Stat(strings.TrimPrefix(args[0], objectDir()))
+		if err == nil && time.Since(info.Atime) < time.Minute {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("wait-atime: %s was not touched within 10s (last error %v)", args[0], err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// jsonAt decodes stdout and returns the value at path: keys separated by
+// '.', each optionally followed by [i] or [field=value] to pick an array
+// element. "." is the whole value.
+func jsonAt(ts *testscript.TestScript, path string) any {
+	var v any
+	if err := json.Unmarshal([]byte(ts.ReadFile("stdout")), &v); err != nil {
+		ts.Fatalf("stdout is not JSON: %v", err)
+	}
+	if path == "." {
+		return v
+	}
+	for _, seg := range strings.Split(path, ".") {
+		key, sel, _ := strings.Cut(seg, "[")
+		if key != "" {
+			obj, ok := v.(map[string]any)
+			if !ok {
+				ts.Fatalf("json %s: %q is not in an object", path, key)
+			}
+			if v, ok = obj[key]; !ok {
+				ts.Fatalf("json %s: no field %q", path, key)
+			}
+		}
+		if sel == "" {
+			continue
+		}
+		sel = strings.TrimSuffix(sel, "]")
+		arr, ok := v.([]any)
+		if !ok {
+			ts.Fatalf("json %s: %q is not an array", path, key)
+		}
+		if i, err := strconv.Atoi(sel); err == nil {
+			if i < 0 || i >= len(arr) {
+				ts.Fatalf("json %s: index %d out of %d", path, i, len(arr))
+			}
+			v = arr[i]
+			continue
+		}
+		field, want, _ := strings.Cut(sel, "=")
+		found := false
+		for _, el := range arr {
+			if m, ok := el.(map[string]any); ok && fmt.Sprint(m[field]) == want {
+				v, found = el, true
+				break
+			}
+		}
+		if !found {
+			ts.Fatalf("json %s: no element with %s=%s", path, field, want)
+		}
+	}
+	return v
+}
+
+// json PATH REGEXP checks that the value at PATH, compactly encoded,
+// matches REGEXP in full (with '!', that it does not).
+func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: json PATH REGEXP")
+	}
+	b, err := json.Marshal(jsonAt(ts, args[0]))
+	ts.Check(err)
+	ok, err := regexp.MatchString("^(?:"+args[1]+")$", string(b))
+	ts.Check(err)
+	if ok == neg {
+		ts.Fatalf("json %s = %s; want a match for %q (negated: %v)", args[0], b, args[1], neg)
+	}
+}
+
+// json-keys PATH KEY... checks that the object at PATH has exactly these
+// keys: the documented JSON fields.
+func cmdJSONKeys(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) < 1 {
+		ts.Fatalf("usage: json-keys PATH KEY...")
+	}
+	obj, ok := jsonAt(ts, args[0]).(map[string]any)
+	if !ok {
+		ts.Fatalf("json-keys %s: not an object", args[0])
+	}
+	var got []string
+	for k := range obj {
+		got = append(got, k)
+	}
+	want := slices.Clone(args[1:])
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		ts.Fatalf("json-keys %s: keys %v; want %v", args[0], got, want)
+	}
+}
