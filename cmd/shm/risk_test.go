@@ -45,7 +45,9 @@ func TestBuiltinRisk(t *testing.T) {
 func report(goos string, f ...shm.Finding) *shm.Report { return &shm.Report{OS: goos, Findings: f} }
 
 func TestDoctorRisk(t *testing.T) {
-	at := func(p string) shm.ObjectInfo { return shm.ObjectInfo{Path: p, Atime: epoch, Mtime: epoch, Ctime: epoch} }
+	at := func(p string) shm.ObjectInfo {
+		return shm.ObjectInfo{Path: p, Atime: epoch, Mtime: epoch, Ctime: epoch}
+	}
 	warn := shm.Finding{ID: atRiskID, Status: shm.StatusWarn,
 		Summary: "2 of 3 named objects in /dev/shm are at risk: /dev/shm/a (idle 9d > 1d, tmpfiles deletes it); " +
 			"/dev/shm/b (owned by regular user uid 1000 (alice), removed by logind at that user's logout)"}
