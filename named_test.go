@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"io/fs"
+	"os"
 	"strings"
 	"testing"
 
@@ -19,7 +20,7 @@ func testName(t *testing.T) string {
 	t.Helper()
 	var b [8]byte
 	rand.Read(b[:])
-	name := "/shmtest-" + hex.EncodeToString(b[:])
+	name := "/shmtest-" + os.Getenv(runEnv) + "-" + hex.EncodeToString(b[:])
 	t.Cleanup(func() { shm.Unlink(name) })
 	return name
 }
