@@ -6,11 +6,13 @@ import (
 	"time"
 )
 
-// Polling parameters: spin this many reads, then yield this many times,
-// then sleep from pollMinSleep doubling up to pollMaxSleep.
+// Polling parameters: re-read the word for up to pollSpinFor (yielding to
+// other goroutines now and then), then sleep from pollMinSleep doubling up
+// to pollMaxSleep between reads. The spin keeps hand-offs between running
+// processes in the microseconds; the cap bounds the latency of a wake-up
+// after that to about a millisecond.
 const (
-	pollSpins    = 64
-	pollYields   = 4
+	pollSpinFor  = 50 * time.Microsecond
 	pollMinSleep = 10 * time.Microsecond
 	pollMaxSleep = time.Millisecond
 )
@@ -19,15 +21,17 @@ const (
 // differs from val or the deadline passes. It cannot lose a wake-up,
 // because it never relies on one.
 func pollWait(addr *uint32, val uint32, deadline time.Time) error {
-	for range pollSpins {
+	start := time.Now()
+	for i := 1; ; i++ {
 		if atomic.LoadUint32(addr) != val {
 			return nil
 		}
-	}
-	for range pollYields {
-		runtime.Gosched()
-		if atomic.LoadUint32(addr) != val {
-			return nil
+		if i%64 == 0 {
+			now := time.Now()
+			if now.Sub(start) >= pollSpinFor || (!deadline.IsZero() && !now.Before(deadline)) {
+				break
+			}
+			runtime.Gosched()
 		}
 	}
 	sleep := pollMinSleep

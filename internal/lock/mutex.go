@@ -148,7 +148,7 @@ func (m *Mutex) lockSlow(ctx context.Context) error {
 			}
 			v |= waitersBit
 		}
-		deadline := time.Now().Add(slice(ProbeInterval))
+		deadline := time.Now().Add(slice(mutexSleep))
 		if hasDeadline && ctxDeadline.Before(deadline) {
 			deadline = ctxDeadline
 		}

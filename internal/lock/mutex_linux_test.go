@@ -118,6 +118,7 @@ func lockerChild([]string) int {
 // moment it is released; a waiter in a third process must still get it.
 func TestMutexCancelMidWait(t *testing.T) {
 	both(t, func(t *testing.T) {
+		withSlices(t, time.Minute) // a lost wake-up now stalls for a minute
 		f, mem := sharedMem(t)
 		o, err := NewFileOwner(f)
 		if err != nil {

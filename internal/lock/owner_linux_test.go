@@ -115,7 +115,6 @@ func TestFileOwnerSurvivesClose(t *testing.T) {
 	}
 }
 
-
 func TestNewFileOwnerNil(t *testing.T) {
 	if _, err := NewFileOwner(nil); err == nil {
 		t.Fatal("NewFileOwner(nil) succeeded")

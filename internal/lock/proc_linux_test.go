@@ -77,6 +77,7 @@ func startChild(t testing.TB, f *os.File, name string, args ...string) *child {
 		helperArgsEnv+"="+strings.Join(args, " "),
 		futex.EnvVar+"="+map[bool]string{true: "poll"}[futex.Kind() == "poll"],
 		mechanismEnv+"="+forcedMechanism,
+		sliceEnv+"="+sliceOverride,
 		// The race detector sleeps 1 s at exit by default: not for children.
 		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"),
 	)
@@ -165,6 +166,26 @@ func say(s string) { fmt.Println(s) }
 // in a correct run, short enough for a wedge to fail the test.
 func ctxFor(d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), d)
+}
+
+// sliceEnv carries a lengthened sleep slice to children (see withSlices).
+const sliceEnv = "LOCK_TEST_SLICE"
+
+var sliceOverride = os.Getenv(sliceEnv)
+
+func init() {
+	if d, err := time.ParseDuration(sliceOverride); err == nil {
+		semSleep, mutexSleep = d, d
+	}
+}
+
+// withSlices lengthens the sleep slices of this process and its children
+// for the rest of the test, so that a lost wake-up stalls a waiter for d
+// instead of being repaired by the next slice.
+func withSlices(t *testing.T, d time.Duration) {
+	oldSem, oldMutex, oldOverride := semSleep, mutexSleep, sliceOverride
+	semSleep, mutexSleep, sliceOverride = d, d, d.String()
+	t.Cleanup(func() { semSleep, mutexSleep, sliceOverride = oldSem, oldMutex, oldOverride })
 }
 
 // both runs f with the OS wait/wake primitive and with polling forced;

@@ -24,6 +24,13 @@ const (
 	pollSlice = 5 * time.Millisecond
 )
 
+// The slices in use: variables so that tests can lengthen them, which
+// turns a lost wake-up into a visible stall.
+var (
+	semSleep   = semSlice
+	mutexSleep = ProbeInterval
+)
+
 // A Semaphore is a handle on a counting semaphore in a 64-bit word of
 // shared memory (zero: value 0, no waiters). Handles are safe for
 // concurrent use; any number of handles in any number of processes may
@@ -132,7 +139,7 @@ func (s *Semaphore) waitSlow(ctx context.Context) error {
 			}
 			continue
 		}
-		deadline := time.Now().Add(slice(semSlice))
+		deadline := time.Now().Add(slice(semSleep))
 		if hasDeadline && ctxDeadline.Before(deadline) {
 			deadline = ctxDeadline
 		}
