@@ -109,6 +109,7 @@ func toJSON(info shm.ObjectInfo, own owners, j *judge, now time.Time) objectJSON
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
 	return enc.Encode(v)
 }
 

@@ -90,6 +90,13 @@ func entries(prefix string) []string {
 
 func demoEntries() []string { return entries("shm-demo-") }
 
+// removeEntries removes the objects whose names contain s.
+func removeEntries(s string) {
+	for _, n := range entries(s) {
+		os.Remove(filepath.Join(objectDir(), n))
+	}
+}
+
 // inheritedChild is "shm-child NAME": it takes the object passed under
 // NAME with shm.Inherited and prints its size and first bytes.
 func inheritedChild() {
@@ -129,7 +136,16 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			// N is this script's object name: /shmtest-<run>-<script>;
 			// scripts add suffixes for more.
-			env.Setenv("N", fmt.Sprintf("/shmtest-%s-%d", runID, scriptN.Add(1)))
+			n := fmt.Sprintf("/shmtest-%s-%d", runID, scriptN.Add(1))
+			env.Setenv("N", n)
+			env.Setenv("B", n[1:]) // without the slash
+			// A failed script leaves its objects behind; remove them,
+			// and the leak check only sees what passing scripts left.
+			env.Defer(func() {
+				if env.T().(interface{ Failed() bool }).Failed() {
+					removeEntries(n[1:])
+				}
+			})
 			env.Setenv("SHMDIR", objectDir())
 			env.Setenv("GOOS", runtime.GOOS)
 			env.Setenv("GOARCH", runtime.GOARCH)
@@ -296,9 +312,12 @@ func cmdJSON(ts *testscript.TestScript, neg bool, args []string) {
 	if len(args) != 2 {
 		ts.Fatalf("usage: json PATH REGEXP")
 	}
-	b, err := json.Marshal(jsonAt(ts, args[0]))
-	ts.Check(err)
-	ok, err := regexp.MatchString("^(?:"+args[1]+")$", string(b))
+	var buf strings.Builder
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	ts.Check(enc.Encode(jsonAt(ts, args[0])))
+	b := strings.TrimSuffix(buf.String(), "\n")
+	ok, err := regexp.MatchString("^(?:"+args[1]+")$", b)
 	ts.Check(err)
 	if ok == neg {
 		ts.Fatalf("json %s = %s; want a match for %q (negated: %v)", args[0], b, args[1], neg)
