@@ -838,3 +838,35 @@ func TestKernelDialectsRefuseFiles(t *testing.T) {
 		wantPathErr(t, err, "shm_open", "/a/../b", syscall.EINVAL)
 	}
 }
+
+// TestFIFOInPlace puts a FIFO where the object goes: Open must neither
+// block on it nor accept it.
+func TestFIFOInPlace(t *testing.T) {
+	forEachFileDialect(t, func(t *testing.T, d *Dialect) {
+		const name = "/obj"
+		p, _ := d.Path(name)
+		if err := unix.Mkfifo(p, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		flags := []int{os.O_RDONLY, os.O_RDWR, os.O_RDWR | os.O_CREATE}
+		errs := make(chan error, len(flags))
+		go func() {
+			for _, flag := range flags {
+				f, err := d.Open(name, flag, 0o600, OpenOptions{})
+				if f != nil {
+					f.Close()
+				}
+				errs <- err
+			}
+		}()
+		for range flags {
+			select {
+			case err := <-errs:
+				wantPathErr(t, err, "shm_open", name, syscall.EINVAL)
+			case <-time.After(10 * time.Second):
+				t.Fatal("Open blocked on a FIFO for 10s")
+			}
+		}
+		wantListing(t, d.Dir, relPath(t, d, name))
+	})
+}
