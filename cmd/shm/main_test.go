@@ -265,7 +265,7 @@ func jsonAt(ts *testscript.TestScript, path string) any {
 	if path == "." {
 		return v
 	}
-	for _, seg := range strings.Split(path, ".") {
+	for _, seg := range splitPath(path) {
 		key, sel, _ := strings.Cut(seg, "[")
 		if key != "" {
 			obj, ok := v.(map[string]any)
@@ -304,6 +304,26 @@ func jsonAt(ts *testscript.TestScript, path string) any {
 		}
 	}
 	return v
+}
+
+// splitPath splits a JSON path at the dots outside brackets.
+func splitPath(path string) []string {
+	var segs []string
+	depth, start := 0, 0
+	for i, c := range path {
+		switch c {
+		case '[':
+			depth++
+		case ']':
+			depth--
+		case '.':
+			if depth == 0 {
+				segs = append(segs, path[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(segs, path[start:])
 }
 
 // json PATH REGEXP checks that the value at PATH, compactly encoded,
