@@ -26,5 +26,12 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(f(strings.Fields(os.Getenv(helperArgsEnv))))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	for _, f := range atExit {
+		f()
+	}
+	os.Exit(code)
 }
+
+// atExit holds clean-ups of resources shared by several tests.
+var atExit []func()
