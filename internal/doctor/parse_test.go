@@ -533,6 +533,7 @@ func TestLoginDefs(t *testing.T) {
 	}{
 		{"SYS_UID_MAX 499\nUID_MIN 500\n", 499},
 		{"SYS_UID_MAX\t0x3e7\n", 999},
+		{"SYS_UID_MAX 0764\n", 500}, // octal, as shadow-utils reads it
 		{"UID_MIN 1000\nSYS_UID_MAX 200\nSYS_UID_MAX 300\n", 300},
 		{"SYS_UID_MAX \"201\"\n", 201},
 		{"SYS_UID_MAX junk\nUID_MIN 600\n", 599},
@@ -559,7 +560,8 @@ func FuzzParseLoginDefs(f *testing.F) {
 		}
 		n, _ := SysUIDMax(defs)
 		if v, ok := defs["SYS_UID_MAX"]; ok {
-			if m, err := strconv.ParseUint(v, 10, 32); err == nil && uint64(n) != m {
+			// Plain decimals only: like shadow-utils, a leading 0 means octal.
+			if m, err := strconv.ParseUint(v, 10, 32); err == nil && !strings.HasPrefix(v, "0") && uint64(n) != m {
 				t.Fatalf("SYS_UID_MAX %q gave %d", v, n)
 			}
 		}
