@@ -317,11 +317,16 @@ var cmdDemoChild = &command{
 	name:   demoChildName,
 	hidden: true,
 	help:   "The child side of shm demo; not for use by hand.",
-	run: func(_ context.Context, _ *command, e *env, args []string) error {
-		if len(args) < 2 {
-			return fmt.Errorf("__demo-child: want MODE [NAME] TOKEN")
+	args:   "MODE [NAME] TOKEN",
+	run: func(_ context.Context, c *command, e *env, args []string) error {
+		pos, err := c.parse(e, c.flags(), args, false)
+		if err != nil {
+			return err
 		}
-		return demoChild(e, args[0], args[1:])
+		if len(pos) < 2 {
+			return fmt.Errorf("%s: want MODE [NAME] TOKEN", demoChildName)
+		}
+		return demoChild(e, pos[0], pos[1:])
 	},
 }
 

@@ -1,3 +1,5 @@
+//go:build !wasip1
+
 package main
 
 import (
@@ -127,7 +129,7 @@ func inheritedChild() {
 var scriptN atomic.Int64
 
 func TestScripts(t *testing.T) {
-	if runtime.GOOS == "windows" || runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
+	if runtime.GOOS == "windows" || runtime.GOOS == "js" {
 		t.Skipf("the scripts need POSIX shared memory, which %s lacks", runtime.GOOS)
 	}
 	testscript.Run(t, testscript.Params{
