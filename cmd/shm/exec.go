@@ -47,7 +47,7 @@ are passed on to CMD; SIGINT from a terminal reaches CMD directly.`,
 			return fmt.Errorf("exec: %w", err)
 		}
 		cmd := exec.Command(pos[0], pos[1:]...)
-		cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, e.stdout, e.stderr
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = e.stdin, e.stdout, e.stderr
 		if err := shm.Pass(cmd, *name, o); err != nil {
 			o.Close()
 			return c.usageErr("%v", err)

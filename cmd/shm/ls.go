@@ -151,7 +151,7 @@ the risk column comes from, "objects": [...]}, each object as in
 		}
 		l, err := shm.List()
 		if err != nil {
-			return fmt.Errorf("ls: %w", err)
+			return err // "shm: list: ..." names the operation and the cause
 		}
 		j := newJudge(l.OS, l.Dir, doctorReport(ctx))
 		now := e.now()
