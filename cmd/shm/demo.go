@@ -55,6 +55,10 @@ type demo struct {
 	e     *env
 	exe   string
 	token string
+	// The named object of steps 3 and 5; cleanup closes it and removes
+	// the name if it is still there.
+	name  string
+	named *shm.Object
 }
 
 func (d *demo) say(format string, args ...any) {
@@ -113,19 +117,13 @@ func runDemo(ctx context.Context, c *command, e *env, args []string) error {
 	return nil
 }
 
-// named is the named object of steps 3 and 5, removed by cleanup.
-var demoNamed struct {
-	name string
-	obj  *shm.Object
-}
-
 func (d *demo) cleanup() {
-	if demoNamed.obj != nil {
-		demoNamed.obj.Close()
+	if d.named != nil {
+		d.named.Close()
 	}
-	if demoNamed.name != "" {
-		if err := shm.Unlink(demoNamed.name); err == nil {
-			d.say("removed %s", demoNamed.name)
+	if d.name != "" {
+		if err := shm.Unlink(d.name); err == nil {
+			d.say("removed %s", d.name)
 		}
 	}
 }
@@ -254,7 +252,7 @@ func (d *demo) stepNamed() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	demoNamed.name, demoNamed.obj = name, o
+	d.name, d.named = name, o
 	where, err := shm.NamePath(name)
 	if err != nil {
 		return "", err
@@ -274,7 +272,7 @@ func (d *demo) stepNamed() (string, error) {
 }
 
 func (d *demo) stepKeepAlive() (string, error) {
-	o, name := demoNamed.obj, demoNamed.name
+	o, name := d.named, d.name
 	if o == nil {
 		return "", errors.New("no named object from step 3")
 	}
@@ -300,7 +298,7 @@ func (d *demo) stepKeepAlive() (string, error) {
 	if err := shm.Unlink(name); err != nil {
 		return "", err
 	}
-	demoNamed.name = ""
+	d.name = ""
 	d.say("removed %s while still holding the object", name)
 	err = o.Check()
 	if !errors.Is(err, shm.ErrNameLost) {
