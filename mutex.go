@@ -1,0 +1,159 @@
+package shm
+
+import (
+	"context"
+	"io/fs"
+	"runtime"
+	"sync"
+	"unsafe"
+	"weak"
+
+	"github.com/shmkit/shm/internal/lock"
+)
+
+// MutexSize is the number of bytes a [Mutex] occupies in a mapping: a
+// 32-bit lock word followed by a 32-bit state word. Its offset must be a
+// multiple of 8. All zero bytes are an unlocked, consistent mutex, so a
+// freshly created object needs no initialisation.
+const MutexSize = 8
+
+var (
+	// ErrOwnerDead is returned by [Mutex.Lock] and [Mutex.TryLock] when
+	// the caller got the mutex but a previous holder died holding it: the
+	// data it protects may be half-updated. The caller holds the mutex;
+	// it should repair the data and call [Mutex.MarkConsistent] before
+	// [Mutex.Unlock]. Unlocking without MarkConsistent makes the mutex
+	// not recoverable.
+	ErrOwnerDead = lock.ErrOwnerDead
+
+	// ErrNotRecoverable is returned by [Mutex.Lock] and [Mutex.TryLock],
+	// without the mutex, once a holder that got [ErrOwnerDead] unlocked
+	// it without [Mutex.MarkConsistent]. The mutex stays unusable until
+	// its MutexSize bytes are zeroed while no process uses it.
+	ErrNotRecoverable = lock.ErrNotRecoverable
+)
+
+// A Mutex is a mutual-exclusion lock in shared memory, for processes that
+// map the same object (and the goroutines within them). Get one with
+// [Mapping.Mutex]; every process that calls Mutex at the same offset of
+// the same object gets the same lock.
+//
+// The uncontended Lock and Unlock are a compare-and-swap each, with no
+// system call. A contended Lock sleeps in the kernel (futex, _umtx_op,
+// __ulock_wait, umtx_sleep) or, where the system has no cross-process
+// wait, polls with a backoff capped at 1 ms; within one handle, one
+// goroutine sleeps in the kernel and the others wait without an OS
+// thread.
+//
+// # Ownership
+//
+// The mutex is held by the Mapping it was obtained from, not by a
+// goroutine: any goroutine may unlock it through a handle from the same
+// Mapping, and a handle from another Mapping (even of the same object in
+// the same process) cannot. It is not recursive: locking it again through
+// the same Mapping waits.
+//
+// # When a holder dies
+//
+// The mutex is robust: if a process dies holding it (even by SIGKILL),
+// the next Lock takes it over within about 50 ms (plus scheduling
+// latency) and returns [ErrOwnerDead]. Liveness rests on an advisory lock
+// the kernel releases when the process dies, taken on the object's file
+// through a private re-open (Linux) or on the file itself (other
+// systems), or on a lock file per holder in /tmp/.shm-owners (or
+// $SHM_OWNER_DIR) where the object takes no byte-range locks (macOS). So:
+//   - a stopped or hung holder is alive, and waiters wait for it;
+//   - outside Linux, the kernel drops a process's locks on a file when it
+//     closes any descriptor of that file: close no other descriptor of
+//     the object while the process holds a mutex in it, or the process
+//     looks dead to the others;
+//   - the liveness lock is released when the Mapping is garbage
+//     collected, not at Close, so holding a mutex of a closed Mapping is
+//     a bug the others may not notice at once;
+//   - a dead holder's random 30-bit token can be reused before a waiter
+//     probes it, with odds of about one in a billion per live process;
+//     the waiter then waits for that process to end.
+type Mutex struct {
+	m       *lock.Mutex
+	mapping *Mapping // keeps the mapping, and so its owner, reachable
+}
+
+// Mutex returns the mutex whose MutexSize bytes start at offset off of
+// the mapping, which must be read-write; off must be a multiple of 8.
+func (m *Mapping) Mutex(off int) (*Mutex, error) {
+	p, err := m.pointer(off, MutexSize, 8)
+	if err != nil {
+		return nil, err
+	}
+	owner, err := m.lockOwner()
+	if err != nil {
+		return nil, err
+	}
+	lm, err := lock.NewMutex((*uint32)(p), (*uint32)(unsafe.Add(p, 4)), owner)
+	if err != nil {
+		return nil, &fs.PathError{Op: "attach", Path: m.name, Err: err}
+	}
+	return &Mutex{m: lm, mapping: m}, nil
+}
+
+// Lock locks the mutex, waiting while another holder has it, until ctx
+// is done: then it returns ctx.Err() (context.DeadlineExceeded once ctx's
+// deadline has passed) without the mutex. It returns [ErrOwnerDead] with
+// the mutex held if the previous holder died, and [ErrNotRecoverable]
+// without it for a mutex made unusable.
+func (mu *Mutex) Lock(ctx context.Context) error { return mu.m.Lock(ctx) }
+
+// TryLock locks the mutex if it is free, or held by a dead process, and
+// reports whether it did, without waiting. A true result may come with
+// [ErrOwnerDead]; [ErrNotRecoverable] comes with false. When the mutex is
+// held, TryLock checks that the holder is alive, which costs a system
+// call.
+func (mu *Mutex) TryLock() (bool, error) { return mu.m.TryLock() }
+
+// Unlock unlocks the mutex. It fails if the mutex is not held through
+// this handle's Mapping. After [ErrOwnerDead], unlocking without
+// MarkConsistent makes the mutex not recoverable for everyone.
+func (mu *Mutex) Unlock() error { return mu.m.Unlock() }
+
+// MarkConsistent declares the protected data repaired after Lock or
+// TryLock returned [ErrOwnerDead], so that the mutex works normally again.
+// The caller must hold the mutex. It returns nil for a consistent mutex
+// and [ErrNotRecoverable] when it is too late.
+func (mu *Mutex) MarkConsistent() error { return mu.m.MarkConsistent() }
+
+// owners holds each Mapping's lock owner (its token and liveness lock),
+// made on first use and closed when the Mapping is garbage collected.
+var owners = struct {
+	sync.Mutex
+	m map[weak.Pointer[Mapping]]*lock.FileOwner
+}{m: map[weak.Pointer[Mapping]]*lock.FileOwner{}}
+
+func (m *Mapping) lockOwner() (*lock.FileOwner, error) {
+	key := weak.Make(m)
+	owners.Lock()
+	defer owners.Unlock()
+	if o := owners.m[key]; o != nil {
+		return o, nil
+	}
+	f, err := m.ownerFile()
+	if err != nil {
+		return nil, err
+	}
+	o, err := lock.NewFileOwner(f)
+	if err != nil {
+		return nil, &fs.PathError{Op: "attach", Path: m.name, Err: err}
+	}
+	owners.m[key] = o
+	runtime.AddCleanup(m, dropOwner, key)
+	return o, nil
+}
+
+func dropOwner(key weak.Pointer[Mapping]) {
+	owners.Lock()
+	o := owners.m[key]
+	delete(owners.m, key)
+	owners.Unlock()
+	if o != nil {
+		o.Close()
+	}
+}
