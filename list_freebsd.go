@@ -1,13 +1,18 @@
 package shm
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/shmkit/shm/internal/kern"
+	"golang.org/x/sys/unix"
 )
 
 func list() (*Listing, error) {
 	ents, err := kern.ListFreeBSD()
+	if errors.Is(err, unix.ENOENT) {
+		return nil, fmt.Errorf("shm: list: this FreeBSD has no kern.ipc.posix_shm_list sysctl (FreeBSD 13 and later have it), so its objects cannot be listed: %w: %w", errors.ErrUnsupported, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("shm: list: %w", err)
 	}
