@@ -40,7 +40,9 @@ and verifying every step, with other processes (this program re-executed):
   3. a named object with a portable random name, opened again by name from
      a child, showing where it lives on this OS (shm.NamePath); the name
      is removed at the end;
-  4. a semaphore hand-off and a mutex between processes;
+  4. a semaphore hand-off between processes, a counter that both
+     increment at once under a shm.Mutex, and the mutex taken over with
+     shm.ErrOwnerDead after its holder died;
   5. keep-alive: Touch and Check on the named object, and Check reporting
      the lost name once it is removed.
 
@@ -358,6 +360,8 @@ func demoChild(e *env, mode string, args []string) (err error) {
 			o = objs[0]
 			say("received the object with shm.Receive")
 		}
+	case "locks":
+		return demoLockChild(e, token, say)
 	case "named":
 		if len(args) != 2 {
 			return fmt.Errorf("__demo-child named: want NAME TOKEN")
