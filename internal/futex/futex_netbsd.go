@@ -17,7 +17,7 @@ const (
 	futexWake         = 1
 	futexWaitBitset   = 9
 	futexBitsetAnyBit = 0xffffffff
-	clockMonotonic    = 3
+	monoClock         = 3 // CLOCK_MONOTONIC
 )
 
 // nativeProbe checks that the kernel has __futex (NetBSD 9 does not: ENOSYS).
@@ -35,7 +35,7 @@ func nativeWait(addr *uint32, val uint32, deadline time.Time) error {
 	if !deadline.IsZero() {
 		var passed bool
 		var err error
-		ts, passed, err = absMonotonic(clockMonotonic, deadline)
+		ts, passed, err = absMonotonic(deadline)
 		if err != nil {
 			return err
 		}

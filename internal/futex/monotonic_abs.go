@@ -4,25 +4,49 @@ package futex
 
 import (
 	"os"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 // maxAbsWait bounds how far ahead an absolute deadline is passed to the
-// kernel, so CLOCK_MONOTONIC plus it cannot overflow; waits beyond it
-// return early (spuriously) and the caller waits again.
+// kernel; waits beyond it return early (spuriously) and the caller waits
+// again.
 const maxAbsWait = 24 * time.Hour
+
+// monoBase pairs a time.Time with the CLOCK_MONOTONIC reading at the same
+// instant. Go's monotonic clock is CLOCK_MONOTONIC on these systems, so
+// later instants convert by adding monotonic differences, without a
+// clock_gettime system call per wait.
+var monoBase struct {
+	once sync.Once
+	at   time.Time
+	ns   int64
+	err  error
+}
+
+func initMonoBase() {
+	var ts unix.Timespec
+	t0 := time.Now()
+	err := unix.ClockGettime(monoClock, &ts)
+	t1 := time.Now()
+	monoBase.at, monoBase.ns = t0.Add(t1.Sub(t0)/2), unix.TimespecToNsec(ts)
+	monoBase.err = os.NewSyscallError("clock_gettime", err)
+}
 
 // absMonotonic converts deadline to an absolute CLOCK_MONOTONIC time. It
 // reports passed when the deadline is already over.
-func absMonotonic(clock int32, deadline time.Time) (ts unix.Timespec, passed bool, err error) {
-	d, passed := relative(deadline, maxAbsWait)
-	if passed {
+func absMonotonic(deadline time.Time) (ts unix.Timespec, passed bool, err error) {
+	monoBase.once.Do(initMonoBase)
+	if monoBase.err != nil {
+		return ts, false, monoBase.err
+	}
+	now := time.Now()
+	d := deadline.Sub(now)
+	if d <= 0 {
 		return ts, true, nil
 	}
-	if err := unix.ClockGettime(clock, &ts); err != nil {
-		return ts, false, os.NewSyscallError("clock_gettime", err)
-	}
-	return unix.NsecToTimespec(unix.TimespecToNsec(ts) + int64(d)), false, nil
+	d = min(d, maxAbsWait)
+	return unix.NsecToTimespec(monoBase.ns + int64(now.Sub(monoBase.at)) + int64(d)), false, nil
 }

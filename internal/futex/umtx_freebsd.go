@@ -33,7 +33,7 @@ func nativeWait(addr *uint32, val uint32, deadline time.Time) error {
 	var size uintptr
 	var utp *umtxTime
 	if !deadline.IsZero() {
-		ts, passed, err := absMonotonic(unix.CLOCK_MONOTONIC, deadline)
+		ts, passed, err := absMonotonic(deadline)
 		if err != nil {
 			return err
 		}
@@ -60,3 +60,5 @@ func nativeWake(addr *uint32, n int) error {
 	}
 	return nil
 }
+
+const monoClock = unix.CLOCK_MONOTONIC

@@ -17,9 +17,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// noSpinEnv turns spinning off in children.
+const noSpinEnv = "LOCK_TEST_NOSPIN"
+
 func init() {
 	helpers["pipepong"] = pipePongChild
 	helpers["sockpong"] = sockPongChild
+	if os.Getenv(noSpinEnv) != "" {
+		spinning = false
+	}
 }
 
 // cBench builds testdata/cbench.c once with the system cc; the binary is
@@ -167,16 +173,23 @@ func pingPongNs(b *testing.B, n int) float64 {
 // trip), over two shm semaphores (futex and polling), two glibc sem_t (C),
 // a pair of pipes and a Unix socketpair (Go).
 func BenchmarkPingPong(b *testing.B) {
-	for _, mode := range []string{"futex", "poll"} {
+	for _, mode := range []string{"futex", "futex-nospin", "poll"} {
 		b.Run("shm-"+mode, func(b *testing.B) {
 			defer futex.ForceFallback(futex.Kind() == "poll")
 			futex.ForceFallback(mode == "poll")
-			if mode == "futex" && futex.Kind() == "poll" {
+			if mode == "futex-nospin" {
+				// Sleep and wake every time: the kernel path alone (the
+				// child follows through the environment).
+				defer func(old bool) { spinning = old }(spinning)
+				spinning = false
+				b.Setenv(noSpinEnv, "1")
+			}
+			if mode != "poll" && futex.Kind() == "poll" {
 				b.Skipf("no OS wait/wake: %v", futex.Available())
 			}
 			ns := pingPongNs(b, b.N)
 			b.ReportMetric(ns, "ns/op")
-			if mode != "futex" {
+			if mode == "poll" {
 				return
 			}
 			const n = 20_000

@@ -93,7 +93,7 @@ func (m *Mutex) Lock(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if m.spin.spin(m.word, m.tryFast) {
+	if m.spin.spin(m.tryFast) {
 		return m.acquired()
 	}
 	select {

@@ -104,7 +104,7 @@ func (s *Semaphore) Wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if s.spin.spin(s.value, s.TryWait) {
+	if s.spin.spin(s.TryWait) {
 		return nil
 	}
 	// Let one goroutine per handle sleep in the kernel; the others park on

@@ -3,40 +3,61 @@ package lock
 import (
 	"runtime"
 	"sync/atomic"
+	"time"
 )
 
-// Spinning before sleeping: a wait that would end within a few
-// microseconds is cheaper to spin through than to sleep through (musl
-// reports 20-150x higher post/wait rates). The spin length adapts per
-// handle: a success moves the estimate towards the rounds it needed (as
-// glibc's adaptive mutex does), a failure shrinks it, and the limit is
-// twice the estimate plus a small margin.
+// Spinning before sleeping: a wait that ends within some microseconds is
+// cheaper to spin through than to sleep through. Two processes handing a
+// semaphore back and forth keep each other awake this way, and the poster
+// then needs no wake-up system call (musl reports 20-150x higher
+// post/wait rates from spinning).
+//
+// The spin is bounded in time and adapts per handle: it tracks how long
+// recent successful spins took (a moving average, as glibc's adaptive
+// mutex does) and spins up to twice that plus minSpin. A failed spin
+// shrinks the estimate, so waits that always sleep stop spinning; one
+// wait in exploreEvery spins for maxSpin to find out whether spinning has
+// become worth it again. Between checks it yields to other goroutines.
 const (
-	maxSpin  = 100 // rounds
-	spinWork = 8   // loads per round, a short pause between checks
+	minSpin      = time.Microsecond
+	maxSpin      = 50 * time.Microsecond
+	exploreEvery = 16
+	checksPerNow = 32 // condition checks between clock reads
 )
 
-var multiCPU = runtime.NumCPU() > 1
+// spinning is off on a single CPU, where the awaited process cannot run
+// while we spin (and in benchmarks that measure the kernel path).
+var spinning = runtime.NumCPU() > 1
 
-type spinner struct{ avg atomic.Int32 }
+type spinner struct {
+	avg   atomic.Int64 // ns a successful spin took, moving average
+	waits atomic.Uint32
+}
 
-// spin calls done up to the adaptive limit and reports whether it
-// returned true. word is read between calls as a pause.
-func (s *spinner) spin(word *uint32, done func() bool) bool {
-	if !multiCPU {
+// spin calls done until it returns true or the spin budget is spent, and
+// reports whether it returned true.
+func (s *spinner) spin(done func() bool) bool {
+	if !spinning {
 		return false
 	}
-	avg := int(s.avg.Load())
-	limit := min(2*avg+10, maxSpin)
-	for i := range limit {
+	avg := time.Duration(s.avg.Load())
+	budget := min(2*avg+minSpin, maxSpin)
+	if s.waits.Add(1)%exploreEvery == 0 {
+		budget = maxSpin
+	}
+	start := time.Now()
+	for i := 1; ; i++ {
 		if done() {
-			s.avg.Store(int32(avg + (i-avg)/8))
+			took := time.Since(start)
+			s.avg.Store(int64(avg + (took-avg)/8))
 			return true
 		}
-		for range spinWork {
-			atomic.LoadUint32(word)
+		if i%checksPerNow == 0 {
+			if time.Since(start) >= budget {
+				s.avg.Store(int64(avg - avg/8))
+				return false
+			}
+			runtime.Gosched()
 		}
 	}
-	s.avg.Store(int32(max(avg-avg/4-1, 0)))
-	return false
 }
