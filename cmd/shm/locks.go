@@ -146,6 +146,9 @@ func (d *demo) stepLocks() (string, error) {
 	d.say("both processes added %d to a plain counter under the mutex at once: it reads %d, nothing lost", increments, n)
 
 	// Owner death: the child takes the mutex and exits holding it.
+	if err := l.toChild.Post(); err != nil {
+		return fail("post", err)
+	}
 	if err := <-exited; err != nil {
 		return "", fmt.Errorf("child locks: %w", err)
 	}
@@ -220,6 +223,10 @@ func demoLockChild(e *env, token string, say func(string, ...any)) error {
 	say("added %d to the counter under the mutex", increments)
 	if err := l.toParent.Post(); err != nil {
 		return err
+	}
+	// Once the parent is done with the counter, die holding the mutex.
+	if err := waitSem(ctx, l.toChild); err != nil {
+		return fmt.Errorf("waiting for the parent's last post: %w", err)
 	}
 	if err := l.mu.Lock(ctx); err != nil {
 		return err
