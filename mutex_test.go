@@ -317,3 +317,41 @@ func TestMutexErrorsArePrefixed(t *testing.T) {
 		}
 	}
 }
+
+// TestMutexOwnerReleased: the liveness lock of a Mapping's mutexes holds
+// a descriptor until the Mapping is garbage collected. This test (last in
+// the file on purpose) also lets earlier tests' owners go, so that tests
+// counting descriptors later are not disturbed by collections.
+func TestMutexOwnerReleased(t *testing.T) {
+	before := countFDs()
+	if before < 0 {
+		t.Skip("cannot count descriptors on this system: no /proc/self/fd or /dev/fd")
+	}
+	func() {
+		o, err := shm.CreateAnon(4096)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer o.Close()
+		m, err := o.Map()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		mu, err := m.Mutex(0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := mu.Lock(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		mu.Unlock()
+	}()
+	for i := 0; countFDs() > before; i++ {
+		if i == 200 {
+			t.Fatalf("descriptors: %d before, %d after the mapping was collected", before, countFDs())
+		}
+		runtime.GC()
+		time.Sleep(10 * time.Millisecond)
+	}
+}
