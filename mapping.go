@@ -10,6 +10,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"unsafe"
+
+	"github.com/shmkit/shm/internal/lock"
 )
 
 // A Mapping is a view of an object's memory in this process's address
@@ -33,14 +35,15 @@ import (
 // then. Close is idempotent and safe to call from several goroutines, and
 // it waits for ReadAt and WriteAt calls in progress.
 type Mapping struct {
-	mu     sync.RWMutex // write-held by Close; read-held by ReadAt, WriteAt, Flush
-	ref    []byte       // the exact slice mmap returned, for munmap
-	data   []byte       // the caller's view: ref without the page skew
-	off    int64        // offset of data in the object
-	access Access
-	owner  *os.File // a duplicate of the object's descriptor, for lock liveness
-	name   string
-	closed bool
+	mu      sync.RWMutex // write-held by Close; read-held by ReadAt, WriteAt, Flush
+	ref     []byte       // the exact slice mmap returned, for munmap
+	data    []byte       // the caller's view: ref without the page skew
+	off     int64        // offset of data in the object
+	access  Access
+	owner   *os.File        // a duplicate of the object's descriptor, for lock liveness
+	lockOwn *lock.FileOwner // made by the first Mutex; see lockOwner
+	name    string
+	closed  bool
 }
 
 // Bytes returns the mapped memory. The slice is valid until Close; see the
@@ -167,6 +170,12 @@ func (m *Mapping) Close() error {
 	m.closed = true
 	err := munmap(m.ref)
 	m.ref, m.data = nil, nil
+	if m.lockOwn != nil {
+		if cerr := m.lockOwn.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		m.lockOwn = nil
+	}
 	if m.owner != nil {
 		if cerr := m.owner.Close(); err == nil && cerr != nil {
 			err = cerr
@@ -203,16 +212,5 @@ func (m *Mapping) pointer(off, size, align int) (unsafe.Pointer, error) {
 	return p, nil
 }
 
-// ownerFile returns a descriptor of the mapped object, kept open for the
-// mapping's lifetime, on which the locks take their liveness locks.
-func (m *Mapping) ownerFile() (*os.File, error) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	if m.closed {
-		return nil, m.errClosed("attach")
-	}
-	if m.owner == nil {
-		return nil, &fs.PathError{Op: "attach", Path: m.name, Err: errors.New("mapping has no descriptor")}
-	}
-	return m.owner, nil
-}
+// errNoDescriptor is the error for a mapping made without a descriptor.
+var errNoDescriptor = errors.New("mapping has no descriptor")

@@ -3,10 +3,7 @@ package shm
 import (
 	"context"
 	"io/fs"
-	"runtime"
-	"sync"
 	"unsafe"
-	"weak"
 
 	"github.com/shmkit/shm/internal/lock"
 )
@@ -67,15 +64,15 @@ var (
 //     closes any descriptor of that file: close no other descriptor of
 //     the object while the process holds a mutex in it, or the process
 //     looks dead to the others;
-//   - the liveness lock is released when the Mapping is garbage
-//     collected, not at Close, so holding a mutex of a closed Mapping is
-//     a bug the others may not notice at once;
+//   - closing the Mapping releases its liveness lock: a mutex held
+//     through a closed Mapping counts as held by a dead process, and the
+//     next Lock elsewhere gets [ErrOwnerDead];
 //   - a dead holder's random 30-bit token can be reused before a waiter
 //     probes it, with odds of about one in a billion per live process;
 //     the waiter then waits for that process to end.
 type Mutex struct {
 	m       *lock.Mutex
-	mapping *Mapping // keeps the mapping, and so its owner, reachable
+	mapping *Mapping // keeps the mapping reachable while the handle is
 }
 
 // Mutex returns the mutex whose MutexSize bytes start at offset off of
@@ -121,39 +118,28 @@ func (mu *Mutex) Unlock() error { return mu.m.Unlock() }
 // and [ErrNotRecoverable] when it is too late.
 func (mu *Mutex) MarkConsistent() error { return mu.m.MarkConsistent() }
 
-// owners holds each Mapping's lock owner (its token and liveness lock),
-// made on first use and closed when the Mapping is garbage collected.
-var owners = struct {
-	sync.Mutex
-	m map[weak.Pointer[Mapping]]*lock.FileOwner
-}{m: map[weak.Pointer[Mapping]]*lock.FileOwner{}}
-
+// lockOwner returns the mapping's liveness owner, made on first use. It
+// holds a private descriptor of the object (on Linux a re-open, so that
+// its OFD lock is not shared with other processes that hold the same
+// open file description) and a token lock on it; Mapping.Close releases
+// both, so a mapping closed while holding a mutex counts as a dead
+// holder.
 func (m *Mapping) lockOwner() (*lock.FileOwner, error) {
-	key := weak.Make(m)
-	owners.Lock()
-	defer owners.Unlock()
-	if o := owners.m[key]; o != nil {
-		return o, nil
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, m.errClosed("attach")
 	}
-	f, err := m.ownerFile()
-	if err != nil {
-		return nil, err
+	if m.lockOwn != nil {
+		return m.lockOwn, nil
 	}
-	o, err := lock.NewFileOwner(f)
+	if m.owner == nil {
+		return nil, &fs.PathError{Op: "attach", Path: m.name, Err: errNoDescriptor}
+	}
+	o, err := lock.NewFileOwner(m.owner)
 	if err != nil {
 		return nil, &fs.PathError{Op: "attach", Path: m.name, Err: err}
 	}
-	owners.m[key] = o
-	runtime.AddCleanup(m, dropOwner, key)
+	m.lockOwn = o
 	return o, nil
-}
-
-func dropOwner(key weak.Pointer[Mapping]) {
-	owners.Lock()
-	o := owners.m[key]
-	delete(owners.m, key)
-	owners.Unlock()
-	if o != nil {
-		o.Close()
-	}
 }

@@ -319,39 +319,52 @@ func TestMutexErrorsArePrefixed(t *testing.T) {
 }
 
 // TestMutexOwnerReleased: the liveness lock of a Mapping's mutexes holds
-// a descriptor until the Mapping is garbage collected. This test (last in
-// the file on purpose) also lets earlier tests' owners go, so that tests
-// counting descriptors later are not disturbed by collections.
+// a descriptor, which Mapping.Close releases at once.
 func TestMutexOwnerReleased(t *testing.T) {
 	before := countFDs()
 	if before < 0 {
 		t.Skip("cannot count descriptors on this system: no /proc/self/fd or /dev/fd")
 	}
-	func() {
-		o, err := shm.CreateAnon(4096)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer o.Close()
-		m, err := o.Map()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer m.Close()
-		mu, err := m.Mutex(0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := mu.Lock(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		mu.Unlock()
-	}()
-	for i := 0; countFDs() > before; i++ {
-		if i == 200 {
-			t.Fatalf("descriptors: %d before, %d after the mapping was collected", before, countFDs())
-		}
-		runtime.GC()
-		time.Sleep(10 * time.Millisecond)
+	o, err := shm.CreateAnon(4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	m, err := o.Map()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu, err := m.Mutex(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mu.Lock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// Closing the mapping while holding the mutex makes this holder dead
+	// to the others: a second mapping takes the mutex over.
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	m2, err := o.Map()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	mu2, err := m2.Mutex(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := mu2.Lock(ctx); !errors.Is(err, shm.ErrOwnerDead) {
+		t.Fatalf("Lock after the holder's mapping closed: %v, want ErrOwnerDead", err)
+	}
+	mu2.MarkConsistent()
+	mu2.Unlock()
+	m2.Close()
+	o.Close()
+	if after := countFDs(); after != before {
+		t.Errorf("descriptors: %d before, %d after closing everything", before, after)
 	}
 }
