@@ -254,7 +254,7 @@ func checkTmpfiles(r *runner) Finding {
 		Summary: summary,
 		Meaning: how + "An object in " + strings.Join(warnDirs, " or ") + " that no process touches for that long is deleted while processes still have it mapped: " +
 			"they keep the memory, but the name is gone and later opens fail with ENOENT. " +
-			"Objects under shm's KeepAlive are safe: it refreshes their timestamps and holds a shared flock(2), and systemd-tmpfiles skips locked entries.",
+			"Objects under shm's KeepAlive are safe: it refreshes their timestamps (KeepAlive's period must stay below the age), and holds a shared flock(2), which systemd-tmpfiles 254 and later honours for files (earlier versions honour locks on directories only).",
 		Remedy: "Keep long-lived named objects under shm's KeepAlive; or exclude them with a line such as `x /dev/shm/myapp.*` in /etc/tmpfiles.d/shm.conf; " +
 			"or override the aging rule with a same-named file in /etc/tmpfiles.d.",
 	}
