@@ -13,3 +13,11 @@ func UseDialect(goos, dir string) (restore func(), err error) {
 	testDialect = d.Rooted(dir)
 	return func() { testDialect = prev }, nil
 }
+
+// SetReceiveRoom makes Receive keep room for only n descriptors, until the
+// returned function is called. Tests only.
+func SetReceiveRoom(n int) (restore func()) {
+	prev := receiveFDs
+	receiveFDs = n
+	return func() { receiveFDs = prev }
+}

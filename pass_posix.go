@@ -45,6 +45,10 @@ func Pass(cmd *exec.Cmd, name string, o *Object) error {
 	return nil
 }
 
+// receiveFDs is how many descriptors Receive has room for: Linux's
+// SCM_MAX_FD, the most one message can carry there. Tests lower it.
+var receiveFDs = 253
+
 var inherited struct {
 	sync.Mutex
 	taken map[int]string
@@ -157,7 +161,7 @@ func Receive(c *net.UnixConn) ([]*Object, error) {
 		return nil, errors.New("shm: Receive: nil connection")
 	}
 	hdr := make([]byte, len(sendMagic)+1)
-	oob := make([]byte, unix.CmsgSpace(253*4)) // Linux's SCM_MAX_FD
+	oob := make([]byte, unix.CmsgSpace(receiveFDs*4))
 	n, oobn, flags, _, err := c.ReadMsgUnix(hdr, oob)
 	fds, perr := parseRights(oob[:oobn])
 	closeAll := func() {

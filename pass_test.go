@@ -172,7 +172,11 @@ func socketpair(t *testing.T) (*net.UnixConn, *os.File) {
 
 // childConn returns the Unix socket a parent handed over as descriptor 3.
 func childConn() (*net.UnixConn, error) {
-	f := os.NewFile(3, "socket")
+	return childConnFrom(os.NewFile(3, "socket"))
+}
+
+// childConnFrom turns a socket file into a *net.UnixConn, closing f.
+func childConnFrom(f *os.File) (*net.UnixConn, error) {
 	c, err := net.FileConn(f)
 	f.Close()
 	if err != nil {
