@@ -1,13 +1,12 @@
 package lock
 
 import (
-	"bytes"
 	"context"
+	"github.com/shmkit/shm/internal/cpeer"
 	"io"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -28,40 +27,27 @@ func init() {
 	}
 }
 
-// cBench builds testdata/cbench.c once with the system cc; the binary is
-// removed when the test binary exits.
-var cBench = sync.OnceValues(func() (string, error) {
-	cc, err := exec.LookPath("cc")
+// cBench builds the C peer (internal/cpeer) once with the system cc; the
+// binary is removed when the test binary exits.
+var cBench = sync.OnceValues(func() (*cpeer.Peer, error) {
+	p, err := cpeer.Build()
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	dir, err := os.MkdirTemp("", "lock-cbench-")
-	if err != nil {
-		return "", err
-	}
-	atExit = append(atExit, func() { os.RemoveAll(dir) })
-	bin := filepath.Join(dir, "cbench")
-	out, err := exec.Command(cc, "-O2", "-pthread", "-o", bin, filepath.Join("testdata", "cbench.c")).CombinedOutput()
-	if err != nil {
-		return "", &exec.Error{Name: cc + ": " + string(bytes.TrimSpace(out)), Err: err}
-	}
-	return bin, nil
+	atExit = append(atExit, func() { p.Close() })
+	return p, nil
 })
 
 // runCBench runs a cbench mode for n operations and returns ns per op.
 func runCBench(tb testing.TB, mode string, n int) float64 {
 	tb.Helper()
-	bin, err := cBench()
+	p, err := cBench()
 	if err != nil {
-		tb.Skipf("no C baseline: cannot build testdata/cbench.c with cc: %v", err)
+		tb.Skipf("no C baseline: %v", err)
 	}
-	out, err := exec.Command(bin, mode, strconv.Itoa(n)).Output()
+	ns, err := p.Run(mode, n)
 	if err != nil {
-		tb.Fatalf("cbench %s: %v", mode, err)
-	}
-	ns, err := strconv.ParseFloat(string(bytes.TrimSpace(out)), 64)
-	if err != nil {
-		tb.Fatalf("cbench %s printed %q", mode, out)
+		tb.Fatal(err)
 	}
 	return ns
 }
