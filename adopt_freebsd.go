@@ -3,11 +3,12 @@ package shm
 import (
 	"fmt"
 
+	"github.com/shmkit/shm/internal/kern"
 	"golang.org/x/sys/unix"
 )
 
 // fGetSeals is FreeBSD's F_GET_SEALS, which x/sys defines for riscv64 only.
-const fGetSeals = 20
+const fGetSeals = kern.FGetSeals
 
 // isMemoryObject reports, as an error wrapping ErrNotMemory, whether fd is
 // not a shared-memory object. FreeBSD shm objects are regular files in

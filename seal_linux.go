@@ -1,10 +1,11 @@
 package shm
 
-import (
-	"fmt"
-	"io/fs"
+import "golang.org/x/sys/unix"
 
-	"golang.org/x/sys/unix"
+// Linux's seal commands and bits.
+const (
+	fAddSeals = unix.F_ADD_SEALS
+	fGetSeals = unix.F_GET_SEALS
 )
 
 var sealBits = []struct {
@@ -16,53 +17,4 @@ var sealBits = []struct {
 	{SealGrow, unix.F_SEAL_GROW},
 	{SealWrite, unix.F_SEAL_WRITE},
 	{SealFutureWrite, unix.F_SEAL_FUTURE_WRITE},
-}
-
-const (
-	fAddSeals   = unix.F_ADD_SEALS
-	fGetSealsOS = unix.F_GET_SEALS
-)
-
-// Seal adds seals to the object (Linux memfd, FreeBSD shm). Objects made
-// by CreateAnon's memfd strategy allow sealing; files in /dev/shm do not
-// (EPERM).
-func (o *Object) Seal(s Seal) error {
-	bits := 0
-	for _, b := range sealBits {
-		if s&b.seal != 0 {
-			bits |= b.bit
-			s &^= b.seal
-		}
-	}
-	if s != 0 {
-		return &fs.PathError{Op: "seal", Path: o.describe(), Err: fmt.Errorf("unknown seal bits %#x", uint32(s))}
-	}
-	err := o.control("seal", func(fd int) error {
-		_, e := unix.FcntlInt(uintptr(fd), fAddSeals, bits)
-		return e
-	})
-	if err != nil {
-		return o.wrap("seal", err)
-	}
-	return nil
-}
-
-// Seals returns the seals the object carries.
-func (o *Object) Seals() (Seal, error) {
-	var bits int
-	err := o.control("seal", func(fd int) error {
-		var e error
-		bits, e = unix.FcntlInt(uintptr(fd), fGetSealsOS, 0)
-		return e
-	})
-	if err != nil {
-		return 0, o.wrap("seal", err)
-	}
-	var s Seal
-	for _, b := range sealBits {
-		if bits&b.bit != 0 {
-			s |= b.seal
-		}
-	}
-	return s, nil
 }
