@@ -80,7 +80,7 @@ func openNamed(name string, c openConfig) (*Object, error) {
 	}
 	f, err := d.Open(name, flag, 0, dialect.OpenOptions{AllowForeignOwner: c.foreignOwner})
 	if err != nil {
-		return nil, err
+		return nil, explainOwner(d, name, err)
 	}
 	return newNamed(f, name, d, c.readOnly)
 }
@@ -141,4 +141,22 @@ func NamePath(name string) (string, error) {
 		return "", &fs.PathError{Op: "shm_open", Path: name, Err: err}
 	}
 	return p, nil
+}
+
+// explainOwner adds whose object it is to an EPERM that the owner check
+// returned, as the FreeBSD and darwin paths say it.
+func explainOwner(d *dialect.Dialect, name string, err error) error {
+	if !errors.Is(err, unix.EPERM) {
+		return err
+	}
+	path, perr := d.Path(name)
+	if perr != nil {
+		return err
+	}
+	var st unix.Stat_t
+	if unix.Lstat(path, &st) != nil || int(st.Uid) == os.Geteuid() {
+		return err
+	}
+	return &fs.PathError{Op: "shm_open", Path: name,
+		Err: fmt.Errorf("object belongs to uid %d, not to us (use AllowForeignOwner to accept it): %w", st.Uid, unix.EPERM)}
 }

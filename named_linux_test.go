@@ -228,8 +228,8 @@ func TestForeignOwner(t *testing.T) {
 	if err := os.Chown(p, 65534, 65534); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := shm.Open(name); !errors.Is(err, fs.ErrPermission) {
-		t.Errorf("Open of another user's object: %v, want fs.ErrPermission", err)
+	if _, err := shm.Open(name); !errors.Is(err, fs.ErrPermission) || !strings.Contains(err.Error(), "uid 65534") {
+		t.Errorf("Open of another user's object: %v, want fs.ErrPermission naming uid 65534", err)
 	}
 	o, err = shm.Open(name, shm.AllowForeignOwner())
 	if err != nil {
