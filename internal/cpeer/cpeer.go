@@ -6,6 +6,7 @@ package cpeer
 
 import (
 	"bytes"
+	"context"
 	_ "embed"
 	"fmt"
 	"os"
@@ -49,7 +50,7 @@ func Build() (*Peer, error) {
 	bin := filepath.Join(dir, "cbench")
 	if out, err := exec.Command(path, "-O2", "-pthread", "-o", bin, src).CombinedOutput(); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("%s cbench.c: %v: %s", cc, err, bytes.TrimSpace(out))
+		return nil, fmt.Errorf("%s cbench.c: %v: %s", cc, err, firstLine(out))
 	}
 	return &Peer{dir: dir, bin: bin}, nil
 }
@@ -57,12 +58,25 @@ func Build() (*Peer, error) {
 // Run runs mode ("mutex" or "sem") for n operations and returns the
 // nanoseconds per operation the C program measured.
 func (p *Peer) Run(mode string, n int) (float64, error) {
-	out, err := exec.Command(p.bin, mode, strconv.Itoa(n)).Output()
+	return p.RunContext(context.Background(), mode, n)
+}
+
+// RunContext is Run, killing the C program when ctx is done. A failure
+// carries what the program printed on stderr (for instance that this
+// libc has no process-shared semaphores).
+func (p *Peer) RunContext(ctx context.Context, mode string, n int) (float64, error) {
+	cmd := exec.CommandContext(ctx, p.bin, mode, strconv.Itoa(n))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
+		if msg := bytes.TrimSpace(stderr.Bytes()); len(msg) > 0 {
+			return 0, fmt.Errorf("cbench %s: %w: %s", mode, err, msg)
+		}
 		return 0, fmt.Errorf("cbench %s: %w", mode, err)
 	}
 	ns, err := strconv.ParseFloat(string(bytes.TrimSpace(out)), 64)
-	if err != nil {
+	if err != nil || ns <= 0 {
 		return 0, fmt.Errorf("cbench %s printed %q", mode, out)
 	}
 	return ns, nil
@@ -70,3 +84,14 @@ func (p *Peer) Run(mode string, n int) (float64, error) {
 
 // Close removes the built binary.
 func (p *Peer) Close() error { return os.RemoveAll(p.dir) }
+
+// firstLine returns the first non-empty line of a compiler's output, so
+// that a missing header reads as one line.
+func firstLine(out []byte) []byte {
+	for line := range bytes.Lines(out) {
+		if line = bytes.TrimSpace(line); len(line) > 0 {
+			return line
+		}
+	}
+	return nil
+}

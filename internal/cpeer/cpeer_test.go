@@ -1,7 +1,10 @@
 package cpeer
 
 import (
+	"context"
+	"os"
 	"runtime"
+	"strings"
 	"testing"
 )
 
@@ -12,6 +15,9 @@ func TestBuildAndRun(t *testing.T) {
 	p, err := Build()
 	if err != nil {
 		t.Skipf("cannot build the C peer here (.ci/run installs gcc): %v", err)
+	}
+	if !strings.HasPrefix(p.bin, os.TempDir()) {
+		t.Errorf("built at %s, not under %s", p.bin, os.TempDir())
 	}
 	defer p.Close()
 	for _, mode := range []string{"mutex", "sem"} {
@@ -25,5 +31,36 @@ func TestBuildAndRun(t *testing.T) {
 	}
 	if _, err := p.Run("bogus", 1); err == nil {
 		t.Error("an unknown mode succeeded")
+	} else if !strings.Contains(err.Error(), "unknown mode bogus") {
+		t.Errorf("the error does not carry the program's stderr: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.RunContext(ctx, "mutex", 1000); err == nil {
+		t.Error("a run with a done context succeeded")
+	}
+}
+
+func TestCloseRemovesTheBinary(t *testing.T) {
+	t.Setenv("TMPDIR", t.TempDir())
+	p, err := Build()
+	if err != nil {
+		t.Skipf("cannot build the C peer here (.ci/run installs gcc): %v", err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(p.dir); !os.IsNotExist(err) {
+		t.Errorf("%s is still there after Close (%v)", p.dir, err)
+	}
+}
+
+func TestNoCompiler(t *testing.T) {
+	t.Setenv("CC", "shm-no-such-compiler")
+	if p, err := Build(); err == nil {
+		p.Close()
+		t.Fatal("Build succeeded without a compiler")
+	} else if !strings.Contains(err.Error(), "no C compiler") {
+		t.Errorf("the error does not say why: %v", err)
 	}
 }

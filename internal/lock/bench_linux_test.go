@@ -2,7 +2,6 @@ package lock
 
 import (
 	"context"
-	"github.com/shmkit/shm/internal/cpeer"
 	"io"
 	"net"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shmkit/shm/internal/cpeer"
 	"github.com/shmkit/shm/internal/futex"
 	"golang.org/x/sys/unix"
 )

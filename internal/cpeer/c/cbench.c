@@ -6,7 +6,9 @@
  *   cbench sem N     N round trips between two processes over two
  *                    process-shared glibc sem_t (sem_post/sem_wait)
  *
- * Prints nanoseconds per operation (per round trip for sem).
+ * Prints nanoseconds per operation (per round trip for sem). Each mode
+ * first runs some untimed operations (the sem child is scheduled and
+ * running before the clock starts).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +21,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Untimed operations before the clock starts. */
+#define WARM_MUTEX 10000
+#define WARM_SEM 200
 
 static double now_ns(void) {
 	struct timespec ts;
@@ -42,6 +48,10 @@ static int bench_mutex(long n, void *mem) {
 		die("setrobust", err);
 	if ((err = pthread_mutex_init(m, &attr)) != 0)
 		die("mutex_init", err);
+	for (long i = 0; i < WARM_MUTEX; i++) {
+		pthread_mutex_lock(m);
+		pthread_mutex_unlock(m);
+	}
 	double t0 = now_ns();
 	for (long i = 0; i < n; i++) {
 		if ((err = pthread_mutex_lock(m)) != 0)
@@ -62,7 +72,7 @@ static int bench_sem(long n, void *mem) {
 	if (pid < 0)
 		die("fork", errno);
 	if (pid == 0) {
-		for (long i = 0; i < n; i++) {
+		for (long i = 0; i < n + WARM_SEM; i++) {
 			while (sem_wait(a) != 0)
 				if (errno != EINTR)
 					die("sem_wait", errno);
@@ -70,8 +80,10 @@ static int bench_sem(long n, void *mem) {
 		}
 		_exit(0);
 	}
-	double t0 = now_ns();
-	for (long i = 0; i < n; i++) {
+	double t0 = 0;
+	for (long i = 0; i < n + WARM_SEM; i++) {
+		if (i == WARM_SEM)
+			t0 = now_ns();
 		sem_post(a);
 		while (sem_wait(b) != 0)
 			if (errno != EINTR)
