@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"runtime"
 	"strings"
@@ -20,24 +22,32 @@ var cmdBench = &command{
 	summary: "measure shm against its peers on this host",
 	help: `
 Measure shm's hot paths side by side with their peers, in this one
-invocation, and print each figure with its ratio to the peer (below 1.0
-means shm is faster):
+invocation, and print each figure in ns per operation with its ratio to
+the peer (below 1.0 means shm is faster):
 
-  create-anon         CreateAnon(4096)+Close vs the raw OS call
-                      (Linux: memfd_create+ftruncate+close)
-  mutex               uncontended Lock+Unlock vs sync.Mutex, and vs a C
-                      process-shared robust pthread mutex
-  semaphore-pingpong  a round trip between two processes over two shm
-                      Semaphores vs glibc sem_t (C), a pipe pair and a
-                      Unix socketpair between the same two processes
+  create-anon            CreateAnon(4096)+Close vs the raw OS route (Linux:
+                         memfd_create with the same flags, ftruncate,
+                         close), and on Linux the raw route plus each
+                         system call CreateAnon adds (fchmod, fcntl)
+  mutex                  uncontended Lock+Unlock vs sync.Mutex and vs a C
+                         process-shared robust pthread mutex
+  semaphore-pingpong     a round trip between two processes over two shm
+                         Semaphores vs C sem_t (process-shared), a pipe
+                         pair and a Unix socketpair between the same two
+                         processes (blocking read and write)
+  semaphore-idle-waiter  the CPU time a process asleep in Semaphore.Wait
+                         for DUR uses (ns per op is CPU ns per wait)
 
-Paired figures are measured interleaved, so that noise on the machine hits
-both alike. The C peers are built at run time with $CC (default cc); without
-a compiler their rows say why they are missing. Nothing is printed that was
-not measured in this run. BENCHMARKS.md records the figures of one machine.`,
+The functions compared are measured interleaved, in ten alternating
+slices of about DUR/10 each, so that noise on the machine hits them alike.
+The other processes are this program re-executed and the C peer, built
+at run time with $CC (default cc) in a temporary directory that is removed
+afterwards; without a compiler its rows say why they are missing. Nothing
+is printed that was not measured in this run. BENCHMARKS.md records the
+figures of one machine.`,
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
 		fs := c.flags()
-		d := fs.Duration("time", 300*time.Millisecond, "time spent on each measurement")
+		d := fs.Duration("time", 500*time.Millisecond, "time spent on each function measured")
 		asJSON := fs.Bool("json", false, "print JSON")
 		pos, err := c.parse(e, fs, args, false)
 		if err != nil {
@@ -51,45 +61,46 @@ not measured in this run. BENCHMARKS.md records the figures of one machine.`,
 		}
 		rep := benchReport{Machine: machineInfo()}
 		if !*asJSON {
-			printMachine(e, rep.Machine)
+			printMachine(e.stdout, rep.Machine)
 		}
 		exe, err := os.Executable()
 		if err != nil {
 			return err
 		}
-		b := &bencher{ctx: ctx, d: *d, exe: exe}
-		for _, m := range []func() ([]benchRow, error){b.anon, b.mutex, b.pingPong} {
+		b := &bencher{ctx: ctx, d: *d, exe: exe, stderr: e.stderr}
+		defer b.close()
+		for _, m := range []func() ([]benchRow, error){b.anon, b.mutex, b.pingPong, b.idle} {
 			rows, err := m()
 			if err != nil {
 				return fmt.Errorf("bench: %w", err)
 			}
 			rep.Rows = append(rep.Rows, rows...)
 		}
-		b.close()
 		if *asJSON {
 			return writeJSON(e.stdout, rep)
 		}
-		printRows(e, rep.Rows)
+		printRows(e.stdout, rep.Rows)
 		return nil
 	},
 }
 
-// benchRow is one measurement. Its JSON field names are stable.
+// benchRow is one measurement. Its JSON field names are stable and all
+// present: a figure that was not measured is null, and note says why.
 type benchRow struct {
-	Name        string  `json:"name"`
-	NsPerOp     float64 `json:"ns_per_op,omitempty"`
-	Peer        string  `json:"peer,omitempty"`
-	PeerNsPerOp float64 `json:"peer_ns_per_op,omitempty"`
-	Ratio       float64 `json:"ratio,omitempty"`
-	Note        string  `json:"note,omitempty"`
+	Name        string   `json:"name"`
+	NsPerOp     *float64 `json:"ns_per_op"`
+	Peer        string   `json:"peer"`
+	PeerNsPerOp *float64 `json:"peer_ns_per_op"`
+	Ratio       *float64 `json:"ratio"` // NsPerOp / PeerNsPerOp
+	Note        string   `json:"note"`
 }
 
 type benchMachine struct {
 	GOOS   string `json:"goos"`
 	GOARCH string `json:"goarch"`
-	CPU    string `json:"cpu,omitempty"`
+	CPU    string `json:"cpu"`
 	CPUs   int    `json:"cpus"`
-	Kernel string `json:"kernel,omitempty"`
+	Kernel string `json:"kernel"`
 	Go     string `json:"go"`
 }
 
@@ -101,60 +112,86 @@ type benchReport struct {
 func machineInfo() benchMachine {
 	m := benchMachine{GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU(), Go: runtime.Version(), Kernel: kernelRelease()}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
-				m.CPU = strings.TrimSpace(v)
-				break
-			}
-		}
+		m.CPU = cpuModel(string(b))
 	}
 	return m
 }
 
-func printMachine(e *env, m benchMachine) {
-	cpu := m.CPU
-	if cpu == "" {
-		cpu = "unknown CPU"
+// cpuModel returns the first "model name" (x86, most others) or, failing
+// that, "uarch" or "cpu model" (riscv, mips) of /proc/cpuinfo.
+func cpuModel(cpuinfo string) string {
+	for _, key := range []string{"model name", "uarch", "cpu model"} {
+		for line := range strings.Lines(cpuinfo) {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == key {
+				if v = strings.TrimSpace(v); v != "" {
+					return v
+				}
+			}
+		}
 	}
-	fmt.Fprintf(e.stdout, "machine: %s/%s, %s, %d CPUs, kernel %s, %s\n\n", m.GOOS, m.GOARCH, cpu, m.CPUs, orDash(m.Kernel), m.Go)
+	return ""
 }
 
-func orDash(s string) string {
+func printMachine(w io.Writer, m benchMachine) {
+	fmt.Fprintf(w, "machine: %s/%s, %s, %d CPUs, kernel %s, %s\n\n", m.GOOS, m.GOARCH,
+		orDash(m.CPU, "CPU model unknown"), m.CPUs, orDash(m.Kernel, "unknown"), m.Go)
+}
+
+func orDash(s, dash string) string {
 	if s == "" {
-		return "-"
+		return dash
 	}
 	return s
 }
 
-func printRows(e *env, rows []benchRow) {
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+func printRows(w io.Writer, rows []benchRow) {
+	num := func(v *float64, format string) string {
+		if v == nil {
+			return "-"
+		}
+		return fmt.Sprintf(format, *v)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "BENCHMARK\tNS/OP\tPEER\tPEER NS/OP\tRATIO")
 	for _, r := range rows {
-		if r.NsPerOp == 0 {
-			fmt.Fprintf(tw, "%s\t-\t%s\t-\t-\t(%s)\n", r.Name, orDash(r.Peer), r.Note)
-			continue
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s", r.Name, num(r.NsPerOp, "%.1f"), orDash(r.Peer, "-"),
+			num(r.PeerNsPerOp, "%.1f"), num(r.Ratio, "%.3fx"))
+		if r.Note != "" {
+			// A trailing cell: no padding at the end of the other lines.
+			fmt.Fprintf(tw, "\t(%s)", r.Note)
 		}
-		if r.Peer == "" || r.PeerNsPerOp == 0 {
-			note := ""
-			if r.Note != "" {
-				note = "(" + r.Note + ")"
-			}
-			fmt.Fprintf(tw, "%s\t%.1f\t%s\t-\t-\t%s\n", r.Name, r.NsPerOp, orDash(r.Peer), note)
-			continue
-		}
-		fmt.Fprintf(tw, "%s\t%.1f\t%s\t%.1f\t%.3fx\n", r.Name, r.NsPerOp, r.Peer, r.PeerNsPerOp, r.Ratio)
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 }
 
+// measured returns a row of ns against peer's peerNs; a peerNs of 0 is
+// no peer figure.
+func measured(name string, ns float64, peer string, peerNs float64) benchRow {
+	r := benchRow{Name: name, NsPerOp: fig(ns, 10), Peer: peer}
+	if peerNs > 0 {
+		r.PeerNsPerOp = fig(peerNs, 10)
+		r.Ratio = fig(ns/peerNs, 10000)
+	}
+	return r
+}
+
+// fig rounds v to 1/scale, keeping it a measured figure.
+func fig(v, scale float64) *float64 {
+	v = math.Round(v*scale) / scale
+	return &v
+}
+
 // bencher runs the measurements.
 type bencher struct {
-	ctx  context.Context
-	d    time.Duration
-	exe  string
+	ctx    context.Context
+	d      time.Duration
+	exe    string
+	stderr io.Writer
+
+	once sync.Once
 	peer *cpeer.Peer
 	perr error
-	once sync.Once
 }
 
 // cPeer builds the C peer once.
@@ -169,88 +206,136 @@ func (b *bencher) close() {
 	}
 }
 
-// calibrate returns how many calls of fn fill about d.
-func calibrate(d time.Duration, fn func(n int)) int {
-	n := 1
-	for {
+// A contender is one function measured: run performs n operations and
+// returns the time they took, not counting setup such as starting a
+// process; n0 is where calibration starts (a first guess of a useful n).
+type contender struct {
+	run func(n int) (time.Duration, error)
+	n0  int
+}
+
+// inProcess makes a contender of a loop that runs in this process.
+func inProcess(loop func(n int) error) contender {
+	return contender{n0: 1, run: func(n int) (time.Duration, error) {
 		start := time.Now()
-		fn(n)
-		el := time.Since(start)
-		if el >= d/20 || n >= 1<<30 {
-			per := float64(el) / float64(n)
-			if per <= 0 {
-				per = 1
-			}
-			return max(1, int(float64(d)/per))
+		err := loop(n)
+		return time.Since(start), err
+	}}
+}
+
+// nSlices is the number of alternating slices of a measurement.
+const nSlices = 10
+
+// interleave measures the contenders in turn, nSlices times each, about d
+// in total for each, and returns the ns per operation of each.
+func (b *bencher) interleave(cs ...contender) ([]float64, error) {
+	ns := make([]int, len(cs))
+	for i, c := range cs {
+		n, err := calibrate(b.d/nSlices, c)
+		if err != nil {
+			return nil, err
 		}
-		n *= 2
+		ns[i] = n
 	}
+	total := make([]time.Duration, len(cs))
+	for range nSlices {
+		for i, c := range cs {
+			if err := b.ctx.Err(); err != nil {
+				return nil, err
+			}
+			el, err := c.run(ns[i])
+			if err != nil {
+				return nil, err
+			}
+			total[i] += el
+		}
+	}
+	per := make([]float64, len(cs))
+	for i := range cs {
+		per[i] = float64(total[i]) / float64(nSlices*ns[i])
+	}
+	return per, nil
 }
 
-// single measures fn alone and returns its ns per op.
-func single(d time.Duration, fn func(n int)) float64 {
-	n := calibrate(d, fn)
-	start := time.Now()
-	fn(n)
-	return float64(time.Since(start)) / float64(n)
-}
-
-// pair measures a and b interleaved: each runs in ten alternating slices
-// of about d/10 in total per function, and the ns per op of each is
-// returned.
-func pair(d time.Duration, a, b func(n int)) (float64, float64) {
-	na := max(1, calibrate(d, a)/10)
-	nb := max(1, calibrate(d, b)/10)
-	var ta, tb time.Duration
-	for range 10 {
-		s := time.Now()
-		a(na)
-		m := time.Now()
-		b(nb)
-		ta += m.Sub(s)
-		tb += time.Since(m)
+// calibrate returns the n for which c.run(n) takes about target.
+func calibrate(target time.Duration, c contender) (int, error) {
+	const most = 1 << 30
+	n := max(1, c.n0)
+	for {
+		el, err := c.run(n)
+		if err != nil {
+			return 0, err
+		}
+		if el >= target/4 || n >= most {
+			per := max(float64(el)/float64(n), 0.01)
+			return int(min(max(float64(target)/per, 1), most)), nil
+		}
+		grow := 100.0
+		if el > 0 {
+			grow = min(grow, 2*float64(target)/float64(el))
+		}
+		n = int(min(float64(n)*max(grow, 2), most))
 	}
-	return float64(ta) / float64(10*na), float64(tb) / float64(10*nb)
-}
-
-func row(name string, ns float64, peer string, peerNs float64) benchRow {
-	r := benchRow{Name: name, NsPerOp: ns, Peer: peer, PeerNsPerOp: peerNs}
-	if peerNs > 0 {
-		r.Ratio = ns / peerNs
-	}
-	return r
 }
 
 func (b *bencher) anon() ([]benchRow, error) {
-	var err error
-	shmFn := func(n int) {
+	const name = "create-anon"
+	shmFn := inProcess(func(n int) error {
 		for range n {
-			o, e := shm.CreateAnon(4096)
-			if e != nil {
-				err = e
-				return
+			o, err := shm.CreateAnon(4096)
+			if err != nil {
+				return err
 			}
-			o.Close()
+			if err := o.Close(); err != nil {
+				return err
+			}
 		}
-	}
-	raw, rawName := rawAnon()
-	if raw == nil {
-		return []benchRow{{Name: "create-anon", NsPerOp: single(b.d, shmFn), Note: "no raw peer on " + runtime.GOOS}}, err
-	}
-	var rerr error
-	rawFn := func(n int) {
-		if e := raw(n); e != nil {
-			rerr = e
+		return nil
+	})
+	steps := rawAnonSteps()
+	if len(steps) == 0 {
+		per, err := b.interleave(shmFn)
+		if err != nil {
+			return nil, err
 		}
+		r := measured(name, per[0], "", 0)
+		r.Note = "no raw peer on " + runtime.GOOS + ": the raw route is what shm calls"
+		return []benchRow{r}, nil
 	}
-	a, r := pair(b.d, shmFn, rawFn)
-	if err == nil {
-		err = rerr
+	cs := []contender{shmFn}
+	for _, s := range steps {
+		cs = append(cs, inProcess(s.loop))
 	}
-	return []benchRow{row("create-anon", a, rawName, r)}, err
+	per, err := b.interleave(cs...)
+	if err != nil {
+		return nil, err
+	}
+	raw := per[1]
+	rows := []benchRow{measured(name, per[0], steps[0].calls, raw)}
+	for i, s := range steps[1:] {
+		r := measured(s.name, per[i+2], steps[0].calls, raw)
+		r.Note = fmt.Sprintf("%s adds %.0f ns", s.adds, per[i+2]-raw)
+		rows = append(rows, r)
+	}
+	if last := len(steps) - 1; last > 0 {
+		r := measured(name, per[0], steps[last].calls, per[last+1])
+		r.Note = "the same system calls; the rest is Go: *os.File and Object, finalizer, close bookkeeping"
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+// rawStep is the raw route of CreateAnon, or the raw route plus the
+// system calls that adds.
+type rawStep struct {
+	name  string // its row's name, e.g. "raw+fchmod"
+	calls string // the system calls made, e.g. "memfd_create+ftruncate+close"
+	adds  string // what it adds to the first step ("" for the first)
+	loop  func(n int) error
 }
 
 func (b *bencher) mutex() ([]benchRow, error) {
+	const name = "mutex"
 	o, err := shm.CreateAnon(4096)
 	if err != nil {
 		return nil, err
@@ -265,46 +350,60 @@ func (b *bencher) mutex() ([]benchRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	var lerr error
-	shmFn := func(n int) {
-		for range n {
-			if e := mu.Lock(b.ctx); e != nil {
-				lerr = e
-				return
+	cs := []contender{
+		inProcess(func(n int) error {
+			for range n {
+				if err := mu.Lock(b.ctx); err != nil {
+					return err
+				}
+				if err := mu.Unlock(); err != nil {
+					return err
+				}
 			}
-			mu.Unlock()
-		}
+			return nil
+		}),
+		inProcess(func(n int) error {
+			var smu sync.Mutex
+			for range n {
+				smu.Lock()
+				//lint:ignore SA2001 an empty critical section is what is measured
+				smu.Unlock()
+			}
+			return nil
+		}),
 	}
-	var smu sync.Mutex
-	syncFn := func(n int) {
-		for range n {
-			smu.Lock()
-			//lint:ignore SA2001 an empty critical section is what is measured
-			smu.Unlock()
-		}
+	const cName = "C robust pshared pthread mutex"
+	c, why := b.cContender("mutex", 100_000)
+	if c != nil {
+		cs = append(cs, *c)
 	}
-	a, s := pair(b.d, shmFn, syncFn)
-	if lerr != nil {
-		return nil, lerr
+	per, err := b.interleave(cs...)
+	if err != nil {
+		return nil, err
 	}
-	rows := []benchRow{row("mutex", a, "sync.Mutex", s)}
-	rows = append(rows, b.cRow("mutex", a, "C robust pshared pthread mutex", int(float64(b.d)/16)))
-	return rows, nil
+	rows := []benchRow{measured(name, per[0], "sync.Mutex", per[1])}
+	if c == nil {
+		r := measured(name, per[0], cName, 0)
+		r.Note = why
+		return append(rows, r), nil
+	}
+	return append(rows, measured(name, per[0], cName, per[2])), nil
 }
 
-// cRow runs the C peer's mode for n operations and compares ns with it.
-func (b *bencher) cRow(mode string, ns float64, peer string, n int) benchRow {
-	name := map[string]string{"mutex": "mutex", "sem": "semaphore-pingpong"}[mode]
-	if runtime.GOOS != "linux" {
-		return benchRow{Name: name, NsPerOp: ns, Peer: peer, Note: "the C peer uses glibc; linux only"}
-	}
+// cContender is mode of the C peer as a contender, or nil and the reason
+// it cannot run here.
+func (b *bencher) cContender(mode string, n0 int) (*contender, string) {
 	p, err := b.cPeer()
 	if err != nil {
-		return benchRow{Name: name, NsPerOp: ns, Peer: peer, Note: err.Error()}
+		return nil, err.Error()
 	}
-	cns, err := p.Run(mode, max(1000, min(n, 5_000_000)))
-	if err != nil {
-		return benchRow{Name: name, NsPerOp: ns, Peer: peer, Note: err.Error()}
+	c := contender{n0: n0, run: func(n int) (time.Duration, error) {
+		ns, err := p.RunContext(b.ctx, mode, n)
+		return time.Duration(ns * float64(n)), err
+	}}
+	// A first run says whether the mode works on this system at all.
+	if _, err := c.run(1); err != nil {
+		return nil, err.Error()
 	}
-	return row(name, ns, peer, cns)
+	return &c, ""
 }

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"runtime"
 )
@@ -17,10 +18,19 @@ var cmdBenchChild = &command{
 	hidden: true,
 	help:   "The child side of shm bench; not for use by hand.",
 	run: func(context.Context, *command, *env, []string) error {
-		return fmt.Errorf("%s: not supported on %s", benchChildName, runtime.GOOS)
+		return fmt.Errorf("%s: %s: %w", benchChildName, runtime.GOOS, errors.ErrUnsupported)
 	},
 }
 
 func (b *bencher) pingPong() ([]benchRow, error) {
-	return []benchRow{{Name: "semaphore-pingpong", Note: "processes and shared memory are not supported on " + runtime.GOOS}}, nil
+	return []benchRow{unmeasured("semaphore-pingpong", "", "processes sharing memory are not supported on "+runtime.GOOS)}, nil
+}
+
+func (b *bencher) idle() ([]benchRow, error) {
+	return []benchRow{unmeasured("semaphore-idle-waiter", "", "processes sharing memory are not supported on "+runtime.GOOS)}, nil
+}
+
+// unmeasured is a row whose figure could not be measured, saying why.
+func unmeasured(name, peer, why string) benchRow {
+	return benchRow{Name: name, Peer: peer, Note: why}
 }

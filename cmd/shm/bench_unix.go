@@ -3,6 +3,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/shmkit/shm"
@@ -25,21 +28,32 @@ func kernelRelease() string {
 }
 
 // benchChildName is the hidden subcommand that plays the far side of the
-// ping-pong benchmarks.
+// two-process benchmarks.
 const benchChildName = "__bench-child"
+
+// warmRounds are played before the clock starts, so that both processes
+// are running and the semaphores' spin estimate has settled.
+const warmRounds = 200
+
+// childTimeoutBench bounds every wait of a benchmark child or parent, so
+// that a lost partner ends the run with an error instead of a hang.
+const childTimeoutBench = 2 * time.Minute
 
 var cmdBenchChild = &command{
 	name:   benchChildName,
 	hidden: true,
-	args:   "MODE ROUNDS",
+	args:   "sem|pipe|socket ROUNDS | idle",
 	help:   "The child side of shm bench; not for use by hand.",
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
 		pos, err := c.parse(e, c.flags(), args, false)
 		if err != nil {
 			return err
 		}
+		if len(pos) == 1 && pos[0] == "idle" {
+			return idleChild(ctx, e.stdout)
+		}
 		if len(pos) != 2 {
-			return fmt.Errorf("%s: want MODE ROUNDS", benchChildName)
+			return fmt.Errorf("%s: want MODE ROUNDS or idle", benchChildName)
 		}
 		n, err := strconv.Atoi(pos[1])
 		if err != nil || n < 1 {
@@ -49,33 +63,44 @@ var cmdBenchChild = &command{
 		case "sem":
 			return semChild(ctx, n)
 		case "pipe", "socket":
-			return echoChild(n, os.NewFile(3, "in"), os.NewFile(4, "out"))
+			return echoChild(n+warmRounds, 3, 4)
 		}
 		return fmt.Errorf("%s: unknown mode %q", benchChildName, pos[0])
 	},
 }
 
-// semChild answers n+warm rounds on the two semaphores of the inherited
-// object: wait on the first, post the second.
+// benchSems maps the object passed as "bench" and returns the two
+// semaphores at its start and the function that unmaps it.
+func benchSems(o *shm.Object) (ping, pong *shm.Semaphore, done func(), err error) {
+	m, err := o.Map()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if ping, err = m.Semaphore(0); err == nil {
+		pong, err = m.Semaphore(8)
+	}
+	if err != nil {
+		m.Close()
+		return nil, nil, nil, err
+	}
+	return ping, pong, func() { m.Close() }, nil
+}
+
+// semChild answers n+warmRounds rounds on the two semaphores of the
+// inherited object: wait on the first, post the second.
 func semChild(ctx context.Context, n int) error {
 	o, err := shm.Inherited("bench")
 	if err != nil {
 		return err
 	}
 	defer o.Close()
-	m, err := o.Map()
+	ping, pong, done, err := benchSems(o)
 	if err != nil {
 		return err
 	}
-	defer m.Close()
-	ping, err := m.Semaphore(0)
-	if err != nil {
-		return err
-	}
-	pong, err := m.Semaphore(8)
-	if err != nil {
-		return err
-	}
+	defer done()
+	ctx, cancel := context.WithTimeout(ctx, childTimeoutBench)
+	defer cancel()
 	for range n + warmRounds {
 		if err := ping.Wait(ctx); err != nil {
 			return err
@@ -87,88 +112,154 @@ func semChild(ctx context.Context, n int) error {
 	return nil
 }
 
-// echoChild copies n+warm single bytes from in to out.
-func echoChild(n int, in, out *os.File) error {
+// echoChild copies n single bytes from descriptor in to descriptor out
+// with blocking read and write calls.
+func echoChild(n, in, out int) error {
 	var b [1]byte
-	for range n + warmRounds {
-		if _, err := io.ReadFull(in, b[:]); err != nil {
+	for range n {
+		if err := readByte(in, b[:]); err != nil {
 			return err
 		}
-		if _, err := out.Write(b[:]); err != nil {
+		if err := writeByte(out, b[:]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// warmRounds are played before the clock starts.
-const warmRounds = 1000
-
-// pingPong measures round trips between this process and a child for each
-// mechanism and compares the shm semaphores with the others.
-func (b *bencher) pingPong() ([]benchRow, error) {
-	// Estimate the rounds that fill the time from a short run of each.
-	rounds := func(f func(int) (float64, error)) (float64, error) {
-		per, err := f(2000)
-		if err != nil || per <= 0 {
-			return per, err
+func readByte(fd int, b []byte) error {
+	for {
+		n, err := unix.Read(fd, b)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return os.NewSyscallError("read", err)
+		case n == 0:
+			return io.ErrUnexpectedEOF
 		}
-		return f(max(2000, min(int(float64(b.d)/per), 5_000_000)))
+		return nil
 	}
-	sem, err := rounds(b.semRounds)
-	if err != nil {
-		return nil, fmt.Errorf("semaphore ping-pong: %w", err)
-	}
-	pipe, err := rounds(func(n int) (float64, error) { return b.byteRounds("pipe", n) })
-	if err != nil {
-		return nil, fmt.Errorf("pipe ping-pong: %w", err)
-	}
-	sock, err := rounds(func(n int) (float64, error) { return b.byteRounds("socket", n) })
-	if err != nil {
-		return nil, fmt.Errorf("socket ping-pong: %w", err)
-	}
-	return []benchRow{
-		b.cRow("sem", sem, "C glibc sem_t (pshared), 2 processes", int(float64(b.d)/20000)),
-		row("semaphore-pingpong", sem, "pipe pair, 2 processes", pipe),
-		row("semaphore-pingpong", sem, "Unix socketpair, 2 processes", sock),
-	}, nil
 }
 
-func (b *bencher) child(mode string, n int) *exec.Cmd {
-	cmd := exec.CommandContext(b.ctx, b.exe, benchChildName, mode, strconv.Itoa(n))
-	cmd.Stderr = os.Stderr
+func writeByte(fd int, b []byte) error {
+	for {
+		_, err := unix.Write(fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return os.NewSyscallError("write", err)
+		}
+		return nil
+	}
+}
+
+// idleChild takes the object passed as "bench", says "ready", and waits
+// on its first semaphore; then it prints the CPU time (user and system,
+// the whole process) it used while waiting, in ns.
+func idleChild(ctx context.Context, stdout io.Writer) error {
+	o, err := shm.Inherited("bench")
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	ping, _, done, err := benchSems(o)
+	if err != nil {
+		return err
+	}
+	defer done()
+	ctx, cancel := context.WithTimeout(ctx, childTimeoutBench)
+	defer cancel()
+	fmt.Fprintln(stdout, "ready")
+	before, err := cpuTime()
+	if err != nil {
+		return err
+	}
+	if err := ping.Wait(ctx); err != nil {
+		return err
+	}
+	after, err := cpuTime()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, int64(after-before))
+	return nil
+}
+
+// cpuTime returns the user and system time this process has used.
+func cpuTime() (time.Duration, error) {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0, os.NewSyscallError("getrusage", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
+}
+
+func (b *bencher) child(args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(b.ctx, b.exe, append([]string{benchChildName}, args...)...)
+	cmd.Stderr = b.stderr
 	dieWithParent(cmd)
 	return cmd
 }
 
+// reap kills cmd after a failure and waits for it.
+func reap(cmd *exec.Cmd) {
+	cmd.Process.Kill()
+	cmd.Wait()
+}
+
+// pingPong measures round trips between this process and a child over
+// two shm semaphores, and over the peers, interleaved.
+func (b *bencher) pingPong() ([]benchRow, error) {
+	const name = "semaphore-pingpong"
+	cs := []contender{
+		{n0: 1000, run: b.semRounds},
+		{n0: 100, run: func(n int) (time.Duration, error) { return b.byteRounds("pipe", n) }},
+		{n0: 100, run: func(n int) (time.Duration, error) { return b.byteRounds("socket", n) }},
+	}
+	const cName = "C sem_t (pshared), 2 processes"
+	c, why := b.cContender("sem", 100)
+	if c != nil {
+		cs = append(cs, *c)
+	}
+	per, err := b.interleave(cs...)
+	if err != nil {
+		return nil, fmt.Errorf("ping-pong: %w", err)
+	}
+	cRow := measured(name, per[0], cName, 0)
+	if c != nil {
+		cRow = measured(name, per[0], cName, per[3])
+	} else {
+		cRow.Note = why
+	}
+	return []benchRow{
+		cRow,
+		measured(name, per[0], "pipe pair, 2 processes", per[1]),
+		measured(name, per[0], "Unix socketpair, 2 processes", per[2]),
+	}, nil
+}
+
 // semRounds plays n timed rounds over two shm semaphores with a child.
-func (b *bencher) semRounds(n int) (float64, error) {
+func (b *bencher) semRounds(n int) (time.Duration, error) {
 	o, err := shm.CreateAnon(4096)
 	if err != nil {
 		return 0, err
 	}
 	defer o.Close()
-	m, err := o.Map()
+	ping, pong, done, err := benchSems(o)
 	if err != nil {
 		return 0, err
 	}
-	defer m.Close()
-	ping, err := m.Semaphore(0)
-	if err != nil {
-		return 0, err
-	}
-	pong, err := m.Semaphore(8)
-	if err != nil {
-		return 0, err
-	}
-	cmd := b.child("sem", n)
+	defer done()
+	cmd := b.child("sem", strconv.Itoa(n))
 	if err := shm.Pass(cmd, "bench", o); err != nil {
 		return 0, err
 	}
 	if err := cmd.Start(); err != nil {
 		return 0, err
 	}
-	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
+	ctx, cancel := context.WithTimeout(b.ctx, childTimeoutBench)
 	defer cancel()
 	var start time.Time
 	for i := range n + warmRounds {
@@ -176,87 +267,210 @@ func (b *bencher) semRounds(n int) (float64, error) {
 			start = time.Now()
 		}
 		if err := ping.Post(); err != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
+			reap(cmd)
 			return 0, err
 		}
 		if err := pong.Wait(ctx); err != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
+			reap(cmd)
 			return 0, err
 		}
 	}
 	el := time.Since(start)
 	if err := cmd.Wait(); err != nil {
-		return 0, fmt.Errorf("child: %w", err)
+		return 0, fmt.Errorf("bench child: %w", err)
 	}
-	return float64(el) / float64(n), nil
+	return el, nil
 }
 
 // byteRounds plays n timed rounds of one byte each way with a child over
-// a pipe pair or a socketpair.
-func (b *bencher) byteRounds(mode string, n int) (float64, error) {
-	var mineR, mineW, theirR, theirW *os.File
+// a pipe pair or a socketpair, with blocking read and write calls on
+// both sides (no Go poller in the way).
+func (b *bencher) byteRounds(mode string, n int) (time.Duration, error) {
+	var mineR, mineW int
+	var theirs []*os.File
 	switch mode {
 	case "pipe":
-		r1, w1, err := os.Pipe()
+		p1, err := rawPipe()
 		if err != nil {
 			return 0, err
 		}
-		r2, w2, err := os.Pipe()
+		p2, err := rawPipe()
 		if err != nil {
-			r1.Close()
-			w1.Close()
+			unix.Close(p1[0])
+			unix.Close(p1[1])
 			return 0, err
 		}
-		mineW, theirR, theirW, mineR = w1, r1, w2, r2
+		mineW, mineR = p1[1], p2[0]
+		theirs = []*os.File{os.NewFile(uintptr(p1[0]), "pipe"), os.NewFile(uintptr(p2[1]), "pipe")}
 	case "socket":
-		c, theirs, err := socketPair()
+		fds, err := rawSocketPair()
 		if err != nil {
 			return 0, err
 		}
-		f, err := c.File()
-		c.Close()
-		if err != nil {
-			theirs.Close()
-			return 0, err
-		}
-		mineR, mineW, theirR, theirW = f, f, theirs, theirs
+		mineR, mineW = fds[0], fds[0]
+		t := os.NewFile(uintptr(fds[1]), "socket")
+		theirs = []*os.File{t, t}
 	default:
 		return 0, errors.New("unknown mode " + mode)
 	}
 	defer func() {
-		for _, f := range []*os.File{mineR, mineW, theirR, theirW} {
-			f.Close()
+		unix.Close(mineR)
+		if mineW != mineR {
+			unix.Close(mineW)
 		}
 	}()
-	cmd := b.child(mode, n)
-	cmd.ExtraFiles = []*os.File{theirR, theirW}
-	if err := cmd.Start(); err != nil {
+	cmd := b.child(mode, strconv.Itoa(n))
+	cmd.ExtraFiles = theirs
+	err := cmd.Start()
+	for _, f := range theirs {
+		f.Close()
+	}
+	if err != nil {
 		return 0, err
 	}
-	theirR.Close()
-	theirW.Close()
-	var buf [1]byte
+	buf := []byte{0}
 	var start time.Time
 	for i := range n + warmRounds {
 		if i == warmRounds {
 			start = time.Now()
 		}
-		if _, err := mineW.Write(buf[:]); err != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
+		if err := writeByte(mineW, buf); err != nil {
+			reap(cmd)
 			return 0, err
 		}
-		if _, err := io.ReadFull(mineR, buf[:]); err != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
+		if err := readByte(mineR, buf); err != nil {
+			reap(cmd)
 			return 0, err
 		}
 	}
 	el := time.Since(start)
 	if err := cmd.Wait(); err != nil {
-		return 0, fmt.Errorf("child: %w", err)
+		return 0, fmt.Errorf("bench child: %w", err)
 	}
-	return float64(el) / float64(n), nil
+	return el, nil
+}
+
+// rawPipe returns a pipe in blocking mode, both ends close-on-exec.
+func rawPipe() ([2]int, error) {
+	// Not every system has pipe2 (darwin): as in rawSocketPair.
+	var p [2]int
+	syscall.ForkLock.RLock()
+	err := unix.Pipe(p[:])
+	if err == nil {
+		unix.CloseOnExec(p[0])
+		unix.CloseOnExec(p[1])
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return p, os.NewSyscallError("pipe", err)
+	}
+	return p, nil
+}
+
+// rawSocketPair returns a connected Unix stream socket pair in blocking
+// mode, both ends close-on-exec.
+func rawSocketPair() ([2]int, error) {
+	// Not every system has SOCK_CLOEXEC (darwin): hold ForkLock so that no
+	// exec sees the descriptors before they are close-on-exec.
+	syscall.ForkLock.RLock()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err == nil {
+		unix.CloseOnExec(fds[0])
+		unix.CloseOnExec(fds[1])
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return fds, os.NewSyscallError("socketpair", err)
+	}
+	return fds, nil
+}
+
+// idleSettle is how long the idle waiter is left to fall asleep before
+// its CPU time is counted.
+const idleSettle = 100 * time.Millisecond
+
+// idle measures the CPU time a child uses while it sleeps in
+// Semaphore.Wait, per second asleep: on Linux from its threads'
+// schedstat over b.d once it has fallen asleep, elsewhere from its own
+// getrusage over the whole wait.
+func (b *bencher) idle() ([]benchRow, error) {
+	const name = "semaphore-idle-waiter"
+	o, err := shm.CreateAnon(4096)
+	if err != nil {
+		return nil, err
+	}
+	defer o.Close()
+	ping, _, done, err := benchSems(o)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	cmd := b.child("idle")
+	if err := shm.Pass(cmd, "bench", o); err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() || lines.Text() != "ready" {
+		reap(cmd)
+		return nil, fmt.Errorf("idle waiter: no ready line (%v)", lines.Err())
+	}
+	sleep := func(d time.Duration) error {
+		select {
+		case <-time.After(d):
+			return nil
+		case <-b.ctx.Done():
+			reap(cmd)
+			return b.ctx.Err()
+		}
+	}
+	if err := sleep(idleSettle); err != nil {
+		return nil, err
+	}
+	c0, cerr := processCPU(cmd.Process.Pid)
+	start := time.Now()
+	if err := sleep(b.d); err != nil {
+		return nil, err
+	}
+	var c1 time.Duration
+	if cerr == nil {
+		c1, cerr = processCPU(cmd.Process.Pid)
+	}
+	asleep := time.Since(start)
+	if err := ping.Post(); err != nil {
+		reap(cmd)
+		return nil, err
+	}
+	if !lines.Scan() {
+		reap(cmd)
+		return nil, fmt.Errorf("idle waiter: no CPU figure (%v)", lines.Err())
+	}
+	whole, err := strconv.ParseInt(strings.TrimSpace(lines.Text()), 10, 64)
+	if err != nil {
+		reap(cmd)
+		return nil, fmt.Errorf("idle waiter printed %q", lines.Text())
+	}
+	if err := cmd.Wait(); err != nil {
+		return nil, fmt.Errorf("idle waiter: %w", err)
+	}
+	var used, over time.Duration
+	var how string
+	if cerr == nil {
+		used, over = c1-c0, asleep
+		how = fmt.Sprintf("over %v once asleep, all its threads' schedstat", asleep.Round(time.Millisecond))
+	} else {
+		// The wait began about idleSettle before start.
+		used, over = time.Duration(whole), asleep+idleSettle
+		how = fmt.Sprintf("over the whole %v wait by its getrusage, spin and wake-up included", over.Round(time.Millisecond))
+	}
+	perSec := float64(used) / over.Seconds()
+	r := measured(name, perSec, "", 0)
+	r.Note = fmt.Sprintf("CPU ns per second asleep in Semaphore.Wait, whole process, %s: %.3f%% of a CPU", how, perSec/1e7)
+	return []benchRow{r}, nil
 }
