@@ -36,7 +36,8 @@ the peer (below 1.0 means shm is faster):
                          pair and a Unix socketpair between the same two
                          processes (blocking read and write)
   semaphore-idle-waiter  the CPU time a process asleep in Semaphore.Wait
-                         for DUR uses (ns per op is CPU ns per wait)
+                         uses, measured over DUR once it is asleep (ns
+                         per op is CPU ns per second asleep)
 
 The functions compared are measured interleaved, in ten alternating
 slices of about DUR/10 each, so that noise on the machine hits them alike.
@@ -223,6 +224,10 @@ func inProcess(loop func(n int) error) contender {
 	}}
 }
 
+// benchTimeout bounds every run of another process and every wait on
+// one, so that a lost partner ends the run with an error, not a hang.
+const benchTimeout = 2 * time.Minute
+
 // nSlices is the number of alternating slices of a measurement.
 const nSlices = 10
 
@@ -398,7 +403,9 @@ func (b *bencher) cContender(mode string, n0 int) (*contender, string) {
 		return nil, err.Error()
 	}
 	c := contender{n0: n0, run: func(n int) (time.Duration, error) {
-		ns, err := p.RunContext(b.ctx, mode, n)
+		ctx, cancel := context.WithTimeout(b.ctx, benchTimeout)
+		defer cancel()
+		ns, err := p.RunContext(ctx, mode, n)
 		return time.Duration(ns * float64(n)), err
 	}}
 	// A first run says whether the mode works on this system at all.

@@ -35,10 +35,6 @@ const benchChildName = "__bench-child"
 // are running and the semaphores' spin estimate has settled.
 const warmRounds = 200
 
-// childTimeoutBench bounds every wait of a benchmark child or parent, so
-// that a lost partner ends the run with an error instead of a hang.
-const childTimeoutBench = 2 * time.Minute
-
 var cmdBenchChild = &command{
 	name:   benchChildName,
 	hidden: true,
@@ -99,7 +95,7 @@ func semChild(ctx context.Context, n int) error {
 		return err
 	}
 	defer done()
-	ctx, cancel := context.WithTimeout(ctx, childTimeoutBench)
+	ctx, cancel := context.WithTimeout(ctx, benchTimeout)
 	defer cancel()
 	for range n + warmRounds {
 		if err := ping.Wait(ctx); err != nil {
@@ -169,7 +165,7 @@ func idleChild(ctx context.Context, stdout io.Writer) error {
 		return err
 	}
 	defer done()
-	ctx, cancel := context.WithTimeout(ctx, childTimeoutBench)
+	ctx, cancel := context.WithTimeout(ctx, benchTimeout)
 	defer cancel()
 	fmt.Fprintln(stdout, "ready")
 	before, err := cpuTime()
@@ -259,7 +255,7 @@ func (b *bencher) semRounds(n int) (time.Duration, error) {
 	if err := cmd.Start(); err != nil {
 		return 0, err
 	}
-	ctx, cancel := context.WithTimeout(b.ctx, childTimeoutBench)
+	ctx, cancel := context.WithTimeout(b.ctx, benchTimeout)
 	defer cancel()
 	var start time.Time
 	for i := range n + warmRounds {
