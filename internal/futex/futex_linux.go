@@ -27,19 +27,9 @@ func nativeProbe() error {
 }
 
 func nativeWait(addr *uint32, val uint32, deadline time.Time) error {
-	var ts unix.Timespec
-	var tsp *unix.Timespec
-	if !deadline.IsZero() {
-		var passed bool
-		var err error
-		ts, passed, err = absMonotonic(deadline)
-		if err != nil {
-			return err
-		}
-		if passed {
-			return ErrTimeout
-		}
-		tsp = &ts
+	tsp, err := absTimeout(deadline)
+	if err != nil {
+		return err
 	}
 	// A blocking call: Syscall6, which releases the P while asleep.
 	_, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWaitBitset,

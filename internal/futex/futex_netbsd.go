@@ -30,19 +30,9 @@ func nativeProbe() error {
 }
 
 func nativeWait(addr *uint32, val uint32, deadline time.Time) error {
-	var ts unix.Timespec
-	var tsp *unix.Timespec
-	if !deadline.IsZero() {
-		var passed bool
-		var err error
-		ts, passed, err = absMonotonic(deadline)
-		if err != nil {
-			return err
-		}
-		if passed {
-			return ErrTimeout
-		}
-		tsp = &ts
+	tsp, err := absTimeout(deadline)
+	if err != nil {
+		return err
 	}
 	// __futex(uaddr, op, val, timeout, uaddr2, val2, val3): seven arguments.
 	_, _, e := unix.Syscall9(sysFutex, uintptr(unsafe.Pointer(addr)), futexWaitBitset, uintptr(val),

@@ -50,3 +50,20 @@ func absMonotonic(deadline time.Time) (ts unix.Timespec, passed bool, err error)
 	d = min(d, maxAbsWait)
 	return unix.NsecToTimespec(monoBase.ns + int64(now.Sub(monoBase.at)) + int64(d)), false, nil
 }
+
+// absTimeout is the timeout argument for deadline: nil for no deadline, an
+// absolute CLOCK_MONOTONIC time otherwise, and ErrTimeout once the
+// deadline is over.
+func absTimeout(deadline time.Time) (*unix.Timespec, error) {
+	if deadline.IsZero() {
+		return nil, nil
+	}
+	ts, passed, err := absMonotonic(deadline)
+	if err != nil {
+		return nil, err
+	}
+	if passed {
+		return nil, ErrTimeout
+	}
+	return &ts, nil
+}

@@ -29,18 +29,15 @@ type umtxTime struct {
 func nativeProbe() error { return nil }
 
 func nativeWait(addr *uint32, val uint32, deadline time.Time) error {
+	tsp, err := absTimeout(deadline)
+	if err != nil {
+		return err
+	}
 	var ut umtxTime
 	var size uintptr
 	var utp *umtxTime
-	if !deadline.IsZero() {
-		ts, passed, err := absMonotonic(deadline)
-		if err != nil {
-			return err
-		}
-		if passed {
-			return ErrTimeout
-		}
-		ut = umtxTime{timeout: ts, flags: umtxAbsTime, clockid: unix.CLOCK_MONOTONIC}
+	if tsp != nil {
+		ut = umtxTime{timeout: *tsp, flags: umtxAbsTime, clockid: unix.CLOCK_MONOTONIC}
 		size, utp = unsafe.Sizeof(ut), &ut
 	}
 	_, _, e := unix.Syscall6(unix.SYS__UMTX_OP, uintptr(unsafe.Pointer(addr)), umtxOpWaitUint,
