@@ -38,11 +38,11 @@ func CreateAnon(size int64) (*Object, error) {
 	if err := checkSize(size); err != nil {
 		return nil, fmt.Errorf("shm: CreateAnon: %w", err)
 	}
-	f, strategy, err := createAnon(size)
+	o, err := createAnon(size)
 	if err != nil {
 		return nil, fmt.Errorf("shm: CreateAnon(%d): %w", size, err)
 	}
-	return &Object{f: f, strategy: strategy}, nil
+	return o, nil
 }
 
 // anonEnv is the environment variable that forces an anonymous strategy,

@@ -12,13 +12,13 @@ import (
 
 // createAnon opens a random name through libSystem's shm_open, exclusively,
 // and unlinks it at once. darwin has neither memfd nor SHM_ANON.
-func createAnon(size int64) (*os.File, string, error) {
+func createAnon(size int64) (*Object, error) {
 	if s := forcedAnon(); s != "" {
-		return nil, "", fmt.Errorf("%s=%q: strategies can only be forced on linux", anonEnv, s)
+		return nil, fmt.Errorf("%s=%q: strategies can only be forced on linux", anonEnv, s)
 	}
 	d, err := dialect.ForOS("darwin")
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	for range 16 {
 		name := d.RandomName()
@@ -27,14 +27,13 @@ func createAnon(size int64) (*os.File, string, error) {
 			continue
 		}
 		if err != nil {
-			return nil, "", &os.PathError{Op: "shm_open", Path: name, Err: err}
+			return nil, &os.PathError{Op: "shm_open", Path: name, Err: err}
 		}
 		if err := kern.ShmUnlink(name); err != nil {
 			unix.Close(fd)
-			return nil, "", &os.PathError{Op: "shm_unlink", Path: name, Err: err}
+			return nil, &os.PathError{Op: "shm_unlink", Path: name, Err: err}
 		}
-		f, err := sizedFD(fd, "shm:anonymous", size)
-		return f, "random-darwin", err
+		return sizedObject(fd, "shm:anonymous", "random-darwin", size)
 	}
-	return nil, "", errors.New("shm_open: 16 random names in a row were taken")
+	return nil, errors.New("shm_open: 16 random names in a row were taken")
 }

@@ -4,7 +4,6 @@ package shm
 
 import (
 	"fmt"
-	"os"
 	"runtime"
 
 	"github.com/shmkit/shm/internal/dialect"
@@ -12,14 +11,17 @@ import (
 
 // createAnon makes an anonymous object the way this OS's libc shm_open
 // makes a file: a random name created exclusively and unlinked at once.
-func createAnon(size int64) (*os.File, string, error) {
+func createAnon(size int64) (*Object, error) {
 	if s := forcedAnon(); s != "" {
-		return nil, "", fmt.Errorf("%s=%q: strategies can only be forced on linux", anonEnv, s)
+		return nil, fmt.Errorf("%s=%q: strategies can only be forced on linux", anonEnv, s)
 	}
 	d, err := dialect.ForOS(runtime.GOOS)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	f, err := d.CreateAnon(size)
-	return f, "random-" + d.OS, err
+	if err != nil {
+		return nil, err
+	}
+	return fileObject(f, "random-"+d.OS), nil
 }

@@ -17,38 +17,36 @@ var memfdNoExecUnsupported atomic.Bool
 // createAnon picks the Linux strategy: memfd, then O_TMPFILE, then a
 // random name in /dev/shm. SHM_ANON forces one of them, or the file
 // dialect of another OS rooted in /dev/shm, so that every route runs here.
-func createAnon(size int64) (*os.File, string, error) {
+func createAnon(size int64) (*Object, error) {
 	switch s := forcedAnon(); s {
 	case "":
 	case "memfd":
-		f, err := anonMemfd(size)
-		return f, s, err
+		return anonMemfd(size)
 	case "tmpfile":
-		f, err := anonTmpfile(size)
-		return f, s, err
+		return anonTmpfile(size)
 	case "random", "random-linux":
 		return anonDialect("linux", "", size)
 	case "openbsd", "netbsd", "dragonfly", "solaris":
 		return anonDialect(s, "/dev/shm", size)
 	default:
-		return nil, "", fmt.Errorf("unknown strategy %s=%q (want memfd, tmpfile, random, openbsd, netbsd, dragonfly or solaris)", anonEnv, s)
+		return nil, fmt.Errorf("unknown strategy %s=%q (want memfd, tmpfile, random, openbsd, netbsd, dragonfly or solaris)", anonEnv, s)
 	}
-	f, err := anonMemfd(size)
+	o, err := anonMemfd(size)
 	if err == nil {
-		return f, "memfd", nil
+		return o, nil
 	}
 	if !errors.Is(err, unix.ENOSYS) && !errors.Is(err, unix.EPERM) && !errors.Is(err, unix.EACCES) {
-		return nil, "", err
+		return nil, err
 	}
-	f, err = anonTmpfile(size)
+	o, err = anonTmpfile(size)
 	if err == nil {
-		return f, "tmpfile", nil
+		return o, nil
 	}
 	return anonDialect("linux", "", size)
 }
 
 // anonMemfd creates a memfd that allows sealing and is never executable.
-func anonMemfd(size int64) (*os.File, error) {
+func anonMemfd(size int64) (*Object, error) {
 	const base = unix.MFD_CLOEXEC | unix.MFD_ALLOW_SEALING
 	var fd int
 	var err error
@@ -70,11 +68,11 @@ func anonMemfd(size int64) (*os.File, error) {
 		unix.Close(fd)
 		return nil, os.NewSyscallError("fchmod", err)
 	}
-	return sizedFD(fd, "memfd:shm", size)
+	return sizedObject(fd, "memfd:shm", "memfd", size)
 }
 
 // anonTmpfile creates an unnamed file in /dev/shm with O_TMPFILE.
-func anonTmpfile(size int64) (*os.File, error) {
+func anonTmpfile(size int64) (*Object, error) {
 	var fd int
 	err := ignoringEINTR(func() error {
 		var e error
@@ -84,19 +82,22 @@ func anonTmpfile(size int64) (*os.File, error) {
 	if err != nil {
 		return nil, &os.PathError{Op: "open(O_TMPFILE)", Path: "/dev/shm", Err: err}
 	}
-	return sizedFD(fd, "/dev/shm/(tmpfile)", size)
+	return sizedObject(fd, "/dev/shm/(tmpfile)", "tmpfile", size)
 }
 
 // anonDialect runs the random-name route of goos's libc, rooted in root
 // when root is not "".
-func anonDialect(goos, root string, size int64) (*os.File, string, error) {
+func anonDialect(goos, root string, size int64) (*Object, error) {
 	d, err := dialect.ForOS(goos)
 	if err != nil {
-		return nil, "", err
+		return nil, err
 	}
 	if root != "" {
 		d = d.Rooted(root)
 	}
 	f, err := d.CreateAnon(size)
-	return f, "random-" + d.OS, err
+	if err != nil {
+		return nil, err
+	}
+	return fileObject(f, "random-"+d.OS), nil
 }

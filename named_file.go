@@ -103,13 +103,11 @@ func newNamed(f *os.File, name string, d *dialect.Dialect, readOnly bool) (*Obje
 		f.Close()
 		return nil, &fs.PathError{Op: "shm_open", Path: name, Err: err}
 	}
-	return &Object{
-		f:        f,
-		name:     name,
-		strategy: "named-" + d.OS,
-		readOnly: readOnly,
-		named:    &namedRef{d: d, path: path},
-	}, nil
+	o := fileObject(f, "named-"+d.OS)
+	o.name = name
+	o.readOnly = readOnly
+	o.named = &namedRef{d: d, path: path}
+	return o, nil
 }
 
 func unlinkNamed(name string) error {

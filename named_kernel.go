@@ -56,13 +56,11 @@ func kernelOpen(name string, flags int, perm fs.FileMode, foreign, readOnly bool
 				Err: fmt.Errorf("object belongs to uid %d, not to us (use AllowForeignOwner to accept it): %w", st.Uid, unix.EPERM)}
 		}
 	}
-	return &Object{
-		f:        os.NewFile(uintptr(fd), "shm:"+name),
-		name:     name,
-		strategy: "named-" + runtime.GOOS,
-		readOnly: readOnly,
-		named:    &namedRef{path: name},
-	}, nil
+	o := newFDObject(fd, "shm:"+name, "named-"+runtime.GOOS)
+	o.name = name
+	o.readOnly = readOnly
+	o.named = &namedRef{path: name}
+	return o, nil
 }
 
 func openNamed(name string, c openConfig) (*Object, error) {

@@ -19,7 +19,7 @@ import (
 // last mapping anywhere on the host are gone (and, for a named object, the
 // name is unlinked).
 type Object struct {
-	f        *os.File
+	h        *handle
 	name     string
 	strategy string
 	readOnly bool
@@ -30,16 +30,36 @@ type Object struct {
 	done     chan struct{} // closed by Close; see doneChan
 }
 
-// doneChan returns a channel that Close closes.
+// doneChan returns a channel that Close closes. It is made on first
+// use, so that objects nobody waits on cost no channel.
 func (o *Object) doneChan() chan struct{} {
-	o.doneOnce.Do(func() { o.done = make(chan struct{}) })
+	o.doneOnce.Do(func() {
+		if o.closed.Load() {
+			o.done = closedChan
+		} else {
+			o.done = make(chan struct{})
+		}
+	})
 	return o.done
 }
 
-// File returns the object's descriptor as an *os.File. The file belongs to
-// the Object: do not close it, and do not use it after [Object.Close]. To
-// keep the descriptor beyond the Object, duplicate it.
-func (o *Object) File() *os.File { return o.f }
+// closedChan is the done channel of an object closed before anyone asked
+// for one.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// File returns the object's descriptor as an *os.File, the same file on
+// every call. The file belongs to the Object: do not close it, and do not
+// use it after [Object.Close]. To keep the descriptor beyond the Object,
+// duplicate it. File returns nil when the Object was closed before File
+// was first called.
+//
+// The *os.File is made on the first call (making one costs a system call
+// that most users of an Object never need).
+func (o *Object) File() *os.File { return o.h.osFile() }
 
 // Name returns the name the object was created or opened with, or "" for
 // an anonymous object.
@@ -62,8 +82,11 @@ func (o *Object) Close() error {
 	if o == nil || !o.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	close(o.doneChan())
-	if err := o.f.Close(); err != nil {
+	o.doneOnce.Do(func() { o.done = closedChan })
+	if o.done != closedChan {
+		close(o.done)
+	}
+	if err := o.h.close(); err != nil {
 		return fmt.Errorf("shm: close %s: %w", o.describe(), err)
 	}
 	return nil

@@ -19,21 +19,11 @@ func (o *Object) control(op string, fn func(fd int) error) error {
 	if o == nil {
 		return &fs.PathError{Op: op, Path: "<nil>", Err: fs.ErrInvalid}
 	}
-	if o.closed.Load() {
+	if !o.h.acquire() {
 		return o.errClosed(op)
 	}
-	rc, err := o.f.SyscallConn()
-	if err != nil {
-		return &fs.PathError{Op: op, Path: o.describe(), Err: err}
-	}
-	var opErr error
-	if err := rc.Control(func(fd uintptr) { opErr = fn(int(fd)) }); err != nil {
-		if errors.Is(err, os.ErrClosed) {
-			return o.errClosed(op)
-		}
-		return &fs.PathError{Op: op, Path: o.describe(), Err: err}
-	}
-	return opErr
+	defer o.h.release()
+	return fn(o.h.fd)
 }
 
 // Size returns the object's current size in bytes, as fstat(2) reports it.
@@ -120,7 +110,7 @@ func (o *Object) mapRange(op string, off, length int64, access Access) (*Mapping
 	if o == nil {
 		return nil, &fs.PathError{Op: op, Path: "<nil>", Err: fs.ErrInvalid}
 	}
-	if o.closed.Load() {
+	if o.h.closed() {
 		return nil, o.errClosed(op)
 	}
 	if access != ReadWrite && access != ReadOnly {
@@ -189,12 +179,13 @@ func (o *Object) dupFile() (*os.File, error) {
 	if err != nil {
 		return nil, o.wrap("dup", err)
 	}
-	return os.NewFile(uintptr(nfd), o.f.Name()), nil
+	return os.NewFile(uintptr(nfd), o.h.name), nil
 }
 
 // NewObject adopts f, a descriptor received from another process or
 // inherited across exec, as an Object. The Object takes ownership of f:
-// closing the Object closes f. f is made close-on-exec.
+// closing the Object closes f, and [Object.File] returns f. f is made
+// close-on-exec.
 //
 // NewObject rejects what is not a shared-memory object (a pipe, a socket,
 // a directory, or a file on a disk filesystem) with an error wrapping
@@ -203,25 +194,56 @@ func NewObject(f *os.File) (*Object, error) {
 	if f == nil {
 		return nil, &fs.PathError{Op: "adopt", Path: "<nil>", Err: fs.ErrInvalid}
 	}
-	o := &Object{f: f, strategy: "adopted"}
-	var flags int
-	err := o.control("adopt", func(fd int) error {
-		if err := isMemoryObject(fd); err != nil {
-			return err
-		}
-		var e error
-		flags, e = unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
-		if e != nil {
-			return os.NewSyscallError("fcntl", e)
-		}
-		unix.CloseOnExec(fd)
-		return nil
-	})
+	rc, err := f.SyscallConn()
 	if err != nil {
 		return nil, &fs.PathError{Op: "adopt", Path: f.Name(), Err: err}
 	}
-	o.readOnly = flags&unix.O_ACCMODE == unix.O_RDONLY
+	var readOnly bool
+	var checkErr error
+	fd := -1
+	if err := rc.Control(func(u uintptr) {
+		fd = int(u)
+		readOnly, checkErr = adoptable(fd)
+	}); err != nil {
+		return nil, &fs.PathError{Op: "adopt", Path: f.Name(), Err: err}
+	}
+	if checkErr != nil {
+		return nil, &fs.PathError{Op: "adopt", Path: f.Name(), Err: checkErr}
+	}
+	return &Object{h: newFileHandle(f, fd), strategy: "adopted", readOnly: readOnly}, nil
+}
+
+// adoptFD adopts the raw descriptor fd, as NewObject does a file. On
+// failure fd is left open.
+func adoptFD(fd int, name string) (*Object, error) {
+	readOnly, err := adoptable(fd)
+	if err != nil {
+		return nil, &fs.PathError{Op: "adopt", Path: name, Err: err}
+	}
+	o := &Object{strategy: "adopted", readOnly: readOnly}
+	o.h = newHandle(o, fd, name)
 	return o, nil
+}
+
+// adoptable checks that fd is a memory object, makes it close-on-exec and
+// reports whether it is open read-only.
+func adoptable(fd int) (readOnly bool, err error) {
+	if err := isMemoryObject(fd); err != nil {
+		return false, err
+	}
+	flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
+	if err != nil {
+		return false, os.NewSyscallError("fcntl", err)
+	}
+	unix.CloseOnExec(fd)
+	return flags&unix.O_ACCMODE == unix.O_RDONLY, nil
+}
+
+// newFDObject returns an Object that owns fd.
+func newFDObject(fd int, name, strategy string) *Object {
+	o := &Object{strategy: strategy}
+	o.h = newHandle(o, fd, name)
+	return o
 }
 
 // ignoringEINTR retries fn while it fails with EINTR.
@@ -232,4 +254,9 @@ func ignoringEINTR(fn func() error) error {
 			return err
 		}
 	}
+}
+
+// fileObject returns an Object that owns f.
+func fileObject(f *os.File, strategy string) *Object {
+	return &Object{h: newFileHandle(f, int(f.Fd())), strategy: strategy}
 }

@@ -32,14 +32,15 @@ func Pass(cmd *exec.Cmd, name string, o *Object) error {
 	if cmd.Process != nil {
 		return errors.New("shm: Pass: command already started")
 	}
-	if o.closed.Load() {
+	f := o.File()
+	if f == nil || o.h.closed() {
 		return o.errClosed("pass")
 	}
 	env := cmd.Env
 	if env == nil {
 		env = os.Environ()
 	}
-	cmd.ExtraFiles = append(cmd.ExtraFiles, o.f)
+	cmd.ExtraFiles = append(cmd.ExtraFiles, f)
 	fd := 2 + len(cmd.ExtraFiles)
 	cmd.Env = append(withoutEnv(env, key), key+"="+strconv.Itoa(fd))
 	return nil
@@ -80,14 +81,10 @@ func Inherited(name string) (*Object, error) {
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
 		return nil, fmt.Errorf("shm: Inherited(%q): %s=%d: descriptor is not open: %w", name, key, fd, err)
 	}
-	// Check before wrapping: an *os.File would close the descriptor when
-	// collected, and a descriptor we refuse is not ours to close.
-	if err := isMemoryObject(fd); err != nil {
-		return nil, fmt.Errorf("shm: Inherited(%q): descriptor %d: %w", name, fd, err)
-	}
-	o, err := NewObject(os.NewFile(uintptr(fd), "shm:"+name))
+	// A descriptor we refuse is not ours to close: it stays open.
+	o, err := adoptFD(fd, "shm:"+name)
 	if err != nil {
-		return nil, fmt.Errorf("shm: Inherited(%q): %w", name, err)
+		return nil, fmt.Errorf("shm: Inherited(%q): descriptor %d: %w", name, fd, err)
 	}
 	if inherited.taken == nil {
 		inherited.taken = make(map[int]string)
@@ -108,45 +105,29 @@ func Send(c *net.UnixConn, objs ...*Object) error {
 	if len(objs) == 0 || len(objs) > MaxSend {
 		return fmt.Errorf("shm: Send: %d objects; send 1 to %d per message", len(objs), MaxSend)
 	}
+	// Hold every descriptor valid while the message is written.
 	fds := make([]int, 0, len(objs))
-	var conns []interface{ Control(func(uintptr)) error }
+	defer func() {
+		for _, o := range objs[:len(fds)] {
+			o.h.release()
+		}
+	}()
 	for i, o := range objs {
 		if o == nil {
 			return fmt.Errorf("shm: Send: object %d is nil", i)
 		}
-		if o.closed.Load() {
-			return o.errClosed("send")
+		if !o.h.acquire() {
+			return fmt.Errorf("shm: Send: %w", o.errClosed("send"))
 		}
-		rc, err := o.f.SyscallConn()
-		if err != nil {
-			return fmt.Errorf("shm: Send: %w", err)
-		}
-		conns = append(conns, rc)
+		fds = append(fds, o.h.fd)
 	}
-	// Hold every descriptor valid while the message is written: nest the
-	// Control calls.
-	var sendErr error
-	var run func(i int)
-	run = func(i int) {
-		if i == len(conns) {
-			hdr := append([]byte(sendMagic), byte(len(fds)))
-			n, oobn, err := c.WriteMsgUnix(hdr, unix.UnixRights(fds...), nil)
-			if err == nil && (n != len(hdr) || oobn == 0) {
-				err = io.ErrShortWrite
-			}
-			sendErr = err
-			return
-		}
-		if err := conns[i].Control(func(fd uintptr) {
-			fds = append(fds, int(fd))
-			run(i + 1)
-		}); err != nil && sendErr == nil {
-			sendErr = err
-		}
+	hdr := append([]byte(sendMagic), byte(len(fds)))
+	n, oobn, err := c.WriteMsgUnix(hdr, unix.UnixRights(fds...), nil)
+	if err == nil && (n != len(hdr) || oobn == 0) {
+		err = io.ErrShortWrite
 	}
-	run(0)
-	if sendErr != nil {
-		return fmt.Errorf("shm: Send: %w", sendErr)
+	if err != nil {
+		return fmt.Errorf("shm: Send: %w", err)
 	}
 	return nil
 }
@@ -208,14 +189,12 @@ func Receive(c *net.UnixConn) ([]*Object, error) {
 	}
 	objs := make([]*Object, 0, len(fds))
 	for i, fd := range fds {
-		f := os.NewFile(uintptr(fd), "shm:received")
-		o, err := NewObject(f)
+		o, err := adoptFD(fd, "shm:received")
 		if err != nil {
 			for _, done := range objs {
 				done.Close()
 			}
-			f.Close()
-			for _, rest := range fds[i+1:] {
+			for _, rest := range fds[i:] {
 				unix.Close(rest)
 			}
 			return nil, fmt.Errorf("shm: Receive: descriptor %d of %d: %w", i+1, len(fds), err)

@@ -44,7 +44,14 @@ func NewObject(f *os.File) (*Object, error) {
 	return nil, &fs.PathError{Op: "adopt", Path: f.Name(), Err: errUnsupported("shared memory")}
 }
 
-func createAnon(int64) (*os.File, string, error) { return nil, "", errUnsupported("CreateAnon") }
+func createAnon(int64) (*Object, error) { return nil, errUnsupported("CreateAnon") }
+
+// handle stands in for the descriptor an Object owns on supported
+// systems; no Object can be made here.
+type handle struct{}
+
+func (*handle) close() error     { return nil }
+func (*handle) osFile() *os.File { return nil }
 
 func munmap([]byte) error { return errUnsupported("munmap") }
 

@@ -8,13 +8,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// sizedFD wraps fd in an *os.File of the given size, closing fd on failure.
-func sizedFD(fd int, name string, size int64) (*os.File, error) {
+// sizedObject sets fd's size and returns an Object that owns fd. On
+// failure fd is closed.
+func sizedObject(fd int, name, strategy string, size int64) (*Object, error) {
 	if size > 0 {
 		if err := ignoringEINTR(func() error { return unix.Ftruncate(fd, size) }); err != nil {
 			unix.Close(fd)
 			return nil, os.NewSyscallError("ftruncate", err)
 		}
 	}
-	return os.NewFile(uintptr(fd), name), nil
+	return newFDObject(fd, name, strategy), nil
 }

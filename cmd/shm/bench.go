@@ -27,8 +27,8 @@ the peer (below 1.0 means shm is faster):
 
   create-anon            CreateAnon(4096)+Close vs the raw OS route (Linux:
                          memfd_create with the same flags, ftruncate,
-                         close), and on Linux the raw route plus each
-                         system call CreateAnon adds (fchmod, fcntl)
+                         close), and on Linux the raw route plus the
+                         system call CreateAnon adds (fchmod 0600)
   mutex                  uncontended Lock+Unlock vs sync.Mutex and vs a C
                          process-shared robust pthread mutex
   semaphore-pingpong     a round trip between two processes over two shm
@@ -324,7 +324,7 @@ func (b *bencher) anon() ([]benchRow, error) {
 	}
 	if last := len(steps) - 1; last > 0 {
 		r := measured(name, per[0], steps[last].calls, per[last+1])
-		r.Note = "the same system calls; the rest is Go: *os.File and Object, finalizer, close bookkeeping"
+		r.Note = "the same system calls; the rest is Go: the Object, its cleanup, close bookkeeping"
 		rows = append(rows, r)
 	}
 	return rows, nil

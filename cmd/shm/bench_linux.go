@@ -14,10 +14,9 @@ import (
 )
 
 // rawAnonSteps returns the peer of CreateAnon+Close, the bare system calls
-// of the memfd route, followed by that route plus each system call
-// CreateAnon makes on top of it: fchmod(0600) (a memfd is born 0666) and
-// the fcntl(F_GETFL) with which os.NewFile asks whether the descriptor is
-// non-blocking.
+// of the memfd route, followed by that route plus the one system call
+// CreateAnon makes on top of it: fchmod(0600), because a memfd is born
+// 0666.
 func rawAnonSteps() []rawStep {
 	flags := unix.MFD_CLOEXEC | unix.MFD_ALLOW_SEALING | unix.MFD_NOEXEC_SEAL
 	if fd, err := unix.MemfdCreate("shm", flags); err == unix.EINVAL {
@@ -26,7 +25,7 @@ func rawAnonSteps() []rawStep {
 	} else if err == nil {
 		unix.Close(fd)
 	}
-	step := func(fchmod, getfl bool) func(n int) error {
+	step := func(fchmod bool) func(n int) error {
 		return func(n int) error {
 			for range n {
 				fd, err := unix.MemfdCreate("shm", flags)
@@ -39,9 +38,6 @@ func rawAnonSteps() []rawStep {
 				if err == nil {
 					err = unix.Ftruncate(fd, 4096)
 				}
-				if err == nil && getfl {
-					_, err = unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
-				}
 				unix.Close(fd)
 				if err != nil {
 					return os.NewSyscallError("raw memfd route", err)
@@ -51,10 +47,8 @@ func rawAnonSteps() []rawStep {
 		}
 	}
 	return []rawStep{
-		{name: "raw", calls: "memfd_create+ftruncate+close", loop: step(false, false)},
-		{name: "raw+fchmod", calls: "memfd_create+fchmod+ftruncate+close", adds: "fchmod(0600)", loop: step(true, false)},
-		{name: "raw+fcntl", calls: "memfd_create+ftruncate+fcntl+close", adds: "fcntl(F_GETFL)", loop: step(false, true)},
-		{name: "raw+fchmod+fcntl", calls: "memfd_create+fchmod+ftruncate+fcntl+close", adds: "fchmod(0600)+fcntl(F_GETFL)", loop: step(true, true)},
+		{name: "raw", calls: "memfd_create+ftruncate+close", loop: step(false)},
+		{name: "raw+fchmod", calls: "memfd_create+fchmod+ftruncate+close", adds: "fchmod(0600)", loop: step(true)},
 	}
 }
 

@@ -1,0 +1,138 @@
+//go:build linux || freebsd || openbsd || netbsd || dragonfly || darwin || solaris
+
+package shm
+
+import (
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+)
+
+// A handle owns an Object's descriptor.
+//
+// It counts the operations in flight, so that Close never pulls the
+// descriptor from under one: the descriptor is closed when it is both
+// marked closed and no operation holds it (the scheme of internal/poll's
+// fdMutex, reduced to what an Object needs). Every method of Object that
+// touches the descriptor goes through acquire and release.
+//
+// The *os.File is made on first request only. os.NewFile costs a
+// fcntl(F_GETFL) and several allocations, a fifth of what CreateAnon
+// costs when nobody ever asks for the file; see BENCHMARKS.md. Once made,
+// the file owns the descriptor and closing the handle closes the file.
+type handle struct {
+	state atomic.Uint64 // handleClosed | number of operations in flight
+	fd    int
+	name  string // the name os.File reports
+
+	mu   sync.Mutex // serialises making the file
+	file atomic.Pointer[os.File]
+}
+
+const handleClosed = 1 << 63
+
+// newHandle takes ownership of fd. obj is the Object the handle belongs
+// to: if obj is collected while the descriptor is still open and no
+// *os.File was ever made of it, the descriptor is closed, as an
+// unreferenced *os.File closes its own.
+func newHandle(obj *Object, fd int, name string) *handle {
+	h := &handle{fd: fd, name: name}
+	runtime.AddCleanup(obj, (*handle).collect, h)
+	return h
+}
+
+// newFileHandle takes ownership of f, whose descriptor is fd.
+func newFileHandle(f *os.File, fd int) *handle {
+	h := &handle{fd: fd, name: f.Name()}
+	h.file.Store(f)
+	return h
+}
+
+// acquire marks an operation in flight. It reports false once the handle
+// is closed; the descriptor must not be used then.
+func (h *handle) acquire() bool {
+	for {
+		s := h.state.Load()
+		if s&handleClosed != 0 {
+			return false
+		}
+		if h.state.CompareAndSwap(s, s+1) {
+			return true
+		}
+	}
+}
+
+// release ends an operation; the last one after close closes the
+// descriptor.
+func (h *handle) release() {
+	if h.state.Add(^uint64(0)) == handleClosed {
+		_ = h.destroy()
+	}
+}
+
+// close marks the handle closed. It closes the descriptor at once when no
+// operation holds it, and returns that close's error; otherwise the last
+// release closes it. Only the first call does anything.
+func (h *handle) close() error {
+	for {
+		s := h.state.Load()
+		if s&handleClosed != 0 {
+			return nil
+		}
+		if h.state.CompareAndSwap(s, s|handleClosed) {
+			if s == 0 {
+				return h.destroy()
+			}
+			return nil
+		}
+	}
+}
+
+// closed reports whether close was called.
+func (h *handle) closed() bool { return h.state.Load()&handleClosed != 0 }
+
+// destroy closes the descriptor, through the file if there is one. It
+// runs exactly once: when the state first reaches closed-and-idle.
+func (h *handle) destroy() error {
+	if f := h.file.Load(); f != nil {
+		return f.Close()
+	}
+	// close(2) is not retried on EINTR: the descriptor is gone either way
+	// on the systems shm runs on.
+	if err := unix.Close(h.fd); err != nil {
+		return os.NewSyscallError("close", err)
+	}
+	return nil
+}
+
+// osFile returns the *os.File for the descriptor, making it on the first
+// call. After close it returns the file if one was made, else nil.
+func (h *handle) osFile() *os.File {
+	if f := h.file.Load(); f != nil {
+		return f
+	}
+	if !h.acquire() {
+		return h.file.Load()
+	}
+	defer h.release()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if f := h.file.Load(); f != nil {
+		return f
+	}
+	f := os.NewFile(uintptr(h.fd), h.name)
+	h.file.Store(f)
+	return f
+}
+
+// collect closes the descriptor of an Object that was never closed and
+// has become unreachable. When a file was made, the file's own cleanup
+// owns the descriptor: someone may still hold the file.
+func (h *handle) collect() {
+	if h.file.Load() == nil {
+		_ = h.close()
+	}
+}
