@@ -42,6 +42,26 @@ type Finding struct {
 	Meaning string `json:"meaning"`
 	// Remedy is what to do about it; set whenever Status is not OK.
 	Remedy string `json:"remedy,omitempty"`
+
+	// AtRisk is set by objects.atrisk when it looked (status ok or warn):
+	// every named object present now that a cleaner would delete, not
+	// only the ones Summary names.
+	AtRisk []AtRisk `json:"at_risk,omitempty"`
+	// Cleaners is set by objects.atrisk when it looked: the active
+	// cleaners that apply to named objects on this host. Empty: nothing
+	// ages them.
+	Cleaners []string `json:"cleaners,omitempty"`
+}
+
+// An AtRisk is a named object that a cleaner would delete, found by the
+// objects.atrisk check of [Doctor].
+type AtRisk struct {
+	// Path is the object's file: /dev/shm/NAME on Linux,
+	// /tmp/<sha256>.shm on OpenBSD.
+	Path string `json:"path"`
+	// Reason says which cleaner would delete it and why, e.g.
+	// "last use 12d ago > 10d, tmpfiles deletes it".
+	Reason string `json:"reason"`
 }
 
 // A Report is the result of [Doctor]: one finding per check, always the
@@ -96,12 +116,18 @@ func Doctor(ctx context.Context) (Report, error) {
 	fs, err := doctor.Run(ctx, env)
 	rep := Report{OS: env.GOOS, Findings: make([]Finding, 0, len(fs))}
 	for _, f := range fs {
+		var risky []AtRisk
+		for _, a := range f.AtRisk {
+			risky = append(risky, AtRisk{Path: a.Path, Reason: a.Reason})
+		}
 		rep.Findings = append(rep.Findings, Finding{
-			ID:      f.ID,
-			Status:  Status(f.Status),
-			Summary: f.Summary,
-			Meaning: f.Meaning,
-			Remedy:  f.Remedy,
+			ID:       f.ID,
+			Status:   Status(f.Status),
+			Summary:  f.Summary,
+			Meaning:  f.Meaning,
+			Remedy:   f.Remedy,
+			AtRisk:   risky,
+			Cleaners: f.Cleaners,
 		})
 	}
 	if err != nil {

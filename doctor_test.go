@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"runtime"
 	"strings"
 	"testing"
@@ -91,6 +92,8 @@ func TestDoctorJSON(t *testing.T) {
 	rep := shm.Report{OS: "linux", Findings: []shm.Finding{
 		{ID: "devshm.size", Status: shm.StatusWarn, Summary: "s", Meaning: "m", Remedy: "r"},
 		{ID: "rlimit.nofile", Status: shm.StatusOK, Summary: "s", Meaning: "m"},
+		{ID: "objects.atrisk", Status: shm.StatusWarn, Summary: "s", Meaning: "m", Remedy: "r",
+			AtRisk: []shm.AtRisk{{Path: "/dev/shm/a", Reason: "why"}}, Cleaners: []string{"c"}},
 	}}
 	b, err := json.Marshal(rep)
 	if err != nil {
@@ -98,12 +101,14 @@ func TestDoctorJSON(t *testing.T) {
 	}
 	want := `{"os":"linux","findings":[` +
 		`{"id":"devshm.size","status":"warn","summary":"s","meaning":"m","remedy":"r"},` +
-		`{"id":"rlimit.nofile","status":"ok","summary":"s","meaning":"m"}]}`
+		`{"id":"rlimit.nofile","status":"ok","summary":"s","meaning":"m"},` +
+		`{"id":"objects.atrisk","status":"warn","summary":"s","meaning":"m","remedy":"r",` +
+		`"at_risk":[{"path":"/dev/shm/a","reason":"why"}],"cleaners":["c"]}]}`
 	if string(b) != want {
 		t.Errorf("JSON:\n got %s\nwant %s", b, want)
 	}
 	var back shm.Report
-	if err := json.Unmarshal(b, &back); err != nil || back.OS != rep.OS || len(back.Findings) != 2 || back.Findings[0] != rep.Findings[0] {
+	if err := json.Unmarshal(b, &back); err != nil || back.OS != rep.OS || !reflect.DeepEqual(back.Findings, rep.Findings) {
 		t.Errorf("round trip: %+v, %v", back, err)
 	}
 }

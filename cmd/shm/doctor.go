@@ -42,7 +42,10 @@ apply here), its ID, and what it found, followed by what that means and
 what to do. The exit status is 1 if any check failed, else 0.
 
 With --json the output is {"os", "worst", "findings": [{"id", "status",
-"summary", "meaning", "remedy"}]}; remedy is left out when there is none.`,
+"summary", "meaning", "remedy"}]}; remedy is left out when there is none.
+objects.atrisk adds "at_risk": [{"path", "reason"}], every object a cleaner
+would delete (the summary names ten at most), and "cleaners", the active
+cleaners that apply; both are left out when empty.`,
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
 		fs := c.flags()
 		asJSON := fs.Bool("json", false, "print JSON")

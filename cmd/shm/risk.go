@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"time"
 
 	"github.com/shmkit/shm"
@@ -81,14 +79,9 @@ type judge struct {
 	source  string // where the judgement comes from, for JSON
 	// From the doctor, when its finding applies:
 	doctor    bool
-	summary   string // the objects.atrisk summary
-	dirs      []string
-	noCleaner bool // the doctor knows no cleaner for these objects
-	truncated bool // the doctor listed only some of the objects at risk
+	atRisk    map[string]string // base name in one of dirs -> the doctor's reason
+	noCleaner bool              // the doctor knows no cleaner for these objects
 }
-
-// moreRE matches the end of a summary that lists only some objects.
-var moreRE = regexp.MustCompile(`; and [0-9]+ more$`)
 
 // atRiskID is the doctor's check of objects present now.
 const atRiskID = "objects.atrisk"
@@ -104,18 +97,22 @@ func newJudge(rulesOS, dir string, rep *shm.Report) *judge {
 	if rep == nil || doctorOS(rep.OS) != rulesOS || dir == "" {
 		return j
 	}
+	dirs := map[string]bool{filepath.Clean(dir): true}
+	if real, err := filepath.EvalSymlinks(dir); err == nil {
+		dirs[real] = true
+	}
 	for _, f := range rep.Findings {
-		if f.ID != atRiskID || (f.Status != shm.StatusOK && f.Status != shm.StatusWarn && f.Status != shm.StatusFail) {
+		if f.ID != atRiskID || (f.Status != shm.StatusOK && f.Status != shm.StatusWarn) {
 			continue
 		}
 		j.doctor = true
 		j.source = "shm doctor, finding " + atRiskID
-		j.summary = f.Summary
-		j.noCleaner = strings.Contains(f.Summary, "no active cleaner applies")
-		j.truncated = moreRE.MatchString(f.Summary)
-		j.dirs = []string{filepath.Clean(dir)}
-		if real, err := filepath.EvalSymlinks(dir); err == nil && real != dir {
-			j.dirs = append(j.dirs, real)
+		j.noCleaner = len(f.Cleaners) == 0
+		j.atRisk = map[string]string{}
+		for _, a := range f.AtRisk {
+			if dirs[filepath.Dir(a.Path)] {
+				j.atRisk[filepath.Base(a.Path)] = a.Reason
+			}
 		}
 	}
 	return j
@@ -129,45 +126,15 @@ func doctorOS(goos string) string {
 	return goos
 }
 
-// reason returns what the doctor's summary says about the object at path,
-// if it names it: "PATH (REASON)" items after "are at risk: ", separated
-// by "; ".
-func (j *judge) reason(path string) (string, bool) {
-	base := filepath.Base(path)
-	for _, dir := range j.dirs {
-		p := filepath.Join(dir, base) + " ("
-		for from := 0; ; {
-			i := strings.Index(j.summary[from:], p)
-			if i < 0 {
-				break
-			}
-			i += from
-			from = i + len(p)
-			if i < 2 || (j.summary[i-2:i] != ": " && j.summary[i-2:i] != "; ") {
-				continue // the path is part of something else
-			}
-			rest := j.summary[from:]
-			if k := strings.Index(rest, "); "); k >= 0 {
-				return rest[:k], true
-			}
-			return strings.TrimSuffix(rest, ")"), true
-		}
-	}
-	return "", false
-}
-
 // judge returns the risk column for info.
 func (j *judge) judge(info shm.ObjectInfo, now time.Time) string {
 	if !j.doctor {
 		return risk(info, j.builtin, now)
 	}
-	if r, ok := j.reason(info.Path); ok {
+	if r, ok := j.atRisk[filepath.Base(info.Path)]; ok {
 		return r
 	}
-	switch {
-	case j.truncated:
-		return "unknown: the doctor lists only some objects at risk; see shm doctor"
-	case j.noCleaner:
+	if j.noCleaner {
 		return "-"
 	}
 	return "ok"

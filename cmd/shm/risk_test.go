@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,9 +49,15 @@ func TestDoctorRisk(t *testing.T) {
 	at := func(p string) shm.ObjectInfo {
 		return shm.ObjectInfo{Path: p, Atime: epoch, Mtime: epoch, Ctime: epoch}
 	}
+	cleaners := []string{"tmpfiles ages /dev/shm after 1d", "logind RemoveIPC"}
 	warn := shm.Finding{ID: atRiskID, Status: shm.StatusWarn,
-		Summary: "2 of 3 named objects in /dev/shm are at risk: /dev/shm/a (idle 9d > 1d, tmpfiles deletes it); " +
-			"/dev/shm/b (owned by regular user uid 1000 (alice), removed by logind at that user's logout)"}
+		Summary: "2 of 3 named objects in /dev/shm are at risk: (the summary is for people; the judge reads AtRisk)",
+		AtRisk: []shm.AtRisk{
+			{Path: "/dev/shm/a", Reason: "idle 9d > 1d, tmpfiles deletes it"},
+			{Path: "/dev/shm/b", Reason: "owned by regular user uid 1000 (alice), removed by logind at that user's logout"},
+			{Path: "/elsewhere/c", Reason: "an object of another directory"},
+		},
+		Cleaners: cleaners}
 	j := newJudge("linux", "/dev/shm", report("linux", warn))
 	for p, want := range map[string]string{
 		"/dev/shm/a":  "idle 9d > 1d, tmpfiles deletes it",
@@ -62,15 +69,23 @@ func TestDoctorRisk(t *testing.T) {
 			t.Errorf("judge(%s) = %q; want %q", p, got, want)
 		}
 	}
-	more := shm.Finding{ID: atRiskID, Status: shm.StatusWarn,
-		Summary: "12 of 20 named objects in /dev/shm are at risk: /dev/shm/a (idle 9d > 1d, tmpfiles deletes it); and 11 more"}
+	// Every object at risk is known, even beyond what the summary names.
+	var many []shm.AtRisk
+	for i := range 30 {
+		many = append(many, shm.AtRisk{Path: fmt.Sprintf("/dev/shm/o%d", i), Reason: fmt.Sprintf("reason %d", i)})
+	}
+	more := shm.Finding{ID: atRiskID, Status: shm.StatusWarn, Summary: "30 of 40 ...; and 20 more", AtRisk: many, Cleaners: cleaners}
 	j = newJudge("linux", "/dev/shm", report("linux", more))
-	if got := j.judge(at("/dev/shm/z"), epoch); !strings.HasPrefix(got, "unknown") {
-		t.Errorf("unlisted object of a truncated list: %q; want unknown", got)
+	if got := j.judge(at("/dev/shm/o29"), epoch); got != "reason 29" {
+		t.Errorf("the 30th object at risk: %q; want its reason", got)
 	}
 	none := shm.Finding{ID: atRiskID, Status: shm.StatusOK, Summary: "3 named objects in /dev/shm, none at risk; no active cleaner applies to them"}
 	if got := newJudge("linux", "/dev/shm", report("linux", none)).judge(at("/dev/shm/a"), epoch); got != "-" {
 		t.Errorf("no cleaner: %q; want -", got)
+	}
+	safe := shm.Finding{ID: atRiskID, Status: shm.StatusOK, Summary: "3 named objects, none at risk", Cleaners: cleaners}
+	if got := newJudge("linux", "/dev/shm", report("linux", safe)).judge(at("/dev/shm/a"), epoch); got != "ok" {
+		t.Errorf("a cleaner that spares the object: %q; want ok", got)
 	}
 	// A doctor report about another OS's objects, or a skipped check,
 	// leaves the built-in rules in charge.
@@ -94,7 +109,12 @@ func runFixture(t *testing.T, env doctor.Env) *shm.Report {
 	}
 	rep := &shm.Report{OS: env.GOOS}
 	for _, f := range fs {
-		rep.Findings = append(rep.Findings, shm.Finding{ID: f.ID, Status: shm.Status(f.Status), Summary: f.Summary, Meaning: f.Meaning, Remedy: f.Remedy})
+		var risky []shm.AtRisk
+		for _, a := range f.AtRisk {
+			risky = append(risky, shm.AtRisk{Path: a.Path, Reason: a.Reason})
+		}
+		rep.Findings = append(rep.Findings, shm.Finding{ID: f.ID, Status: shm.Status(f.Status), Summary: f.Summary,
+			Meaning: f.Meaning, Remedy: f.Remedy, AtRisk: risky, Cleaners: f.Cleaners})
 	}
 	return rep
 }

@@ -251,22 +251,27 @@ func objectsFinding(r *runner, dir string, objs []object, risky []atRisk, cleane
 		if len(objs) == 0 {
 			summary = fmt.Sprintf("no named objects in %s; %s", dir, cl)
 		}
-		return Finding{Status: OK, Summary: summary, Meaning: meaning + "No object present now would be deleted."}
+		return Finding{Status: OK, Summary: summary, Meaning: meaning + "No object present now would be deleted.", Cleaners: cleaners}
 	}
 	sort.Slice(risky, func(i, j int) bool { return risky[i].obj.path < risky[j].obj.path })
 	var list []string
+	all := make([]AtRisk, 0, len(risky))
 	for i, a := range risky {
-		if i == maxListed {
+		all = append(all, AtRisk{Path: a.obj.path, Reason: a.reason})
+		switch {
+		case i < maxListed:
+			list = append(list, fmt.Sprintf("%s (%s)", a.obj.path, a.reason))
+		case i == maxListed:
 			list = append(list, fmt.Sprintf("and %d more", len(risky)-maxListed))
-			break
 		}
-		list = append(list, fmt.Sprintf("%s (%s)", a.obj.path, a.reason))
 	}
 	return Finding{
-		Status:  Warn,
-		Summary: fmt.Sprintf("%d of %d named objects in %s are at risk: %s", len(risky), len(objs), dir, strings.Join(list, "; ")),
-		Meaning: meaning + "Those listed would be deleted by " + cl + ".",
-		Remedy:  "Put the objects that must live on under shm's KeepAlive, which refreshes their timestamps and holds a shared flock(2); remove the ones nobody uses (`shm rm`); see the findings of the cleaners for how to turn them off.",
+		AtRisk:   all,
+		Cleaners: cleaners,
+		Status:   Warn,
+		Summary:  fmt.Sprintf("%d of %d named objects in %s are at risk: %s", len(risky), len(objs), dir, strings.Join(list, "; ")),
+		Meaning:  meaning + "Those listed would be deleted by " + cl + ".",
+		Remedy:   "Put the objects that must live on under shm's KeepAlive, which refreshes their timestamps and holds a shared flock(2); remove the ones nobody uses (`shm rm`); see the findings of the cleaners for how to turn them off.",
 	}
 }
 

@@ -652,7 +652,10 @@ func TestObjectsAtRiskLinux(t *testing.T) {
 		if err := os.RemoveAll(f.abs("/usr/lib/systemd/systemd-logind")); err != nil {
 			t.Fatal(err)
 		}
-		f.one(IDObjectsAtRisk, OK, "5 named objects in /dev/shm, none at risk", "no active cleaner")
+		g := f.one(IDObjectsAtRisk, OK, "5 named objects in /dev/shm, none at risk", "no active cleaner")
+		if len(g.AtRisk) != 0 || len(g.Cleaners) != 0 {
+			t.Errorf("no cleaner: AtRisk %v, Cleaners %v; want none", g.AtRisk, g.Cleaners)
+		}
 	})
 	t.Run("tmpfiles ages /dev/shm", func(t *testing.T) {
 		f := setup(t)
@@ -665,6 +668,13 @@ func TestObjectsAtRiskLinux(t *testing.T) {
 		}
 		if !strings.Contains(g.Remedy, "KeepAlive") {
 			t.Errorf("remedy: %s", g.Remedy)
+		}
+		if len(g.AtRisk) != 2 || g.AtRisk[0].Path != "/dev/shm/old-a" || !strings.HasPrefix(g.AtRisk[0].Reason, "idle 20d > 1d") ||
+			g.AtRisk[1].Path != "/dev/shm/sem.old-b" {
+			t.Errorf("AtRisk = %+v; want old-a and sem.old-b with reasons", g.AtRisk)
+		}
+		if len(g.Cleaners) == 0 || !strings.Contains(g.Cleaners[0], "tmpfiles ages /dev/shm after 1d") {
+			t.Errorf("Cleaners = %q; want the tmpfiles rule", g.Cleaners)
 		}
 	})
 	t.Run("only modification time counts", func(t *testing.T) {
@@ -710,7 +720,10 @@ func TestObjectsAtRiskLinux(t *testing.T) {
 		for i := range 15 {
 			f.write(fmt.Sprintf("/dev/shm/bulk-%02d", i), "")
 		}
-		f.one(IDObjectsAtRisk, Warn, "19 of 20", "and 9 more")
+		g := f.one(IDObjectsAtRisk, Warn, "19 of 20", "and 9 more")
+		if len(g.AtRisk) != 19 {
+			t.Errorf("AtRisk has %d objects; want all 19, not only the 10 the summary names", len(g.AtRisk))
+		}
 	})
 	t.Run("empty", func(t *testing.T) {
 		f := newFixture(t, "linux")

@@ -77,6 +77,18 @@ type Finding struct {
 	Summary string `json:"summary"`          // what was found, with numbers and paths
 	Meaning string `json:"meaning"`          // what it means for shared memory
 	Remedy  string `json:"remedy,omitempty"` // what to do; set whenever Status is not OK
+
+	// Set by objects.atrisk when it looked (status ok or warn): every
+	// object at risk, not only the ones the summary names, and the active
+	// cleaners that apply to the objects (none: nothing ages them).
+	AtRisk   []AtRisk `json:"at_risk,omitempty"`
+	Cleaners []string `json:"cleaners,omitempty"`
+}
+
+// An AtRisk is a named object present now that a cleaner would delete.
+type AtRisk struct {
+	Path   string `json:"path"`   // the object's file, e.g. /dev/shm/NAME
+	Reason string `json:"reason"` // why, e.g. "last use 9d ago > tmpfiles' 10d"
 }
 
 // FS describes a mounted filesystem.
