@@ -53,8 +53,11 @@ var (
 // # When a holder dies
 //
 // The mutex is robust: if a process dies holding it (even by SIGKILL),
-// the next Lock takes it over within about 50 ms (plus scheduling
-// latency) and returns [ErrOwnerDead]. Liveness rests on an advisory lock
+// the next Lock takes it over and returns [ErrOwnerDead]: on Linux within
+// about a millisecond (a waiting process sleeps in the kernel on the
+// holder's liveness lock, which the kernel releases at the death),
+// elsewhere within about 50 ms (waiters probe the holder that often),
+// plus scheduling latency in both cases. Liveness rests on an advisory lock
 // the kernel releases when the process dies, taken on the object's file
 // through a private re-open (Linux) or on the file itself (other
 // systems), or on a lock file per holder in /tmp/.shm-owners (or

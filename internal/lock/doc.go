@@ -37,8 +37,15 @@
 // calls MarkConsistent, or unlocks without it, which makes the mutex
 // [ErrNotRecoverable] for every later Lock.
 //
-// So Lock returns within about ProbeInterval (50 ms) plus scheduling
-// latency after the holder's death. Limits:
+// Where the owner's lock can be waited for in the kernel (Linux OFD
+// locks), a waiter also watches the holder's token (see watch.go): a
+// goroutine sleeps in F_OFD_SETLKW on it, and when the kernel grants it
+// (the holder died) it marks the mutex word and wakes the waiters at once.
+// Watched waiters sleep in 1 s slices, only as a safety net.
+//
+// So Lock returns within about a millisecond of the holder's death where
+// it watches, and within about ProbeInterval (50 ms) elsewhere, plus
+// scheduling latency. Limits:
 //   - A stopped (SIGSTOP, debugger) or hung holder is alive: waiters wait.
 //   - A holder whose process closed the descriptor that holds its token
 //     lock counts as dead (and with classic fcntl locks, closing any

@@ -31,8 +31,9 @@ var (
 )
 
 // ProbeInterval is how long a waiter sleeps before it checks whether the
-// holder is still alive (shorter when waits poll). A holder's death is
-// noticed within about this time plus scheduling latency.
+// holder is still alive (shorter when waits poll), unless it watches the
+// holder (Linux; see watch.go). A holder's death is noticed within about
+// this time plus scheduling latency.
 const ProbeInterval = 50 * time.Millisecond
 
 // An Owner names a holder and tells whether the holder of a token is
@@ -132,6 +133,15 @@ func (m *Mutex) lockSlow(ctx context.Context) error {
 		defer stop()
 	}
 	ctxDeadline, hasDeadline := ctx.Deadline()
+	// The watch on the current holder, when the owner can keep one: it
+	// wakes this waiter when the holder dies, so that the sleep need not
+	// end every ProbeInterval to probe it.
+	var w *tokenWatch
+	defer func() {
+		if w != nil {
+			w.leave(m.word)
+		}
+	}()
 	for {
 		v := atomic.LoadUint32(m.word)
 		if v&tokenMask == 0 {
@@ -148,7 +158,20 @@ func (m *Mutex) lockSlow(ctx context.Context) error {
 			}
 			v |= waitersBit
 		}
-		deadline := time.Now().Add(slice(mutexSleep))
+		if holder := v & tokenMask; w == nil || w.token != holder || w.isReleased() {
+			if w != nil {
+				w.leave(m.word)
+				w = nil
+			}
+			if fo, ok := m.owner.(*FileOwner); ok {
+				w = fo.watch(holder, m.word)
+			}
+		}
+		sleep := mutexSleep
+		if w != nil && w.state.Load() == watching {
+			sleep = watchedSleep
+		}
+		deadline := time.Now().Add(slice(sleep))
 		if hasDeadline && ctxDeadline.Before(deadline) {
 			deadline = ctxDeadline
 		}
@@ -165,8 +188,10 @@ func (m *Mutex) lockSlow(ctx context.Context) error {
 			m.abandon()
 			return context.DeadlineExceeded
 		}
-		if werr != nil { // the slice ran out with the mutex still held
-			took, err := m.takeOverIfDead(v)
+		// Probe the holder when the slice ran out with the mutex still
+		// held, or when the watch saw the holder let go of its token.
+		if werr != nil || (w != nil && w.isReleased()) {
+			took, err := m.takeOverIfDead(atomic.LoadUint32(m.word))
 			if took {
 				return err
 			}

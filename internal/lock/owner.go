@@ -22,10 +22,11 @@ type locker interface {
 // the kernel releases when the process dies. Make it with [NewFileOwner]
 // and Close it when the process stops using the shared object.
 type FileOwner struct {
-	mu     sync.Mutex
-	lk     locker
-	token  uint32
-	closed bool
+	mu      sync.Mutex
+	lk      locker
+	token   uint32
+	closed  bool
+	watches map[uint32]*tokenWatch // holders this owner's waiters watch
 }
 
 var _ Owner = (*FileOwner)(nil)

@@ -72,3 +72,33 @@ func (lk *ofdLocker) unlock(t uint32) error {
 }
 
 func (lk *ofdLocker) close() error { return os.NewSyscallError("close", unix.Close(lk.fd)) }
+
+var _ waitLocker = (*ofdLocker)(nil)
+
+// waitFD duplicates the owner's descriptor: the duplicate shares its open
+// file description, so a lock it takes never conflicts with this owner's
+// own token, and it stays valid if the owner closes meanwhile.
+func (lk *ofdLocker) waitFD() (int, error) {
+	fd, err := unix.FcntlInt(uintptr(lk.fd), unix.F_DUPFD_CLOEXEC, 0)
+	return fd, os.NewSyscallError("fcntl(F_DUPFD_CLOEXEC)", err)
+}
+
+// waitFree sleeps in F_OFD_SETLKW until token t's lock is free, which the
+// kernel makes it when its holder dies, then releases it again at once.
+// It ties up one thread while it sleeps.
+func (lk *ofdLocker) waitFree(fd int, t uint32) error {
+	defer unix.Close(fd)
+	fl := tokenRange(t, unix.F_WRLCK)
+	for {
+		err := unix.FcntlFlock(uintptr(fd), unix.F_OFD_SETLKW, &fl)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return os.NewSyscallError("fcntl(F_OFD_SETLKW)", err)
+		}
+		break
+	}
+	fl = tokenRange(t, unix.F_UNLCK)
+	return os.NewSyscallError("fcntl(F_OFD_SETLK)", unix.FcntlFlock(uintptr(fd), unix.F_OFD_SETLK, &fl))
+}

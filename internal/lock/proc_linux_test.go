@@ -175,7 +175,7 @@ var sliceOverride = os.Getenv(sliceEnv)
 
 func init() {
 	if d, err := time.ParseDuration(sliceOverride); err == nil {
-		semSleep, mutexSleep = d, d
+		semSleep, mutexSleep, watchedSleep = d, d, d
 	}
 }
 
@@ -183,9 +183,9 @@ func init() {
 // for the rest of the test, so that a lost wake-up stalls a waiter for d
 // instead of being repaired by the next slice.
 func withSlices(t *testing.T, d time.Duration) {
-	oldSem, oldMutex, oldOverride := semSleep, mutexSleep, sliceOverride
-	semSleep, mutexSleep, sliceOverride = d, d, d.String()
-	t.Cleanup(func() { semSleep, mutexSleep, sliceOverride = oldSem, oldMutex, oldOverride })
+	oldSem, oldMutex, oldWatched, oldOverride := semSleep, mutexSleep, watchedSleep, sliceOverride
+	semSleep, mutexSleep, watchedSleep, sliceOverride = d, d, d, d.String()
+	t.Cleanup(func() { semSleep, mutexSleep, watchedSleep, sliceOverride = oldSem, oldMutex, oldWatched, oldOverride })
 }
 
 // both runs f with the OS wait/wake primitive and with polling forced;

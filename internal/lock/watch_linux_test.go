@@ -1,0 +1,167 @@
+package lock
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/shmkit/shm/internal/futex"
+)
+
+// TestWatchWakesOnDeath: with every sleep slice at an hour, only the
+// watch on the holder can wake a waiter when the holder is killed. The
+// waiter must take the mutex over within seconds, not an hour.
+func TestWatchWakesOnDeath(t *testing.T) {
+	if err := futex.Available(); err != nil || futex.Kind() == "poll" {
+		t.Skipf("futex mode only (kind %q, %v): polling waiters wake by design", futex.Kind(), err)
+	}
+	withSlices(t, time.Hour)
+	f, mem := sharedMem(t)
+	o, err := NewFileOwner(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	if o.Mechanism() != "ofd" {
+		t.Skipf("owner mechanism %q has no kernel wait; waiters probe", o.Mechanism())
+	}
+	for round := range 5 {
+		c := startChild(t, f, "holdanddie")
+		c.expect(t, "locked")
+		m, _ := NewMutex(u32(mem, offMutex), u32(mem, offMutex+4), o)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		got := make(chan error, 1)
+		go func() { got <- m.Lock(ctx) }()
+		// Sometimes kill before the waiter sleeps, sometimes after.
+		time.Sleep(time.Duration(round*20) * time.Millisecond)
+		killed := time.Now()
+		if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		c.cmd.Wait()
+		err := <-got
+		cancel()
+		if !errors.Is(err, ErrOwnerDead) {
+			t.Fatalf("round %d: Lock after the holder was killed = %v, want ErrOwnerDead (the watch did not wake it)", round, err)
+		}
+		t.Logf("round %d: took over %v after the kill", round, time.Since(killed))
+		atomic.StoreUint64(u64(mem, offPairB), atomic.LoadUint64(u64(mem, offPairA)))
+		if err := m.MarkConsistent(); err != nil {
+			t.Fatal(err)
+		}
+		if err := m.Unlock(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestWatchOwnerClosed: a holder that closes its owner while holding the
+// mutex is dead to the others; the watch sees its token go.
+func TestWatchOwnerClosed(t *testing.T) {
+	if err := futex.Available(); err != nil || futex.Kind() == "poll" {
+		t.Skipf("futex mode only (kind %q, %v)", futex.Kind(), err)
+	}
+	withSlices(t, time.Hour)
+	f, mem := sharedMem(t)
+	holderOwner, err := NewFileOwner(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiterOwner, err := NewFileOwner(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer waiterOwner.Close()
+	h, _ := NewMutex(u32(mem, offMutex), u32(mem, offMutex+4), holderOwner)
+	w, _ := NewMutex(u32(mem, offMutex), u32(mem, offMutex+4), waiterOwner)
+	if err := h.Lock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	got := make(chan error, 1)
+	go func() { got <- w.Lock(ctx) }()
+	time.Sleep(50 * time.Millisecond)
+	holderOwner.Close()
+	if err := <-got; !errors.Is(err, ErrOwnerDead) {
+		t.Fatalf("Lock after the holder closed its owner = %v, want ErrOwnerDead", err)
+	}
+	w.MarkConsistent()
+	w.Unlock()
+	waiterOwner.mu.Lock()
+	n := len(waiterOwner.watches)
+	waiterOwner.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d watches left after their holder went", n)
+	}
+}
+
+// TestMarkHolderGone: the watch changes the word only while the token it
+// watched holds it without diedBit.
+func TestMarkHolderGone(t *testing.T) {
+	for _, c := range []struct{ word, token, want uint32 }{
+		{5 | waitersBit, 5, 5 | waitersBit | diedBit},
+		{5, 5, 5 | diedBit},
+		{5 | diedBit, 5, 5 | diedBit},
+		{6 | waitersBit, 5, 6 | waitersBit},
+		{0, 5, 0},
+	} {
+		w := c.word
+		markHolderGone(&w, c.token)
+		if w != c.want {
+			t.Errorf("markHolderGone(%#x, %d) = %#x, want %#x", c.word, c.token, w, c.want)
+		}
+	}
+}
+
+// failingLocker is an ofd-like locker whose kernel wait fails.
+type failingLocker struct {
+	locker
+	waits atomic.Int32
+}
+
+func (l *failingLocker) waitFD() (int, error) { return -1, nil }
+func (l *failingLocker) waitFree(int, uint32) error {
+	l.waits.Add(1)
+	return os.ErrInvalid
+}
+
+// TestWatchFailureFallsBack: when the kernel wait fails, the waiter goes
+// back to probing every ProbeInterval, and no new wait is started for the
+// same holder.
+func TestWatchFailureFallsBack(t *testing.T) {
+	f, _ := sharedMem(t)
+	o, err := NewFileOwner(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	fl := &failingLocker{locker: o.lk}
+	o.lk = fl
+	var word uint32
+	w := o.watch(42, &word)
+	if w == nil {
+		t.Fatal("no watch started")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for w.state.Load() != failed {
+		if time.Now().After(deadline) {
+			t.Fatal("the failing wait never ended")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	w.leave(&word)
+	if again := o.watch(42, &word); again != nil {
+		t.Error("a watch was handed out for a holder whose wait failed")
+	}
+	if n := fl.waits.Load(); n != 1 {
+		t.Errorf("%d kernel waits for one holder, want 1", n)
+	}
+	if o.watch(o.token, &word) != nil {
+		t.Error("an owner watches its own token")
+	}
+}
