@@ -38,6 +38,8 @@ the peer (below 1.0 means shm is faster):
   semaphore-idle-waiter  the CPU time a process asleep in Semaphore.Wait
                          uses, measured over DUR once it is asleep (ns
                          per op is CPU ns per second asleep)
+  mutex-idle-waiter      the same for a process asleep in Mutex.Lock on a
+                         mutex that this process holds
 
 The functions compared are measured interleaved, in ten alternating
 slices of about DUR/10 each, so that noise on the machine hits them alike.

@@ -27,7 +27,8 @@ func (b *bencher) pingPong() ([]benchRow, error) {
 }
 
 func (b *bencher) idle() ([]benchRow, error) {
-	return []benchRow{unmeasured("semaphore-idle-waiter", "", "processes sharing memory are not supported on "+runtime.GOOS)}, nil
+	why := "processes sharing memory are not supported on " + runtime.GOOS
+	return []benchRow{unmeasured("semaphore-idle-waiter", "", why), unmeasured("mutex-idle-waiter", "", why)}, nil
 }
 
 // unmeasured is a row whose figure could not be measured, saying why.

@@ -38,15 +38,15 @@ const warmRounds = 200
 var cmdBenchChild = &command{
 	name:   benchChildName,
 	hidden: true,
-	args:   "sem|pipe|socket ROUNDS | idle",
+	args:   "sem|pipe|socket ROUNDS | idle [mutex]",
 	help:   "The child side of shm bench; not for use by hand.",
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
 		pos, err := c.parse(e, c.flags(), args, false)
 		if err != nil {
 			return err
 		}
-		if len(pos) == 1 && pos[0] == "idle" {
-			return idleChild(ctx, e.stdout)
+		if len(pos) >= 1 && pos[0] == "idle" {
+			return idleChild(ctx, e.stdout, len(pos) == 2 && pos[1] == "mutex")
 		}
 		if len(pos) != 2 {
 			return fmt.Errorf("%s: want MODE ROUNDS or idle", benchChildName)
@@ -80,6 +80,24 @@ func benchSems(o *shm.Object) (ping, pong *shm.Semaphore, done func(), err error
 		return nil, nil, nil, err
 	}
 	return ping, pong, func() { m.Close() }, nil
+}
+
+// benchMutexOffset is where the idle rows' mutex lies in the object,
+// past the two semaphores.
+const benchMutexOffset = 64
+
+// benchMutex maps o and returns a handle on its mutex.
+func benchMutex(o *shm.Object) (*shm.Mutex, func(), error) {
+	m, err := o.Map()
+	if err != nil {
+		return nil, nil, err
+	}
+	mu, err := m.Mutex(benchMutexOffset)
+	if err != nil {
+		m.Close()
+		return nil, nil, err
+	}
+	return mu, func() { m.Close() }, nil
 }
 
 // semChild answers n+warmRounds rounds on the two semaphores of the
@@ -152,27 +170,43 @@ func writeByte(fd int, b []byte) error {
 }
 
 // idleChild takes the object passed as "bench", says "ready", and waits
-// on its first semaphore; then it prints the CPU time (user and system,
-// the whole process) it used while waiting, in ns.
-func idleChild(ctx context.Context, stdout io.Writer) error {
+// on its first semaphore, or for its mutex; then it prints the CPU time
+// (user and system, the whole process) it used while waiting, in ns.
+func idleChild(ctx context.Context, stdout io.Writer, mutex bool) error {
 	o, err := shm.Inherited("bench")
 	if err != nil {
 		return err
 	}
 	defer o.Close()
-	ping, _, done, err := benchSems(o)
-	if err != nil {
-		return err
-	}
-	defer done()
 	ctx, cancel := context.WithTimeout(ctx, benchTimeout)
 	defer cancel()
+	var wait func() error
+	if mutex {
+		mu, done, err := benchMutex(o)
+		if err != nil {
+			return err
+		}
+		defer done()
+		wait = func() error {
+			if err := mu.Lock(ctx); err != nil {
+				return err
+			}
+			return mu.Unlock()
+		}
+	} else {
+		ping, _, done, err := benchSems(o)
+		if err != nil {
+			return err
+		}
+		defer done()
+		wait = func() error { return ping.Wait(ctx) }
+	}
 	fmt.Fprintln(stdout, "ready")
 	before, err := cpuTime()
 	if err != nil {
 		return err
 	}
-	if err := ping.Wait(ctx); err != nil {
+	if err := wait(); err != nil {
 		return err
 	}
 	after, err := cpuTime()
@@ -386,36 +420,66 @@ func rawSocketPair() ([2]int, error) {
 const idleSettle = 100 * time.Millisecond
 
 // idle measures the CPU time a child uses while it sleeps in
-// Semaphore.Wait, per second asleep: on Linux from its threads'
-// schedstat over b.d once it has fallen asleep, elsewhere from its own
-// getrusage over the whole wait.
+// Semaphore.Wait, and while it sleeps in Mutex.Lock on a mutex this
+// process holds, per second asleep: on Linux from its threads' schedstat
+// over b.d once it has fallen asleep, elsewhere from its own getrusage
+// over the whole wait.
 func (b *bencher) idle() ([]benchRow, error) {
-	const name = "semaphore-idle-waiter"
+	var rows []benchRow
+	for _, mutex := range []bool{false, true} {
+		r, err := b.idleOne(mutex)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+func (b *bencher) idleOne(mutex bool) (benchRow, error) {
+	name, what, args := "semaphore-idle-waiter", "Semaphore.Wait", []string{"idle"}
+	if mutex {
+		name, what, args = "mutex-idle-waiter", "Mutex.Lock (the mutex held by this process)", []string{"idle", "mutex"}
+	}
 	o, err := shm.CreateAnon(4096)
 	if err != nil {
-		return nil, err
+		return benchRow{}, err
 	}
 	defer o.Close()
-	ping, _, done, err := benchSems(o)
-	if err != nil {
-		return nil, err
+	var release func() error
+	if mutex {
+		mu, done, err := benchMutex(o)
+		if err != nil {
+			return benchRow{}, err
+		}
+		defer done()
+		if err := mu.Lock(b.ctx); err != nil {
+			return benchRow{}, err
+		}
+		release = mu.Unlock
+	} else {
+		ping, _, done, err := benchSems(o)
+		if err != nil {
+			return benchRow{}, err
+		}
+		defer done()
+		release = ping.Post
 	}
-	defer done()
-	cmd := b.child("idle")
+	cmd := b.child(args...)
 	if err := shm.Pass(cmd, "bench", o); err != nil {
-		return nil, err
+		return benchRow{}, err
 	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		return benchRow{}, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, err
+		return benchRow{}, err
 	}
 	lines := bufio.NewScanner(out)
 	if !lines.Scan() || lines.Text() != "ready" {
 		reap(cmd)
-		return nil, fmt.Errorf("idle waiter: no ready line (%v)", lines.Err())
+		return benchRow{}, fmt.Errorf("idle waiter: no ready line (%v)", lines.Err())
 	}
 	sleep := func(d time.Duration) error {
 		select {
@@ -427,33 +491,33 @@ func (b *bencher) idle() ([]benchRow, error) {
 		}
 	}
 	if err := sleep(idleSettle); err != nil {
-		return nil, err
+		return benchRow{}, err
 	}
 	c0, cerr := processCPU(cmd.Process.Pid)
 	start := time.Now()
 	if err := sleep(b.d); err != nil {
-		return nil, err
+		return benchRow{}, err
 	}
 	var c1 time.Duration
 	if cerr == nil {
 		c1, cerr = processCPU(cmd.Process.Pid)
 	}
 	asleep := time.Since(start)
-	if err := ping.Post(); err != nil {
+	if err := release(); err != nil {
 		reap(cmd)
-		return nil, err
+		return benchRow{}, err
 	}
 	if !lines.Scan() {
 		reap(cmd)
-		return nil, fmt.Errorf("idle waiter: no CPU figure (%v)", lines.Err())
+		return benchRow{}, fmt.Errorf("idle waiter: no CPU figure (%v)", lines.Err())
 	}
 	whole, err := strconv.ParseInt(strings.TrimSpace(lines.Text()), 10, 64)
 	if err != nil {
 		reap(cmd)
-		return nil, fmt.Errorf("idle waiter printed %q", lines.Text())
+		return benchRow{}, fmt.Errorf("idle waiter printed %q", lines.Text())
 	}
 	if err := cmd.Wait(); err != nil {
-		return nil, fmt.Errorf("idle waiter: %w", err)
+		return benchRow{}, fmt.Errorf("idle waiter: %w", err)
 	}
 	var used, over time.Duration
 	var how string
@@ -467,6 +531,6 @@ func (b *bencher) idle() ([]benchRow, error) {
 	}
 	perSec := float64(used) / over.Seconds()
 	r := measured(name, perSec, "", 0)
-	r.Note = fmt.Sprintf("CPU ns per second asleep in Semaphore.Wait, whole process, %s: %.3f%% of a CPU", how, perSec/1e7)
-	return []benchRow{r}, nil
+	r.Note = fmt.Sprintf("CPU ns per second asleep in %s, whole process, %s: %.3f%% of a CPU", what, how, perSec/1e7)
+	return r, nil
 }

@@ -18,9 +18,13 @@ var ErrOverflow = errors.New("shm: semaphore value would exceed its maximum")
 
 // Sleep slices: a sleeping waiter wakes at least this often to look at its
 // context and the word again. With the OS primitive a cancelled context
-// also wakes it at once; with polling the slice bounds the delay.
+// wakes it at once and a deadline is the kernel's timeout, so the
+// semaphore's slice only repairs a wake-up lost to a poster killed between
+// raising the value and waking a sleeper; each slice end costs an idle
+// waiter about 150 µs of CPU (BENCHMARKS.md), hence a long one. With
+// polling the slice bounds the delay.
 const (
-	semSlice  = 250 * time.Millisecond
+	semSlice  = time.Second
 	pollSlice = 5 * time.Millisecond
 )
 
