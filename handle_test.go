@@ -105,7 +105,7 @@ func TestCloseRacesOperations(t *testing.T) {
 		o.Close()
 	}
 	if before >= 0 {
-		if after := countFDs(); after != before {
+		if after := countFDs(); after > before {
 			t.Errorf("descriptors: %d before, %d after", before, after)
 		}
 	}
@@ -134,7 +134,7 @@ func TestForgottenObjectsCollected(t *testing.T) {
 		t.Fatalf("descriptors: %d before, %d with 40 objects open", before, n)
 	}
 	deadline := time.Now().Add(10 * time.Second)
-	for countFDs() != before {
+	for countFDs() > before {
 		if time.Now().After(deadline) {
 			t.Fatalf("descriptors: %d before, %d after the objects became garbage", before, countFDs())
 		}
