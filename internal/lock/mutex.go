@@ -97,14 +97,8 @@ func (m *Mutex) Lock(ctx context.Context) error {
 	if m.spin.spin(m.tryFast) {
 		return m.acquired()
 	}
-	select {
-	case m.gate <- struct{}{}:
-	default:
-		select {
-		case m.gate <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	if err := enterGate(ctx, m.gate); err != nil {
+		return err
 	}
 	defer func() { <-m.gate }()
 	return m.lockSlow(ctx)

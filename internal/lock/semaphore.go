@@ -111,16 +111,8 @@ func (s *Semaphore) Wait(ctx context.Context) error {
 	if s.spin.spin(s.TryWait) {
 		return nil
 	}
-	// Let one goroutine per handle sleep in the kernel; the others park on
-	// the gate without holding an OS thread.
-	select {
-	case s.gate <- struct{}{}:
-	default:
-		select {
-		case s.gate <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	if err := enterGate(ctx, s.gate); err != nil {
+		return err
 	}
 	defer func() { <-s.gate }()
 	return s.waitSlow(ctx)
