@@ -126,11 +126,14 @@ func ExampleMapping_Semaphore() {
 	}
 	s.Post()
 	s.Post()
-	fmt.Println("value:", s.Value())
+	v, err := s.Value()
+	fmt.Println("value:", v, err)
 	fmt.Println("wait:", s.Wait(context.Background()))
-	fmt.Println("try:", s.TryWait(), s.TryWait())
+	ok1, _ := s.TryWait()
+	ok2, err := s.TryWait()
+	fmt.Println("try:", ok1, ok2, err)
 	// Output:
-	// value: 2
+	// value: 2 <nil>
 	// wait: <nil>
-	// try: true false
+	// try: true false <nil>
 }

@@ -12,6 +12,7 @@ import (
 	"unsafe"
 
 	"github.com/shmkit/shm/internal/lock"
+	"github.com/shmkit/shm/internal/region"
 )
 
 // A Mapping is a view of an object's memory in this process's address
@@ -33,7 +34,11 @@ import (
 // A Mapping is not unmapped by the garbage collector: call Close. Close
 // unmaps the memory, so every slice obtained from Bytes must be dead by
 // then. Close is idempotent and safe to call from several goroutines, and
-// it waits for ReadAt and WriteAt calls in progress.
+// it waits for ReadAt and WriteAt calls in progress. The [Mutex] and
+// [Semaphore] handles of a mapping never outlive its memory: their calls
+// in progress end before the unmap (Close wakes those asleep in Lock or
+// Wait), and every later call returns an error satisfying
+// errors.Is(err, fs.ErrClosed).
 type Mapping struct {
 	mu      sync.RWMutex // write-held by Close; read-held by ReadAt, WriteAt, Flush
 	ref     []byte       // the exact slice mmap returned, for munmap
@@ -42,6 +47,7 @@ type Mapping struct {
 	access  Access
 	owner   *os.File        // a duplicate of the object's descriptor, for lock liveness
 	lockOwn *lock.FileOwner // made by the first Mutex; see lockOwner
+	reg     *region.Region  // the hold of lock operations; see region
 	name    string
 	closed  bool
 }
@@ -158,6 +164,21 @@ func (m *Mapping) Flush() error {
 // Close unmaps the memory. Slices from Bytes must not be used afterwards.
 // Close is idempotent and safe from several goroutines; later calls
 // return nil.
+//
+// In order, Close: makes every new call on the mapping and on its
+// [Mutex] and [Semaphore] handles fail with an error satisfying
+// errors.Is(err, fs.ErrClosed); wakes the calls asleep in [Mutex.Lock]
+// and [Semaphore.Wait], which return such an error without the mutex or
+// a token; waits until every call in progress has left the memory
+// (ReadAt, WriteAt, and lock calls, none of which sleeps for long once
+// woken); unmaps; releases the mapping's liveness lock; and returns. So
+// a call blocked in Lock or Wait has returned, or is returning, by the
+// time Close returns, and no call ever touches unmapped memory. Close
+// does not wait for a mutex held through the mapping to be unlocked
+// (holding a mutex is not a call in progress): it counts as held by a
+// dead process afterwards (see [Mutex]). The wake-up also reaches
+// processes asleep on the same words, which see a spurious wake-up and
+// go back to sleep.
 func (m *Mapping) Close() error {
 	if m == nil {
 		return nil
@@ -168,6 +189,11 @@ func (m *Mapping) Close() error {
 		return nil
 	}
 	m.closed = true
+	if m.reg != nil {
+		// Fail new lock operations, wake those asleep in Lock or Wait,
+		// and wait until none is inside the memory.
+		m.reg.Close()
+	}
 	err := munmap(m.ref)
 	m.ref, m.data = nil, nil
 	if m.lockOwn != nil {

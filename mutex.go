@@ -3,7 +3,6 @@ package shm
 import (
 	"context"
 	"io/fs"
-	"unsafe"
 
 	"github.com/shmkit/shm/internal/lock"
 )
@@ -28,6 +27,12 @@ var (
 	// it without [Mutex.MarkConsistent]. The mutex stays unusable until
 	// its MutexSize bytes are zeroed while no process uses it.
 	ErrNotRecoverable = lock.ErrNotRecoverable
+
+	// ErrNotHeld is the cause of the error that [Mutex.Unlock] and
+	// [Mutex.MarkConsistent] return when the mutex is not held through
+	// the handle's Mapping (it is free, or another Mapping or process
+	// holds it). Test for it with errors.Is.
+	ErrNotHeld = lock.ErrNotHeld
 )
 
 // A Mutex is a mutual-exclusion lock in shared memory, for processes that
@@ -80,18 +85,23 @@ type Mutex struct {
 
 // Mutex returns the mutex whose MutexSize bytes start at offset off of
 // the mapping, which must be read-write; off must be a multiple of 8.
+// The handle works until the mapping is closed; afterwards its methods
+// return an error satisfying errors.Is(err, fs.ErrClosed).
 func (m *Mapping) Mutex(off int) (*Mutex, error) {
-	p, err := m.pointer(off, MutexSize, 8)
-	if err != nil {
+	if _, err := m.pointer(off, MutexSize, 8); err != nil {
 		return nil, err
 	}
 	owner, err := m.lockOwner()
 	if err != nil {
 		return nil, err
 	}
-	lm, err := lock.NewMutex((*uint32)(p), (*uint32)(unsafe.Add(p, 4)), owner)
+	r, err := m.region()
 	if err != nil {
-		return nil, &fs.PathError{Op: "attach", Path: m.name, Err: err}
+		return nil, err
+	}
+	lm, err := lock.NewMutexIn(r, off, owner)
+	if err != nil {
+		return nil, lockErr("attach", m, err)
 	}
 	return &Mutex{m: lm, mapping: m}, nil
 }
@@ -100,26 +110,52 @@ func (m *Mapping) Mutex(off int) (*Mutex, error) {
 // is done: then it returns ctx.Err() (context.DeadlineExceeded once ctx's
 // deadline has passed) without the mutex. It returns [ErrOwnerDead] with
 // the mutex held if the previous holder died, and [ErrNotRecoverable]
-// without it for a mutex made unusable.
-func (mu *Mutex) Lock(ctx context.Context) error { return mu.m.Lock(ctx) }
+// without it for a mutex made unusable. Once the Mapping is closed, or if
+// it is closed while Lock waits, Lock returns an error satisfying
+// errors.Is(err, fs.ErrClosed), without the mutex.
+func (mu *Mutex) Lock(ctx context.Context) error { return lockErr("lock", mu.mapping, mu.m.Lock(ctx)) }
 
 // TryLock locks the mutex if it is free, or held by a dead process, and
 // reports whether it did, without waiting. A true result may come with
-// [ErrOwnerDead]; [ErrNotRecoverable] comes with false. When the mutex is
-// held, TryLock checks that the holder is alive, which costs a system
-// call.
-func (mu *Mutex) TryLock() (bool, error) { return mu.m.TryLock() }
+// [ErrOwnerDead]; [ErrNotRecoverable] comes with false, as does an error
+// satisfying errors.Is(err, fs.ErrClosed) once the Mapping is closed.
+// When the mutex is held, TryLock checks that the holder is alive, which
+// costs a system call.
+func (mu *Mutex) TryLock() (bool, error) {
+	ok, err := mu.m.TryLock()
+	return ok, lockErr("trylock", mu.mapping, err)
+}
 
-// Unlock unlocks the mutex. It fails if the mutex is not held through
-// this handle's Mapping. After [ErrOwnerDead], unlocking without
+// Unlock unlocks the mutex. It returns an error satisfying
+// errors.Is(err, [ErrNotHeld]) if the mutex is not held through this
+// handle's Mapping, and one satisfying errors.Is(err, fs.ErrClosed) once
+// the Mapping is closed. After [ErrOwnerDead], unlocking without
 // MarkConsistent makes the mutex not recoverable for everyone.
-func (mu *Mutex) Unlock() error { return mu.m.Unlock() }
+func (mu *Mutex) Unlock() error { return lockErr("unlock", mu.mapping, mu.m.Unlock()) }
 
 // MarkConsistent declares the protected data repaired after Lock or
 // TryLock returned [ErrOwnerDead], so that the mutex works normally again.
-// The caller must hold the mutex. It returns nil for a consistent mutex
-// and [ErrNotRecoverable] when it is too late.
-func (mu *Mutex) MarkConsistent() error { return mu.m.MarkConsistent() }
+// The caller must hold the mutex: otherwise the error satisfies
+// errors.Is(err, [ErrNotHeld]). It returns nil for a consistent mutex,
+// [ErrNotRecoverable] when it is too late, and an error satisfying
+// errors.Is(err, fs.ErrClosed) once the Mapping is closed.
+func (mu *Mutex) MarkConsistent() error {
+	return lockErr("markconsistent", mu.mapping, mu.m.MarkConsistent())
+}
+
+// lockErr names the operation and the mapping in the errors of a lock
+// call that are failures of the call ([ErrNotHeld], [ErrOverflow],
+// fs.ErrClosed, system call failures). The outcomes that callers compare
+// against, [ErrOwnerDead], [ErrNotRecoverable] and the context's errors,
+// are returned as they are.
+func lockErr(op string, m *Mapping, err error) error {
+	switch {
+	case err == nil, err == ErrOwnerDead, err == ErrNotRecoverable,
+		err == context.Canceled, err == context.DeadlineExceeded:
+		return err
+	}
+	return &fs.PathError{Op: op, Path: m.name, Err: err}
+}
 
 // lockOwner returns the mapping's liveness owner, made on first use. It
 // holds a private descriptor of the object (on Linux a re-open, so that

@@ -2,7 +2,6 @@ package shm
 
 import (
 	"context"
-	"io/fs"
 
 	"github.com/shmkit/shm/internal/lock"
 )
@@ -30,34 +29,56 @@ type Semaphore struct {
 	mapping *Mapping
 }
 
+// ErrOverflow is the cause of the error that [Semaphore.Post] returns
+// when the value is already 2^31-1: nothing is changed. Test for it with
+// errors.Is.
+var ErrOverflow = lock.ErrOverflow
+
 // Semaphore returns the semaphore whose SemaphoreSize bytes start at
 // offset off of the mapping, which must be read-write; off must be a
-// multiple of 8.
+// multiple of 8. The handle works until the mapping is closed;
+// afterwards its methods return an error satisfying
+// errors.Is(err, fs.ErrClosed).
 func (m *Mapping) Semaphore(off int) (*Semaphore, error) {
-	p, err := m.pointer(off, SemaphoreSize, 8)
+	if _, err := m.pointer(off, SemaphoreSize, 8); err != nil {
+		return nil, err
+	}
+	r, err := m.region()
 	if err != nil {
 		return nil, err
 	}
-	s, err := lock.NewSemaphore((*uint64)(p))
+	s, err := lock.NewSemaphoreIn(r, off)
 	if err != nil {
-		return nil, &fs.PathError{Op: "attach", Path: m.name, Err: err}
+		return nil, lockErr("attach", m, err)
 	}
 	return &Semaphore{s: s, mapping: m}, nil
 }
 
-// Post adds one to the value and wakes a waiter if one sleeps. It fails,
-// changing nothing, if the value is already 2^31-1.
-func (s *Semaphore) Post() error { return s.s.Post() }
+// Post adds one to the value and wakes a waiter if one sleeps. If the
+// value is already 2^31-1 it changes nothing and returns an error
+// satisfying errors.Is(err, [ErrOverflow]); once the Mapping is closed,
+// one satisfying errors.Is(err, fs.ErrClosed).
+func (s *Semaphore) Post() error { return lockErr("post", s.mapping, s.s.Post()) }
 
 // Wait takes one from the value, waiting while it is zero, until ctx is
 // done: then it returns ctx.Err() (context.DeadlineExceeded once ctx's
-// deadline has passed) without taking anything.
-func (s *Semaphore) Wait(ctx context.Context) error { return s.s.Wait(ctx) }
+// deadline has passed) without taking anything. Once the Mapping is
+// closed, or if it is closed while Wait waits, Wait returns an error
+// satisfying errors.Is(err, fs.ErrClosed), without taking anything.
+func (s *Semaphore) Wait(ctx context.Context) error { return lockErr("wait", s.mapping, s.s.Wait(ctx)) }
 
 // TryWait takes one from the value if it is positive, without waiting,
-// and reports whether it did.
-func (s *Semaphore) TryWait() bool { return s.s.TryWait() }
+// and reports whether it did. Once the Mapping is closed it returns false
+// and an error satisfying errors.Is(err, fs.ErrClosed).
+func (s *Semaphore) TryWait() (bool, error) {
+	ok, err := s.s.TryWait()
+	return ok, lockErr("trywait", s.mapping, err)
+}
 
 // Value returns the current value. Other processes may change it at any
-// moment, so it is only a snapshot.
-func (s *Semaphore) Value() int { return s.s.Value() }
+// moment, so it is only a snapshot. Once the Mapping is closed it returns
+// an error satisfying errors.Is(err, fs.ErrClosed).
+func (s *Semaphore) Value() (int, error) {
+	v, err := s.s.Value()
+	return v, lockErr("value", s.mapping, err)
+}

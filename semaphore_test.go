@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/shmkit/shm"
 )
 
 func init() { registerHelper("sem-pong", semPongChild) }
@@ -38,7 +40,7 @@ func TestSemaphoreBasics(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s.Value() != 0 || s.TryWait() {
+	if semValue(t, s) != 0 || tryWait(t, s) {
 		t.Fatal("a zeroed semaphore is not empty")
 	}
 	for range 2 {
@@ -46,8 +48,8 @@ func TestSemaphoreBasics(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if !s.TryWait() || s.Wait(context.Background()) != nil || s.Value() != 0 {
-		t.Fatalf("taking two tokens failed; value %d", s.Value())
+	if !tryWait(t, s) || s.Wait(context.Background()) != nil || semValue(t, s) != 0 {
+		t.Fatalf("taking two tokens failed; value %d", semValue(t, s))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
@@ -74,11 +76,11 @@ func TestSemaphoreBasics(t *testing.T) {
 		}
 	}
 	fill(1<<31 - 1)
-	if full.Value() != 1<<31-1 {
-		t.Fatalf("Value = %d after filling the value half", full.Value())
+	if semValue(t, full) != 1<<31-1 {
+		t.Fatalf("Value = %d after filling the value half", semValue(t, full))
 	}
-	if err := full.Post(); err == nil || full.Value() != 1<<31-1 {
-		t.Fatalf("Post at the maximum = %v, value %d", err, full.Value())
+	if err := full.Post(); !errors.Is(err, shm.ErrOverflow) || semValue(t, full) != 1<<31-1 {
+		t.Fatalf("Post at the maximum = %v, value %d", err, semValue(t, full))
 	}
 }
 
@@ -134,7 +136,27 @@ func TestSemaphoreAcrossProcesses(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	if ping.Value() != 0 || pong.Value() != 0 {
-		t.Fatalf("values after the ping-pong: %d, %d", ping.Value(), pong.Value())
+	if semValue(t, ping) != 0 || semValue(t, pong) != 0 {
+		t.Fatalf("values after the ping-pong: %d, %d", semValue(t, ping), semValue(t, pong))
 	}
+}
+
+// semValue returns s's value, failing the test on an error.
+func semValue(t *testing.T, s *shm.Semaphore) int {
+	t.Helper()
+	v, err := s.Value()
+	if err != nil {
+		t.Fatalf("Value: %v", err)
+	}
+	return v
+}
+
+// tryWait returns TryWait's result, failing the test on an error.
+func tryWait(t *testing.T, s *shm.Semaphore) bool {
+	t.Helper()
+	ok, err := s.TryWait()
+	if err != nil {
+		t.Fatalf("TryWait: %v", err)
+	}
+	return ok
 }

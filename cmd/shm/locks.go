@@ -46,8 +46,10 @@ func attachLocks(m *shm.Mapping) (*lockSet, error) {
 // waitSem waits on s; a post made before ctx ended still counts.
 func waitSem(ctx context.Context, s *shm.Semaphore) error {
 	err := s.Wait(ctx)
-	if err != nil && s.TryWait() {
-		return nil
+	if err != nil {
+		if ok, _ := s.TryWait(); ok {
+			return nil
+		}
 	}
 	return err
 }

@@ -1,12 +1,17 @@
 package lock
 
-import "context"
+import (
+	"context"
+
+	"github.com/shmkit/shm/internal/region"
+)
 
 // enterGate takes gate's single slot, so that one goroutine per handle
 // sleeps in the kernel and the others park here without holding an OS
-// thread. It returns ctx.Err() if ctx ends first; on nil the caller must
+// thread. It returns ctx.Err() if ctx ends first, and the region's error
+// (fs.ErrClosed) if the region closes first; on nil the caller must
 // release the slot with <-gate.
-func enterGate(ctx context.Context, gate chan struct{}) error {
+func enterGate(ctx context.Context, r *region.Region, gate chan struct{}) error {
 	select {
 	case gate <- struct{}{}:
 		return nil
@@ -17,5 +22,7 @@ func enterGate(ctx context.Context, gate chan struct{}) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-r.Done():
+		return r.Err()
 	}
 }

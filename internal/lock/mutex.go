@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"sync/atomic"
 	"time"
 	"unsafe"
 
 	"github.com/shmkit/shm/internal/futex"
+	"github.com/shmkit/shm/internal/region"
 )
 
 var (
@@ -52,24 +52,64 @@ type Owner interface {
 // is held by an owner (a process's token for the shared object), not by a
 // goroutine: any goroutine using a handle with that owner may unlock it.
 // Handles are safe for concurrent use.
+//
+// The handle keeps its words as offsets in a [region.Region], never as
+// pointers: every operation holds the region for its duration (see
+// package region), and returns an error satisfying
+// errors.Is(err, fs.ErrClosed) once the region is closed. A Close of the
+// region wakes the operations asleep in Lock, which then return that
+// error.
 type Mutex struct {
+	mem      *region.Region
+	wordOff  int // offset of the lock word from the region's base
+	stateOff int // offset of the state word
+	owner    Owner
+	token    uint32
+	gate     chan struct{}
+	spin     spinner
+}
+
+// mutexOp is one operation's view of a Mutex: the handle and, for the
+// length of the operation (while it holds the region), its words.
+type mutexOp struct {
+	*Mutex
 	word  *uint32
 	state *uint32
-	owner Owner
-	token uint32
-	gate  chan struct{}
-	spin  spinner
+}
+
+// enter holds the region and returns the operation's view; the caller
+// must call m.mem.Release when the operation ends.
+func (m *Mutex) enter() (mutexOp, error) {
+	base, err := m.mem.Acquire()
+	if err != nil {
+		return mutexOp{}, err
+	}
+	return mutexOp{m, (*uint32)(unsafe.Add(base, m.wordOff)), (*uint32)(unsafe.Add(base, m.stateOff))}, nil
 }
 
 // NewMutex returns a handle on the mutex whose lock word is word and whose
-// state word is state, both 4-byte aligned, held on behalf of owner.
+// state word is state, both 4-byte aligned, held on behalf of owner. The
+// words must stay valid for as long as the handle is used: it has no
+// region to close (use [NewMutexIn] for memory that goes away).
 func NewMutex(word, state *uint32, owner Owner) (*Mutex, error) {
 	if word == nil || state == nil {
 		return nil, errors.New("shm: mutex word is nil")
 	}
-	if uintptr(unsafe.Pointer(word))%4 != 0 || uintptr(unsafe.Pointer(state))%4 != 0 {
-		return nil, fmt.Errorf("shm: mutex words %p, %p are not 4-byte aligned", word, state)
+	stateOff := int(uintptr(unsafe.Pointer(state)) - uintptr(unsafe.Pointer(word)))
+	return newMutex(region.New(unsafe.Pointer(word), 0), 0, stateOff, owner)
+}
+
+// NewMutexIn returns a handle on the mutex whose lock word is at offset
+// off of r and whose state word follows it, held on behalf of owner. The
+// handle's operations hold r (see package region).
+func NewMutexIn(r *region.Region, off int, owner Owner) (*Mutex, error) {
+	if r == nil || off < 0 || off > r.Size()-8 {
+		return nil, fmt.Errorf("shm: mutex at offset %d does not fit the region", off)
 	}
+	return newMutex(r, off, off+4, owner)
+}
+
+func newMutex(r *region.Region, wordOff, stateOff int, owner Owner) (*Mutex, error) {
 	if owner == nil {
 		return nil, errors.New("shm: mutex owner is nil")
 	}
@@ -77,7 +117,16 @@ func NewMutex(word, state *uint32, owner Owner) (*Mutex, error) {
 	if tok == 0 || tok > MaxToken {
 		return nil, fmt.Errorf("shm: owner token %#x is outside [1, %#x]", tok, MaxToken)
 	}
-	return &Mutex{word: word, state: state, owner: owner, token: tok, gate: make(chan struct{}, 1)}, nil
+	m := &Mutex{mem: r, wordOff: wordOff, stateOff: stateOff, owner: owner, token: tok, gate: make(chan struct{}, 1)}
+	op, err := m.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Release()
+	if uintptr(unsafe.Pointer(op.word))%4 != 0 || uintptr(unsafe.Pointer(op.state))%4 != 0 {
+		return nil, fmt.Errorf("shm: mutex words %p, %p are not 4-byte aligned", op.word, op.state)
+	}
+	return m, nil
 }
 
 // Lock acquires the mutex, sleeping while another owner holds it, until
@@ -88,6 +137,15 @@ func NewMutex(word, state *uint32, owner Owner) (*Mutex, error) {
 // unusable. Lock by an owner that already holds the mutex waits (it is
 // not recursive) until ctx is done.
 func (m *Mutex) Lock(ctx context.Context) error {
+	op, err := m.enter()
+	if err != nil {
+		return err
+	}
+	defer m.mem.Release()
+	return op.lock(ctx)
+}
+
+func (m mutexOp) lock(ctx context.Context) error {
 	if atomic.CompareAndSwapUint32(m.word, 0, m.token) {
 		return m.acquired()
 	}
@@ -97,20 +155,20 @@ func (m *Mutex) Lock(ctx context.Context) error {
 	if m.spin.spin(m.tryFast) {
 		return m.acquired()
 	}
-	if err := enterGate(ctx, m.gate); err != nil {
+	if err := enterGate(ctx, m.mem, m.gate); err != nil {
 		return err
 	}
 	defer func() { <-m.gate }()
 	return m.lockSlow(ctx)
 }
 
-func (m *Mutex) tryFast() bool {
+func (m mutexOp) tryFast() bool {
 	return atomic.LoadUint32(m.word) == 0 && atomic.CompareAndSwapUint32(m.word, 0, m.token)
 }
 
 // acquired finishes an acquisition: it reports the robustness state, and
 // releases the mutex again if it is not recoverable.
-func (m *Mutex) acquired() error {
+func (m mutexOp) acquired() error {
 	switch atomic.LoadUint32(m.state) {
 	case stateConsistent:
 		return nil
@@ -121,11 +179,12 @@ func (m *Mutex) acquired() error {
 	return ErrNotRecoverable
 }
 
-func (m *Mutex) lockSlow(ctx context.Context) error {
-	if ctx.Done() != nil {
-		stop := context.AfterFunc(ctx, func() { _ = futex.Wake(m.word, math.MaxInt32) })
-		defer stop()
-	}
+func (m mutexOp) lockSlow(ctx context.Context) error {
+	// Cancellation and the region's Close wake the sleepers on the word
+	// (this one included); the others see a spurious wake-up and sleep
+	// again. Both wake-ups are over when lockSlow returns.
+	defer futex.WakeOnDone(ctx, m.word)()
+	defer m.mem.WakeOnClose(m.word)()
 	ctxDeadline, hasDeadline := ctx.Deadline()
 	// The watch on the current holder, when the owner can keep one: it
 	// wakes this waiter when the holder dies, so that the sleep need not
@@ -174,6 +233,10 @@ func (m *Mutex) lockSlow(ctx context.Context) error {
 			m.abandon()
 			return werr
 		}
+		if err := m.mem.Err(); err != nil {
+			m.abandon()
+			return err
+		}
 		if err := ctx.Err(); err != nil {
 			m.abandon()
 			return err
@@ -200,7 +263,7 @@ func (m *Mutex) lockSlow(ctx context.Context) error {
 // takeOverIfDead probes the holder of v; if it is dead, it takes the
 // mutex over (reporting took) and returns ErrOwnerDead or
 // ErrNotRecoverable.
-func (m *Mutex) takeOverIfDead(v uint32) (took bool, err error) {
+func (m mutexOp) takeOverIfDead(v uint32) (took bool, err error) {
 	holder := v & tokenMask
 	if holder == 0 || holder == m.token {
 		return false, nil
@@ -221,7 +284,7 @@ func (m *Mutex) takeOverIfDead(v uint32) (took bool, err error) {
 // abandon is called by a waiter that gives up. It may have consumed the
 // wake-up of an Unlock: pass it on to another sleeper if the mutex is
 // free, or make sure the new holder's Unlock wakes one.
-func (m *Mutex) abandon() {
+func (m mutexOp) abandon() {
 	for {
 		v := atomic.LoadUint32(m.word)
 		if v&tokenMask == 0 {
@@ -239,6 +302,15 @@ func (m *Mutex) abandon() {
 // come with [ErrOwnerDead]; [ErrNotRecoverable] comes with false. A busy
 // mutex costs a liveness probe (a system call).
 func (m *Mutex) TryLock() (bool, error) {
+	op, err := m.enter()
+	if err != nil {
+		return false, err
+	}
+	defer m.mem.Release()
+	return op.tryLock()
+}
+
+func (m mutexOp) tryLock() (bool, error) {
 	for {
 		v := atomic.LoadUint32(m.word)
 		if v&tokenMask == 0 {
@@ -265,6 +337,15 @@ func (m *Mutex) TryLock() (bool, error) {
 // MarkConsistent makes the mutex not recoverable. It returns [ErrNotHeld]
 // if this handle's owner does not hold the mutex.
 func (m *Mutex) Unlock() error {
+	op, err := m.enter()
+	if err != nil {
+		return err
+	}
+	defer m.mem.Release()
+	return op.unlock()
+}
+
+func (m mutexOp) unlock() error {
 	if atomic.LoadUint32(m.word)&tokenMask != m.token {
 		return ErrNotHeld
 	}
@@ -276,7 +357,7 @@ func (m *Mutex) Unlock() error {
 
 // release clears the word and wakes a sleeper if WAITERS was set: the word
 // changes before the wake-up (Drepper's invariant).
-func (m *Mutex) release() error {
+func (m mutexOp) release() error {
 	if atomic.CompareAndSwapUint32(m.word, m.token, 0) {
 		return nil
 	}
@@ -291,6 +372,15 @@ func (m *Mutex) release() error {
 // caller must hold the mutex ([ErrNotHeld] otherwise). It returns
 // [ErrNotRecoverable] if it is too late, and nil for a consistent mutex.
 func (m *Mutex) MarkConsistent() error {
+	op, err := m.enter()
+	if err != nil {
+		return err
+	}
+	defer m.mem.Release()
+	return op.markConsistent()
+}
+
+func (m mutexOp) markConsistent() error {
 	if atomic.LoadUint32(m.word)&tokenMask != m.token {
 		return ErrNotHeld
 	}
@@ -307,5 +397,12 @@ func (m *Mutex) MarkConsistent() error {
 }
 
 // Consistent reports whether the mutex is in the consistent state (a
-// snapshot; for diagnostics).
-func (m *Mutex) Consistent() bool { return atomic.LoadUint32(m.state) == stateConsistent }
+// snapshot; for diagnostics). It reports false once the region is closed.
+func (m *Mutex) Consistent() bool {
+	op, err := m.enter()
+	if err != nil {
+		return false
+	}
+	defer m.mem.Release()
+	return atomic.LoadUint32(op.state) == stateConsistent
+}

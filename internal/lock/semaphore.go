@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"sync/atomic"
 	"time"
 	"unsafe"
 
 	"github.com/shmkit/shm/internal/futex"
+	"github.com/shmkit/shm/internal/region"
 )
 
 // ErrOverflow is returned by [Semaphore.Post] when the value is already
@@ -39,35 +39,103 @@ var (
 // shared memory (zero: value 0, no waiters). Handles are safe for
 // concurrent use; any number of handles in any number of processes may
 // refer to the same word.
+//
+// As with [Mutex], the handle keeps its word as an offset in a
+// [region.Region]: every operation holds the region, and returns an
+// error satisfying errors.Is(err, fs.ErrClosed) once it is closed; a
+// Close wakes the operations asleep in Wait.
 type Semaphore struct {
+	mem  *region.Region
+	off  int // offset of the word from the region's base
+	gate chan struct{}
+	spin spinner
+}
+
+// semOp is one operation's view of a Semaphore: the handle and, while the
+// operation holds the region, its word.
+type semOp struct {
+	*Semaphore
 	word  *uint64
 	value *uint32 // the value half of word, where waiters sleep
-	gate  chan struct{}
-	spin  spinner
+}
+
+// enter holds the region and returns the operation's view; the caller
+// must call s.mem.Release when the operation ends.
+func (s *Semaphore) enter() (semOp, error) {
+	base, err := s.mem.Acquire()
+	if err != nil {
+		return semOp{}, err
+	}
+	w := (*uint64)(unsafe.Add(base, s.off))
+	return semOp{s, w, semValueHalf(w)}, nil
 }
 
 // NewSemaphore returns a handle on the semaphore at word, which must be
-// 8-byte aligned.
+// 8-byte aligned and stay valid for as long as the handle is used (use
+// [NewSemaphoreIn] for memory that goes away).
 func NewSemaphore(word *uint64) (*Semaphore, error) {
 	if word == nil {
 		return nil, errors.New("shm: semaphore word is nil")
 	}
-	if uintptr(unsafe.Pointer(word))%8 != 0 {
-		return nil, fmt.Errorf("shm: semaphore word %p is not 8-byte aligned", word)
+	return newSemaphore(region.New(unsafe.Pointer(word), 0), 0)
+}
+
+// NewSemaphoreIn returns a handle on the semaphore whose word is at offset
+// off of r. The handle's operations hold r (see package region).
+func NewSemaphoreIn(r *region.Region, off int) (*Semaphore, error) {
+	if r == nil || off < 0 || off > r.Size()-8 {
+		return nil, fmt.Errorf("shm: semaphore at offset %d does not fit the region", off)
 	}
-	return &Semaphore{word: word, value: semValueHalf(word), gate: make(chan struct{}, 1)}, nil
+	return newSemaphore(r, off)
+}
+
+func newSemaphore(r *region.Region, off int) (*Semaphore, error) {
+	s := &Semaphore{mem: r, off: off, gate: make(chan struct{}, 1)}
+	op, err := s.enter()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Release()
+	if uintptr(unsafe.Pointer(op.word))%8 != 0 {
+		return nil, fmt.Errorf("shm: semaphore word %p is not 8-byte aligned", op.word)
+	}
+	return s, nil
 }
 
 // Value returns the current value (a snapshot).
-func (s *Semaphore) Value() int { return int(semValue(atomic.LoadUint64(s.word))) }
+func (s *Semaphore) Value() (int, error) {
+	op, err := s.enter()
+	if err != nil {
+		return 0, err
+	}
+	defer s.mem.Release()
+	return int(semValue(atomic.LoadUint64(op.word))), nil
+}
 
 // Waiters returns how many waiters are registered as sleeping (a
-// snapshot, which can include waiters of processes that died).
-func (s *Semaphore) Waiters() int { return int(semWaiters(atomic.LoadUint64(s.word))) }
+// snapshot, which can include waiters of processes that died; for
+// diagnostics). It returns 0 once the region is closed.
+func (s *Semaphore) Waiters() int {
+	op, err := s.enter()
+	if err != nil {
+		return 0
+	}
+	defer s.mem.Release()
+	return int(semWaiters(atomic.LoadUint64(op.word)))
+}
 
 // Post adds one to the value and wakes a sleeping waiter if there is one.
 // It returns [ErrOverflow] if the value is [SemValueMax].
 func (s *Semaphore) Post() error {
+	op, err := s.enter()
+	if err != nil {
+		return err
+	}
+	defer s.mem.Release()
+	return op.post()
+}
+
+func (s semOp) post() error {
 	for {
 		d := atomic.LoadUint64(s.word)
 		if semValue(d) >= SemValueMax {
@@ -86,7 +154,16 @@ func (s *Semaphore) Post() error {
 
 // TryWait takes one from the value if it is positive and reports whether
 // it did. It never blocks.
-func (s *Semaphore) TryWait() bool {
+func (s *Semaphore) TryWait() (bool, error) {
+	op, err := s.enter()
+	if err != nil {
+		return false, err
+	}
+	defer s.mem.Release()
+	return op.tryWait(), nil
+}
+
+func (s semOp) tryWait() bool {
 	for {
 		d := atomic.LoadUint64(s.word)
 		if semValue(d) == 0 {
@@ -102,29 +179,37 @@ func (s *Semaphore) TryWait() bool {
 // done. It returns ctx.Err() (context.DeadlineExceeded once ctx's deadline
 // has passed) without taking anything if ctx ends first.
 func (s *Semaphore) Wait(ctx context.Context) error {
-	if s.TryWait() {
+	op, err := s.enter()
+	if err != nil {
+		return err
+	}
+	defer s.mem.Release()
+	return op.wait(ctx)
+}
+
+func (s semOp) wait(ctx context.Context) error {
+	if s.tryWait() {
 		return nil
 	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if s.spin.spin(s.TryWait) {
+	if s.spin.spin(s.tryWait) {
 		return nil
 	}
-	if err := enterGate(ctx, s.gate); err != nil {
+	if err := enterGate(ctx, s.mem, s.gate); err != nil {
 		return err
 	}
 	defer func() { <-s.gate }()
 	return s.waitSlow(ctx)
 }
 
-func (s *Semaphore) waitSlow(ctx context.Context) error {
-	if ctx.Done() != nil {
-		// Cancellation wakes the sleepers on this word (ours included);
-		// the others see a spurious wake-up and sleep again.
-		stop := context.AfterFunc(ctx, func() { _ = futex.Wake(s.value, math.MaxInt32) })
-		defer stop()
-	}
+func (s semOp) waitSlow(ctx context.Context) error {
+	// Cancellation and the region's Close wake the sleepers on this word
+	// (ours included); the others see a spurious wake-up and sleep again.
+	// Both wake-ups are over when waitSlow returns.
+	defer futex.WakeOnDone(ctx, s.value)()
+	defer s.mem.WakeOnClose(s.value)()
 	ctxDeadline, hasDeadline := ctx.Deadline()
 	atomic.AddUint64(s.word, semOneWaiter)
 	for {
@@ -144,6 +229,10 @@ func (s *Semaphore) waitSlow(ctx context.Context) error {
 			s.abandon()
 			return err
 		}
+		if err := s.mem.Err(); err != nil {
+			s.abandon()
+			return err
+		}
 		if err := ctx.Err(); err != nil {
 			s.abandon()
 			return err
@@ -157,7 +246,7 @@ func (s *Semaphore) waitSlow(ctx context.Context) error {
 
 // abandon deregisters a waiter that gives up. It may have consumed the
 // wake-up meant for a token still there: pass it on.
-func (s *Semaphore) abandon() {
+func (s semOp) abandon() {
 	d := atomic.AddUint64(s.word, ^uint64(semOneWaiter-1)) // minus one waiter
 	if semValue(d) > 0 && semWaiters(d) > 0 {
 		_ = futex.Wake(s.value, 1)

@@ -106,8 +106,8 @@ func TestSemaphoreProducersConsumers(t *testing.T) {
 			t.Fatalf("%d tokens consumed before being produced", e)
 		}
 		s := childSem(mem, offSemA)
-		if s.Value() != 0 || s.Waiters() != 0 || *u64(mem, offConsumed) != total {
-			t.Fatalf("at the end: value %d, waiters %d, consumed %d of %d", s.Value(), s.Waiters(), *u64(mem, offConsumed), total)
+		if value(s) != 0 || s.Waiters() != 0 || *u64(mem, offConsumed) != total {
+			t.Fatalf("at the end: value %d, waiters %d, consumed %d of %d", value(s), s.Waiters(), *u64(mem, offConsumed), total)
 		}
 	})
 }
@@ -155,8 +155,8 @@ func pingPong(t testing.TB, n int) time.Duration {
 	d := time.Since(start)
 	timing(t, false)
 	c.wait(t)
-	if a.Value() != 0 || b.Value() != 0 {
-		t.Fatalf("after ping-pong: values %d, %d", a.Value(), b.Value())
+	if value(a) != 0 || value(b) != 0 {
+		t.Fatalf("after ping-pong: values %d, %d", value(a), value(b))
 	}
 	return d
 }
@@ -245,8 +245,8 @@ func TestSemaphoreCancelForwardsWake(t *testing.T) {
 		}
 		c.wait(t)
 		t.Logf("local waiter gave up %d times, took the token %d times; worst hand-off %v (%s)", gaveUp, took, worst, futex.Kind())
-		if s.Value() != 0 || s.Waiters() != 0 {
-			t.Fatalf("at the end: value %d, waiters %d", s.Value(), s.Waiters())
+		if value(s) != 0 || s.Waiters() != 0 {
+			t.Fatalf("at the end: value %d, waiters %d", value(s), s.Waiters())
 		}
 	})
 }

@@ -1,0 +1,155 @@
+// Package region keeps mapped memory valid for as long as operations use
+// it, so that no handle on words in a mapping can touch the memory after
+// the mapping is unmapped.
+//
+// # The hold
+//
+// A [Region] stands for a range of memory that its owner (package shm's
+// Mapping) will unmap one day. Every operation that reads or writes the
+// memory through a handle brackets its accesses with [Region.Acquire] and
+// [Region.Release], the scheme of internal/poll's fdMutex reduced to a
+// count: Acquire adds one to the number of operations inside, unless the
+// region is closing, and then returns the memory's base address; Release
+// takes one away. [Region.Close] marks the region closing (every later
+// Acquire fails with [io/fs.ErrClosed]), wakes the operations that sleep
+// on a word of it (below), waits until no operation is inside, and
+// forgets the base address. Only then does the owner unmap the memory.
+//
+// The rules for a handle type (a mutex, a semaphore, a ring buffer):
+//
+//   - Keep the [Region] and offsets, never a pointer into the memory: an
+//     operation gets the base from Acquire and computes its words from it,
+//     and the pointers die with the operation. (A pointer kept past the
+//     unmap could also confuse the garbage collector should the address
+//     range become Go heap.)
+//   - Acquire before the first access, Release after the last one, on
+//     every path; return Acquire's error (it satisfies
+//     errors.Is(err, fs.ErrClosed)) as the operation's result.
+//   - An operation inside the region must end in bounded time once Close
+//     has begun, because Close waits for it. An operation that sleeps on a
+//     word of the region (a futex wait) registers the word with
+//     [Region.WakeOnClose] for the length of the sleep and checks
+//     [Region.Err] after every wake-up: Close wakes every sleeper on that
+//     word (in other processes too, which see a spurious wake-up: waiters
+//     must tolerate those anyway). An operation that parks in Go (a
+//     channel) selects on [Region.Done] as well.
+//   - Nothing that an operation starts may touch the memory after it
+//     releases: a wake-up run on another goroutine (context.AfterFunc)
+//     must be finished or cancelled first, which [Region.WakeOnClose] and
+//     futex.WakeOnDone guarantee.
+//
+// A handle that holds a lock in the memory between operations (a locked
+// mutex) is not inside the region: Close does not wait for the lock to be
+// released, only for the calls in flight.
+package region
+
+import (
+	"context"
+	"io/fs"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/shmkit/shm/internal/futex"
+)
+
+// closing is the state bit Close sets; operations inside are counted in
+// units of opUnit above it.
+const (
+	closing = 1
+	opUnit  = 2
+)
+
+// A Region is memory that stays valid while operations hold it. Make it
+// with [New]; the zero value is not usable. It is safe for concurrent use.
+type Region struct {
+	state atomic.Int64 // closing | opUnit × operations inside
+	base  unsafe.Pointer
+	size  int
+
+	life    context.Context // done once Close begins; cause fs.ErrClosed
+	cancel  context.CancelCauseFunc
+	drained chan struct{} // the operation that leaves last after closing sends here
+
+	closeMu sync.Mutex // serialises Close; later calls wait for the first
+	closed  bool
+}
+
+// New returns a region for the size bytes at base. The caller keeps the
+// memory valid until [Region.Close] has returned.
+func New(base unsafe.Pointer, size int) *Region {
+	life, cancel := context.WithCancelCause(context.Background())
+	return &Region{base: base, size: size, life: life, cancel: cancel, drained: make(chan struct{}, 1)}
+}
+
+// Size returns the region's length in bytes.
+func (r *Region) Size() int { return r.size }
+
+// Acquire enters the region and returns its base address, valid until the
+// matching [Region.Release]. Once Close has begun it returns
+// [io/fs.ErrClosed] and the caller must not call Release.
+func (r *Region) Acquire() (unsafe.Pointer, error) {
+	if r.state.Add(opUnit)&closing != 0 {
+		r.Release()
+		return nil, fs.ErrClosed
+	}
+	return r.base, nil
+}
+
+// Release leaves the region; the base address Acquire returned must not
+// be used after it.
+func (r *Region) Release() {
+	if r.state.Add(-opUnit) == closing {
+		// The last operation left a closing region: let Close go on. A
+		// failed Acquire can pass through here too, later; the buffered
+		// channel absorbs the extra signal.
+		select {
+		case r.drained <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Done returns a channel that is closed when Close begins. Operations that
+// park in Go select on it.
+func (r *Region) Done() <-chan struct{} { return r.life.Done() }
+
+// Err returns [io/fs.ErrClosed] once Close has begun, nil before.
+func (r *Region) Err() error {
+	if r.life.Err() != nil {
+		return fs.ErrClosed
+	}
+	return nil
+}
+
+// Context returns a context that is cancelled, with cause
+// [io/fs.ErrClosed], when Close begins.
+func (r *Region) Context() context.Context { return r.life }
+
+// WakeOnClose makes Close wake every sleeper on addr, a word of the
+// region, for an operation about to sleep on it. The operation calls the
+// returned stop before it releases the region; after stop returns, nothing
+// touches addr on the operation's behalf.
+func (r *Region) WakeOnClose(addr *uint32) (stop func()) {
+	return futex.WakeOnDone(r.life, addr)
+}
+
+// Close makes every later Acquire fail, wakes the operations that sleep on
+// words registered with WakeOnClose, waits until every operation has left
+// the region, and forgets the base address. When it returns, the owner may
+// unmap the memory. It is idempotent; concurrent calls return when the
+// first has finished. It must not be called from inside an operation.
+func (r *Region) Close() {
+	r.closeMu.Lock()
+	defer r.closeMu.Unlock()
+	if r.closed {
+		return
+	}
+	r.closed = true
+	inside := r.state.Add(closing) != closing
+	r.cancel(fs.ErrClosed)
+	if inside {
+		<-r.drained
+	}
+	r.base = nil
+}
