@@ -51,10 +51,27 @@
 // polling fallback. A Mutex whose holder dies is handed to the next locker
 // with [ErrOwnerDead], as POSIX robust mutexes do.
 //
+// A lock handle never outlives its Mapping's memory: each call holds the
+// mapping open for its duration, and once the Mapping is closed every call
+// returns an error satisfying errors.Is(err, [io/fs.ErrClosed]).
+// [Mapping.Close] first fails new calls, then wakes the calls asleep in
+// [Mutex.Lock] and [Semaphore.Wait] (they return that error, without the
+// mutex or a token), waits until no call is inside the memory, and only
+// then unmaps and returns. A mutex held through the Mapping is not a call
+// in progress: Close does not wait for it, and other processes then see
+// its holder as dead.
+//
 // # Errors
 //
 // Named operations return *[io/fs.PathError], so errors.Is works with
 // [io/fs.ErrExist], [io/fs.ErrNotExist] and [io/fs.ErrPermission].
-// Operations on closed objects and mappings wrap [io/fs.ErrClosed].
+// Operations on closed objects and mappings, and on the lock handles of a
+// closed mapping, wrap [io/fs.ErrClosed]. The failures of lock calls name
+// the call and wrap a sentinel: [ErrNotHeld] from [Mutex.Unlock] and
+// [Mutex.MarkConsistent] of a mutex not held through that Mapping,
+// [ErrOverflow] from [Semaphore.Post] at the maximum value. The outcomes
+// [ErrOwnerDead] and [ErrNotRecoverable] (from Lock and TryLock, and
+// ErrNotRecoverable from MarkConsistent) and the context's errors (from
+// Lock and Wait) are returned as they are.
 // Features an OS lacks wrap [errors.ErrUnsupported] and name the OS.
 package shm

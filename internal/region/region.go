@@ -31,12 +31,15 @@
 //     [Region.WakeOnClose] for the length of the sleep and checks
 //     [Region.Err] after every wake-up: Close wakes every sleeper on that
 //     word (in other processes too, which see a spurious wake-up: waiters
-//     must tolerate those anyway). An operation that parks in Go (a
-//     channel) selects on [Region.Done] as well.
+//     must tolerate those anyway). Close wakes them again at growing
+//     intervals (50 µs to 10 ms) until every operation has left, so a
+//     sleeper that entered the kernel just after a wake-up is not missed.
+//     An operation that parks in Go (a channel) selects on [Region.Done]
+//     as well.
 //   - Nothing that an operation starts may touch the memory after it
 //     releases: a wake-up run on another goroutine (context.AfterFunc)
-//     must be finished or cancelled first, which [Region.WakeOnClose] and
-//     futex.WakeOnDone guarantee.
+//     must be finished or cancelled first, which futex.WakeOnDone
+//     guarantees for a context's cancellation.
 //
 // A handle that holds a lock in the memory between operations (a locked
 // mutex) is not inside the region: Close does not wait for the lock to be
@@ -44,10 +47,11 @@
 package region
 
 import (
-	"context"
 	"io/fs"
+	"math"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/shmkit/shm/internal/futex"
@@ -60,6 +64,15 @@ const (
 	opUnit  = 2
 )
 
+// Close wakes the registered sleepers again while it waits for the
+// operations to leave, in case a sleeper was about to sleep when the first
+// wake-up came (a futex wake-up that precedes the wait is lost): first
+// after firstRewake, then at doubling intervals up to maxRewake.
+const (
+	firstRewake = 50 * time.Microsecond
+	maxRewake   = 10 * time.Millisecond
+)
+
 // A Region is memory that stays valid while operations hold it. Make it
 // with [New]; the zero value is not usable. It is safe for concurrent use.
 type Region struct {
@@ -67,9 +80,11 @@ type Region struct {
 	base  unsafe.Pointer
 	size  int
 
-	life    context.Context // done once Close begins; cause fs.ErrClosed
-	cancel  context.CancelCauseFunc
+	done    chan struct{} // closed when Close begins
 	drained chan struct{} // the operation that leaves last after closing sends here
+
+	mu       sync.Mutex      // guards sleepers; held by Close while it wakes them
+	sleepers map[*uint32]int // words that operations inside sleep on, counted
 
 	closeMu sync.Mutex // serialises Close; later calls wait for the first
 	closed  bool
@@ -78,8 +93,7 @@ type Region struct {
 // New returns a region for the size bytes at base. The caller keeps the
 // memory valid until [Region.Close] has returned.
 func New(base unsafe.Pointer, size int) *Region {
-	life, cancel := context.WithCancelCause(context.Background())
-	return &Region{base: base, size: size, life: life, cancel: cancel, drained: make(chan struct{}, 1)}
+	return &Region{base: base, size: size, done: make(chan struct{}), drained: make(chan struct{}, 1)}
 }
 
 // Size returns the region's length in bytes.
@@ -112,33 +126,65 @@ func (r *Region) Release() {
 
 // Done returns a channel that is closed when Close begins. Operations that
 // park in Go select on it.
-func (r *Region) Done() <-chan struct{} { return r.life.Done() }
+func (r *Region) Done() <-chan struct{} { return r.done }
 
 // Err returns [io/fs.ErrClosed] once Close has begun, nil before.
 func (r *Region) Err() error {
-	if r.life.Err() != nil {
+	if r.state.Load()&closing != 0 {
 		return fs.ErrClosed
 	}
 	return nil
 }
 
-// Context returns a context that is cancelled, with cause
-// [io/fs.ErrClosed], when Close begins.
-func (r *Region) Context() context.Context { return r.life }
-
-// WakeOnClose makes Close wake every sleeper on addr, a word of the
-// region, for an operation about to sleep on it. The operation calls the
-// returned stop before it releases the region; after stop returns, nothing
-// touches addr on the operation's behalf.
+// WakeOnClose registers addr, a word of the region, as one that the
+// calling operation is about to sleep on, so that Close wakes every
+// sleeper on it. The operation calls the returned stop before it releases
+// the region; after stop returns, Close no longer touches addr for it.
 func (r *Region) WakeOnClose(addr *uint32) (stop func()) {
-	return futex.WakeOnDone(r.life, addr)
+	r.mu.Lock()
+	if r.sleepers == nil {
+		r.sleepers = map[*uint32]int{}
+	}
+	r.sleepers[addr]++
+	r.mu.Unlock()
+	return func() {
+		r.mu.Lock()
+		if r.sleepers[addr]--; r.sleepers[addr] <= 0 {
+			delete(r.sleepers, addr)
+		}
+		r.mu.Unlock()
+	}
+}
+
+// Sleepers returns how many operations have registered a word with
+// WakeOnClose and not yet stopped (a snapshot, for tests and
+// diagnostics).
+func (r *Region) Sleepers() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, c := range r.sleepers {
+		n += c
+	}
+	return n
+}
+
+// wakeSleepers wakes every sleeper on the registered words. The words
+// belong to operations inside the region, so the memory is valid.
+func (r *Region) wakeSleepers() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for addr := range r.sleepers {
+		_ = futex.Wake(addr, math.MaxInt32)
+	}
 }
 
 // Close makes every later Acquire fail, wakes the operations that sleep on
-// words registered with WakeOnClose, waits until every operation has left
-// the region, and forgets the base address. When it returns, the owner may
-// unmap the memory. It is idempotent; concurrent calls return when the
-// first has finished. It must not be called from inside an operation.
+// words registered with WakeOnClose (and those parked on Done), waits
+// until every operation has left the region, and forgets the base address.
+// When it returns, the owner may unmap the memory. It is idempotent;
+// concurrent calls return when the first has finished. It must not be
+// called from inside an operation.
 func (r *Region) Close() {
 	r.closeMu.Lock()
 	defer r.closeMu.Unlock()
@@ -147,9 +193,24 @@ func (r *Region) Close() {
 	}
 	r.closed = true
 	inside := r.state.Add(closing) != closing
-	r.cancel(fs.ErrClosed)
+	close(r.done)
 	if inside {
-		<-r.drained
+		// An operation that checked Err just before the closing bit was
+		// set may enter the kernel after a wake-up: wake again until all
+		// have left.
+		wait := firstRewake
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		for drained := false; !drained; {
+			r.wakeSleepers()
+			select {
+			case <-r.drained:
+				drained = true
+			case <-t.C:
+				wait = min(2*wait, maxRewake)
+				t.Reset(wait)
+			}
+		}
 	}
 	r.base = nil
 }
