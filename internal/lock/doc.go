@@ -1,7 +1,13 @@
 // Package lock implements a robust mutex and a counting semaphore whose
 // whole state lives in words of shared memory, for processes that map the
-// same object. It works on raw words (no mapping type): package shm
-// places them in a mapping and supplies the liveness [Owner].
+// same object. It works on words of a [region.Region] (no mapping type):
+// package shm places them in a mapping, whose Close closes the region, and
+// supplies the liveness [Owner]. Every call holds the region for its
+// duration and fails with fs.ErrClosed once it is closing; a Close wakes
+// the calls asleep in Mutex.Lock and Semaphore.Wait, which return that
+// error after deregistering as waiters (as a cancelled wait does).
+// [NewMutex] and [NewSemaphore] take raw words that stay valid, in a
+// region that is never closed.
 //
 // # Semaphore
 //
