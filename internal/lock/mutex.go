@@ -141,14 +141,22 @@ func (m *Mutex) Lock(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The uncontended path without a deferred call: nothing in it can
+	// panic.
+	took := atomic.CompareAndSwapUint32(op.word, 0, m.token)
+	if took && atomic.LoadUint32(op.state) == stateConsistent {
+		m.mem.Release()
+		return nil
+	}
 	defer m.mem.Release()
+	if took {
+		return op.acquired() // not consistent: report it
+	}
 	return op.lock(ctx)
 }
 
+// lock goes on from a failed first compare-and-swap.
 func (m mutexOp) lock(ctx context.Context) error {
-	if atomic.CompareAndSwapUint32(m.word, 0, m.token) {
-		return m.acquired()
-	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -340,6 +348,12 @@ func (m *Mutex) Unlock() error {
 	op, err := m.enter()
 	if err != nil {
 		return err
+	}
+	// The common case without a deferred call: held by us, consistent,
+	// nobody waiting. Nothing in it can panic.
+	if atomic.LoadUint32(op.state) == stateConsistent && atomic.CompareAndSwapUint32(op.word, m.token, 0) {
+		m.mem.Release()
+		return nil
 	}
 	defer m.mem.Release()
 	return op.unlock()
