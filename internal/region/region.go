@@ -34,7 +34,9 @@
 //     must tolerate those anyway). Close wakes them again at growing
 //     intervals (50 µs to 10 ms) until every operation has left, so a
 //     sleeper that entered the kernel just after a wake-up is not missed.
-//     An operation that parks in Go (a channel) selects on [Region.Done]
+//     Where waits poll (futex.Kind() == "poll"), a wake-up does nothing:
+//     the sleeper sees Err at the end of its sleep slice, so slices there
+//     must be short (the locks use 5 ms). An operation that parks in Go (a channel) selects on [Region.Done]
 //     as well.
 //   - Nothing that an operation starts may touch the memory after it
 //     releases: a wake-up run on another goroutine (context.AfterFunc)
