@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log"
 	"os"
 	"os/exec"
@@ -136,4 +137,36 @@ func ExampleMapping_Semaphore() {
 	// value: 2 <nil>
 	// wait: <nil>
 	// try: true false <nil>
+}
+
+// Lock handles never outlive their Mapping: after Close every call fails
+// with an error matching fs.ErrClosed (a call asleep in Lock or Wait is
+// woken and fails the same way). Failures of the calls themselves match
+// exported sentinels.
+func ExampleMapping_Close_locks() {
+	o, err := shm.CreateAnon(4096)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer o.Close()
+	m, err := o.Map()
+	if err != nil {
+		log.Fatal(err)
+	}
+	mu, err := m.Mutex(0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	s, err := m.Semaphore(8)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("unlock a free mutex:", errors.Is(mu.Unlock(), shm.ErrNotHeld))
+	m.Close()
+	fmt.Println("lock after close:", errors.Is(mu.Lock(context.Background()), fs.ErrClosed))
+	fmt.Println("post after close:", errors.Is(s.Post(), fs.ErrClosed))
+	// Output:
+	// unlock a free mutex: true
+	// lock after close: true
+	// post after close: true
 }
