@@ -10,9 +10,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// fileKey identifies a file for the process-wide lock registry.
-type fileKey struct{ dev, ino uint64 }
-
 // localTokens records the tokens this process holds with classic fcntl
 // locks, per file. Classic locks belong to the process, so F_GETLK cannot
 // see this process's own locks, and F_SETLK on a range the process already

@@ -92,11 +92,12 @@ func TestWatchOwnerClosed(t *testing.T) {
 	}
 	w.MarkConsistent()
 	w.Unlock()
-	waiterOwner.mu.Lock()
-	n := len(waiterOwner.watches)
-	waiterOwner.mu.Unlock()
-	if n != 0 {
-		t.Errorf("%d watches left after their holder went", n)
+	key := watchKey{waiterOwner.lk.(waitLocker).file(), holderOwner.Token()}
+	watches.Lock()
+	left := watches.m[key]
+	watches.Unlock()
+	if left != nil {
+		t.Errorf("the watch of the closed holder is still registered (state %d)", left.state.Load())
 	}
 }
 
@@ -124,6 +125,7 @@ type failingLocker struct {
 	waits atomic.Int32
 }
 
+func (l *failingLocker) file() fileKey        { return fileKey{1, 1} }
 func (l *failingLocker) waitFD() (int, error) { return -1, nil }
 func (l *failingLocker) waitFree(int, uint32) error {
 	l.waits.Add(1)
