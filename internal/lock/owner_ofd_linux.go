@@ -8,7 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var lockers = []func(*os.File) (locker, error){newOFDLocker, newFcntlLocker, newFlockLocker}
+var namedLockers = []namedLocker{{"ofd", newOFDLocker}, {"fcntl", newFcntlLocker}, {"flock", newFlockLocker}}
 
 // ofdLocker takes Linux open-file-description locks on its own re-open of
 // the object, so the locks belong to this owner only: not to the process

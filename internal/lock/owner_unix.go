@@ -16,6 +16,29 @@ import (
 // contents. Token t is the single byte at ownerLockBase+t.
 const ownerLockBase = 1 << 62
 
+// OwnerEnv is the environment variable read at start-up that forces one
+// token-lock mechanism: SHM_OWNER=ofd (Linux), fcntl or flock. The
+// fallbacks can so be run, and tested, on Linux. A name this system does
+// not have leaves NewFileOwner nothing to use, and it says so.
+const OwnerEnv = "SHM_OWNER"
+
+type namedLocker struct {
+	name string
+	new  func(*os.File) (locker, error)
+}
+
+// lockers are the mechanisms NewFileOwner tries, in order.
+var lockers = func() []func(*os.File) (locker, error) {
+	want := os.Getenv(OwnerEnv)
+	var l []func(*os.File) (locker, error)
+	for _, nl := range namedLockers {
+		if want == "" || want == nl.name {
+			l = append(l, nl.new)
+		}
+	}
+	return l
+}()
+
 // tokenTries bounds the random draws for a free token.
 const tokenTries = 64
 
@@ -78,6 +101,9 @@ func NewFileOwner(f *os.File) (*FileOwner, error) {
 		if !lockUnsupported(err) {
 			break
 		}
+	}
+	if len(lockers) == 0 {
+		return nil, fmt.Errorf("shm: no liveness lock on %s: %s=%q names no mechanism of this system", f.Name(), OwnerEnv, os.Getenv(OwnerEnv))
 	}
 	return nil, fmt.Errorf("shm: no liveness lock on %s: %w", f.Name(), errors.Join(errs...))
 }
