@@ -61,18 +61,21 @@ func newFileOwner(lk locker) (*FileOwner, error) {
 }
 
 // NewFileOwner returns an owner for the shared object open as f, with a
-// fresh random token whose lock it takes at once. f must stay open while
-// the owner is used. The token lock is, in order of preference:
+// fresh random token whose lock it takes at once. f must be open while
+// NewFileOwner runs; the owner keeps descriptors of its own. The token lock is, in order of preference:
 //
 //   - Linux: an open-file-description lock (F_OFD_SETLK) on a private
 //     re-open of f through /proc/self/fd. It belongs to this owner alone:
 //     it survives other descriptors of the object being closed and is not
 //     shared with processes that inherited or received f.
-//   - Elsewhere (or without /proc): a classic POSIX lock (F_SETLK) on f.
+//   - Elsewhere (or without /proc): a classic POSIX lock (F_SETLK) on the
+//     file, through one descriptor per file shared by the process's
+//     owners (a duplicate of the first one's f, closed by the last).
 //     These locks belong to the process, and the kernel drops all of a
 //     process's locks on the object when the process closes ANY
-//     descriptor of it: the owner then looks dead to others while it
-//     may still hold a mutex. Keep one descriptor per object per process.
+//     descriptor of it: the owner then looks dead to others while it may
+//     still hold a mutex. Close descriptors of the object through
+//     [CloseFD] or [CloseFile], which keep them open meanwhile.
 //   - Where the object takes no byte-range locks (macOS shm_open objects,
 //     some FreeBSD versions): flock on a file per token in the directory
 //     named by SHM_OWNER_DIR, else /tmp/.shm-owners (made mode 1777).
