@@ -129,8 +129,10 @@ func (h *handle) osFile() *os.File {
 }
 
 // collect closes the descriptor of an Object that was never closed and
-// has become unreachable. When a file was made, the file's own cleanup
-// owns the descriptor: someone may still hold the file.
+// has become unreachable. When a file was made, the file's own finalizer
+// owns the descriptor (someone may still hold the file), unless this
+// process holds classic locks on the object: then the lock registry takes
+// the file (see lock.KeepIfLocked).
 func (h *handle) collect() {
 	if f := h.file.Load(); f == nil {
 		_ = h.close()

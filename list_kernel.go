@@ -3,10 +3,10 @@
 package shm
 
 import (
-	"github.com/shmkit/shm/internal/lock"
 	"io/fs"
 
 	"github.com/shmkit/shm/internal/kern"
+	"github.com/shmkit/shm/internal/lock"
 	"golang.org/x/sys/unix"
 )
 

@@ -5,7 +5,6 @@ package shm
 import (
 	"errors"
 	"fmt"
-	"github.com/shmkit/shm/internal/lock"
 	"io/fs"
 	"os"
 	"runtime"
@@ -13,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/shmkit/shm/internal/dialect"
+	"github.com/shmkit/shm/internal/lock"
 	"golang.org/x/sys/unix"
 )
 

@@ -5,7 +5,6 @@ package shm
 import (
 	"errors"
 	"fmt"
-	"github.com/shmkit/shm/internal/lock"
 	"io/fs"
 	"os"
 	"runtime"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/shmkit/shm/internal/dialect"
 	"github.com/shmkit/shm/internal/kern"
+	"github.com/shmkit/shm/internal/lock"
 	"golang.org/x/sys/unix"
 )
 

@@ -5,7 +5,6 @@ package shm
 import (
 	"errors"
 	"fmt"
-	"github.com/shmkit/shm/internal/lock"
 	"io"
 	"net"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/shmkit/shm/internal/lock"
 	"golang.org/x/sys/unix"
 )
 

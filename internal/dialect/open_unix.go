@@ -5,12 +5,12 @@ package dialect
 import (
 	"errors"
 	"fmt"
-	"github.com/shmkit/shm/internal/lock"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
 
+	"github.com/shmkit/shm/internal/lock"
 	"golang.org/x/sys/unix"
 )
 
