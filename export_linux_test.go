@@ -1,6 +1,9 @@
 package shm
 
-import "github.com/shmkit/shm/internal/dialect"
+import (
+	"github.com/shmkit/shm/internal/dialect"
+	"github.com/shmkit/shm/internal/lock"
+)
 
 // UseDialect makes named objects follow goos's libc rules rooted in dir,
 // until the returned function is called. Tests only.
@@ -21,3 +24,7 @@ func SetReceiveRoom(n int) (restore func()) {
 	receiveFDs = n
 	return func() { receiveFDs = prev }
 }
+
+// LockKeptDescriptors returns how many descriptors the lock registry keeps
+// open because closing them would drop classic locks. Tests only.
+func LockKeptDescriptors() int { return lock.KeptDescriptors() }

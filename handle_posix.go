@@ -8,7 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"golang.org/x/sys/unix"
+	"github.com/shmkit/shm/internal/lock"
 )
 
 // A handle owns an Object's descriptor.
@@ -95,17 +95,17 @@ func (h *handle) close() error {
 func (h *handle) closed() bool { return h.state.Load()&handleClosed != 0 }
 
 // destroy closes the descriptor, through the file if there is one. It
-// runs exactly once: when the state first reaches closed-and-idle.
+// runs exactly once: when the state first reaches closed-and-idle. The
+// close goes through internal/lock, which keeps the descriptor open
+// instead while this process holds classic fcntl locks on the object
+// (closing it would drop them all; see lock.CloseFD).
 func (h *handle) destroy() error {
 	if f := h.file.Load(); f != nil {
-		return f.Close()
+		return lock.CloseFile(f)
 	}
 	// close(2) is not retried on EINTR: the descriptor is gone either way
 	// on the systems shm runs on.
-	if err := unix.Close(h.fd); err != nil {
-		return os.NewSyscallError("close", err)
-	}
-	return nil
+	return lock.CloseFD(h.fd)
 }
 
 // osFile returns the *os.File for the descriptor, making it on the first
@@ -129,10 +129,17 @@ func (h *handle) osFile() *os.File {
 }
 
 // collect closes the descriptor of an Object that was never closed and
-// has become unreachable. When a file was made, the file's own cleanup
-// owns the descriptor: someone may still hold the file.
+// has become unreachable. When a file was made, the file's own finalizer
+// owns the descriptor (someone may still hold the file), unless this
+// process holds classic locks on the object: then the lock registry takes
+// the file (see lock.KeepIfLocked).
 func (h *handle) collect() {
-	if h.file.Load() == nil {
+	if f := h.file.Load(); f == nil {
 		_ = h.close()
+	} else {
+		// Unless this process holds classic locks on the object: then
+		// the file's finalizer would drop them, and the lock registry
+		// keeps the file until they are released.
+		lock.KeepIfLocked(f)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 
 	"github.com/shmkit/shm/internal/kern"
+	"github.com/shmkit/shm/internal/lock"
 	"golang.org/x/sys/unix"
 )
 
@@ -19,7 +20,7 @@ func statNamed(name string) (ObjectInfo, error) {
 	if err != nil {
 		return ObjectInfo{}, &fs.PathError{Op: "stat", Path: name, Err: err}
 	}
-	defer unix.Close(fd)
+	defer lock.CloseFD(fd)
 	var st unix.Stat_t
 	if err := ignoringEINTR(func() error { return unix.Fstat(fd, &st) }); err != nil {
 		return ObjectInfo{}, &fs.PathError{Op: "stat", Path: name, Err: err}

@@ -203,7 +203,7 @@ func (m *Mapping) Close() error {
 		m.lockOwn = nil
 	}
 	if m.owner != nil {
-		if cerr := m.owner.Close(); err == nil && cerr != nil {
+		if cerr := lock.CloseFile(m.owner); err == nil && cerr != nil {
 			err = cerr
 		}
 		m.owner = nil

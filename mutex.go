@@ -68,10 +68,16 @@ var (
 // systems), or on a lock file per holder in /tmp/.shm-owners (or
 // $SHM_OWNER_DIR) where the object takes no byte-range locks (macOS). So:
 //   - a stopped or hung holder is alive, and waiters wait for it;
-//   - outside Linux, the kernel drops a process's locks on a file when it
-//     closes any descriptor of that file: close no other descriptor of
-//     the object while the process holds a mutex in it, or the process
-//     looks dead to the others;
+//   - outside Linux, the liveness locks are classic fcntl locks, which the
+//     kernel drops when the process closes ANY descriptor of the object.
+//     The descriptors shm itself closes (Mapping.Close, Object.Close, a
+//     Mapping or Object dropped to the garbage collector, Stat, Check)
+//     are kept open instead while the process has mutex owners on the
+//     object, and closed with the last of them. Descriptors you own are
+//     yours to keep: do not close one (from [Object.File], or your own
+//     open of the object), or drop it to the garbage collector, while the
+//     process holds a mutex in the object, or the process looks dead to
+//     the others and they take the mutex over;
 //   - closing the Mapping releases its liveness lock: a mutex held
 //     through a closed Mapping counts as held by a dead process, and the
 //     next Lock elsewhere gets [ErrOwnerDead];

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/shmkit/shm/internal/dialect"
+	"github.com/shmkit/shm/internal/lock"
 	"golang.org/x/sys/unix"
 )
 
@@ -100,7 +101,7 @@ func createNamed(name string, size int64, perm fs.FileMode) (*Object, error) {
 func newNamed(f *os.File, name string, d *dialect.Dialect, readOnly bool) (*Object, error) {
 	path, err := d.Path(name)
 	if err != nil {
-		f.Close()
+		lock.CloseFile(f)
 		return nil, &fs.PathError{Op: "shm_open", Path: name, Err: err}
 	}
 	o := fileObject(f, "named-"+d.OS)

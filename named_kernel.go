@@ -13,6 +13,7 @@ import (
 
 	"github.com/shmkit/shm/internal/dialect"
 	"github.com/shmkit/shm/internal/kern"
+	"github.com/shmkit/shm/internal/lock"
 	"golang.org/x/sys/unix"
 )
 
@@ -47,11 +48,11 @@ func kernelOpen(name string, flags int, perm fs.FileMode, foreign, readOnly bool
 	if !foreign {
 		var st unix.Stat_t
 		if err := unix.Fstat(fd, &st); err != nil {
-			unix.Close(fd)
+			lock.CloseFD(fd)
 			return nil, &fs.PathError{Op: "shm_open", Path: name, Err: err}
 		}
 		if int(st.Uid) != os.Geteuid() {
-			unix.Close(fd)
+			lock.CloseFD(fd)
 			return nil, &fs.PathError{Op: "shm_open", Path: name,
 				Err: fmt.Errorf("object belongs to uid %d, not to us (use AllowForeignOwner to accept it): %w", st.Uid, unix.EPERM)}
 		}
@@ -155,7 +156,7 @@ func (o *Object) checkName() error {
 	if err != nil {
 		return &fs.PathError{Op: "check", Path: o.name, Err: err}
 	}
-	defer unix.Close(fd)
+	defer lock.CloseFD(fd)
 	if runtime.GOOS == "darwin" {
 		return nil
 	}

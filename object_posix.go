@@ -158,14 +158,14 @@ func (o *Object) mapRange(op string, off, length int64, access Access) (*Mapping
 		_ = unix.Munmap(ref)
 		return nil, err
 	}
-	return &Mapping{
+	return keepDroppedOwner(&Mapping{
 		ref:    ref,
 		data:   ref[skew : skew+length : skew+length],
 		off:    off,
 		access: access,
 		owner:  owner,
 		name:   o.describe(),
-	}, nil
+	}), nil
 }
 
 // dupFile returns a close-on-exec duplicate of the object's descriptor.
@@ -210,7 +210,7 @@ func NewObject(f *os.File) (*Object, error) {
 	if checkErr != nil {
 		return nil, &fs.PathError{Op: "adopt", Path: f.Name(), Err: checkErr}
 	}
-	return &Object{h: newFileHandle(f, fd), strategy: "adopted", readOnly: readOnly}, nil
+	return collectFile(&Object{h: newFileHandle(f, fd), strategy: "adopted", readOnly: readOnly}), nil
 }
 
 // adoptFD adopts the raw descriptor fd, as NewObject does a file. On
@@ -258,5 +258,5 @@ func ignoringEINTR(fn func() error) error {
 
 // fileObject returns an Object that owns f.
 func fileObject(f *os.File, strategy string) *Object {
-	return &Object{h: newFileHandle(f, int(f.Fd())), strategy: strategy}
+	return collectFile(&Object{h: newFileHandle(f, int(f.Fd())), strategy: strategy})
 }

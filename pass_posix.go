@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/shmkit/shm/internal/lock"
 	"golang.org/x/sys/unix"
 )
 
@@ -147,7 +148,7 @@ func Receive(c *net.UnixConn) ([]*Object, error) {
 	fds, perr := parseRights(oob[:oobn])
 	closeAll := func() {
 		for _, fd := range fds {
-			unix.Close(fd)
+			lock.CloseFD(fd)
 		}
 	}
 	if err != nil {
@@ -195,7 +196,7 @@ func Receive(c *net.UnixConn) ([]*Object, error) {
 				done.Close()
 			}
 			for _, rest := range fds[i:] {
-				unix.Close(rest)
+				lock.CloseFD(rest)
 			}
 			return nil, fmt.Errorf("shm: Receive: descriptor %d of %d: %w", i+1, len(fds), err)
 		}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"github.com/shmkit/shm/internal/lock"
 	"golang.org/x/sys/unix"
 )
 
@@ -112,12 +113,12 @@ func (d *Dialect) openLocked(dir, rel string, flag int, perm fs.FileMode, opt Op
 		return nil, err
 	}
 	if err := d.verify(fd, opt); err != nil {
-		unix.Close(fd)
+		lock.CloseFD(fd)
 		return nil, err
 	}
 	if trunc {
 		if err := ignoringEINTR(func() error { return unix.Ftruncate(fd, 0) }); err != nil {
-			unix.Close(fd)
+			lock.CloseFD(fd)
 			return nil, err
 		}
 	}
@@ -144,7 +145,7 @@ func (d *Dialect) openFile(path string, flag int, perm fs.FileMode) (int, error)
 		return -1, err
 	}
 	if err := unix.SetNonblock(fd, false); err != nil {
-		unix.Close(fd)
+		lock.CloseFD(fd)
 		return -1, err
 	}
 	return fd, nil

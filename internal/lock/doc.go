@@ -47,17 +47,37 @@
 // locks), a waiter also watches the holder's token (see watch.go): a
 // goroutine sleeps in F_OFD_SETLKW on it, and when the kernel grants it
 // (the holder died) it marks the mutex word and wakes the waiters at once.
-// Watched waiters sleep in 1 s slices, only as a safety net.
+// Watched waiters sleep in 1 s slices, only as a safety net. There is one
+// watch per (file, token) in the process, shared by every owner whose
+// waiters use it and at most 64 in all; the Close of the last owner that
+// used it stops it, interrupting the kernel wait (its descriptor number is
+// swapped for an O_PATH one with dup3, then the thread gets SIGURG: the
+// restarted fcntl fails; see watch_interrupt_linux.go). A process that
+// ignores SIGURG gets no watches, and its waiters probe.
 //
 // So Lock returns within about a millisecond of the holder's death where
 // it watches, and within about ProbeInterval (50 ms) elsewhere, plus
 // scheduling latency. Limits:
 //   - A stopped (SIGSTOP, debugger) or hung holder is alive: waiters wait.
 //   - A holder whose process closed the descriptor that holds its token
-//     lock counts as dead (and with classic fcntl locks, closing any
-//     descriptor of the object in that process drops them: see
-//     [NewFileOwner]); another process can then take the mutex while
-//     the first still believes it holds it.
+//     lock counts as dead; another process can then take the mutex while
+//     the first still believes it holds it. With classic fcntl locks
+//     (everywhere but Linux) closing ANY descriptor of the object drops
+//     all of the process's token locks on it. So the fcntl owners of a
+//     file share one process-wide entry (owner_fcntl.go) whose descriptor
+//     carries their locks and is closed by the last of them, and package
+//     shm closes every descriptor of an object through [CloseFD] or
+//     [CloseFile], which keep it open while the process has owners on
+//     that file (at most 64 per file: beyond, the descriptor is closed and
+//     the locks taken again at once, leaving an instant in which a peer's
+//     probe can see the holder dead), or [KeepIfLocked] for a descriptor
+//     whose Object or Mapping became garbage. The residual rule for users:
+//     a descriptor of the object they own themselves (their own open, or
+//     a duplicate they got) must stay open, and reachable, while the
+//     process holds a mutex in the object. flock owners lock a file of
+//     their own per token and never open or close a token file the
+//     process holds, so they are immune even where flock is emulated
+//     with record locks.
 //   - A dead holder's token can be reused by a new process on the same
 //     object before a waiter probes; the waiter then sees it alive and
 //     waits for that process to exit. With k live owners of an object

@@ -26,8 +26,12 @@ type FileOwner struct {
 	lk      locker
 	token   uint32
 	closed  bool
-	watches map[uint32]*tokenWatch // holders this owner's waiters watch
+	watches map[uint32]*tokenWatch // references to the watches its waiters use
 }
+
+// fileKey identifies a file (device and inode) for the process-wide
+// registries.
+type fileKey struct{ dev, ino uint64 }
 
 var _ Owner = (*FileOwner)(nil)
 
@@ -59,7 +63,9 @@ func (o *FileOwner) Alive(token uint32) (bool, error) {
 var errOwnerClosed = errors.New("shm: mutex owner is closed")
 
 // Close releases the token lock: to other processes this owner is then
-// dead, so it must not hold any mutex. Close is idempotent.
+// dead, so it must not hold any mutex. It also lets go of the watches its
+// waiters used; the last owner of the process to use a watch stops it.
+// Close is idempotent.
 func (o *FileOwner) Close() error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -67,6 +73,10 @@ func (o *FileOwner) Close() error {
 		return nil
 	}
 	o.closed = true
+	for t, w := range o.watches {
+		releaseWatch(w)
+		delete(o.watches, t)
+	}
 	err := o.lk.unlock(o.token)
 	if cerr := o.lk.close(); err == nil {
 		err = cerr

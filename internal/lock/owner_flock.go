@@ -21,6 +21,17 @@ type flockLocker struct {
 	fds map[uint32]int
 }
 
+// flockHeld records the token files this process holds, by path. Where
+// flock is emulated with classic record locks, closing any descriptor of
+// a token file this process holds would drop its lock: so a probe or a
+// draw never opens (and closes) a file of the process's own tokens; the
+// registry answers instead, and only the holding owner closes its
+// descriptor.
+var flockHeld = struct {
+	sync.Mutex
+	m map[string]bool
+}{m: map[string]bool{}}
+
 func newFlockLocker(*os.File) (locker, error) {
 	dir := flockTokenDir()
 	if err := os.Mkdir(dir, 0o777); err == nil {
@@ -45,6 +56,11 @@ func (lk *flockLocker) path(t uint32) string { return filepath.Join(lk.dir, fmt.
 
 func (lk *flockLocker) tryLock(t uint32) (bool, error) {
 	p := lk.path(t)
+	flockHeld.Lock()
+	defer flockHeld.Unlock()
+	if flockHeld.m[p] {
+		return false, nil
+	}
 	// Read-only is enough for flock, so a file left by another user works.
 	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CREAT|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o444)
 	if err != nil {
@@ -60,11 +76,17 @@ func (lk *flockLocker) tryLock(t uint32) (bool, error) {
 	lk.mu.Lock()
 	lk.fds[t] = fd
 	lk.mu.Unlock()
+	flockHeld.m[p] = true
 	return true, nil
 }
 
 func (lk *flockLocker) held(t uint32) (bool, error) {
 	p := lk.path(t)
+	flockHeld.Lock()
+	defer flockHeld.Unlock()
+	if flockHeld.m[p] {
+		return true, nil
+	}
 	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if errors.Is(err, unix.ENOENT) {
 		return false, nil
@@ -91,6 +113,9 @@ func (lk *flockLocker) unlock(t uint32) error {
 	if !ok {
 		return nil
 	}
+	flockHeld.Lock()
+	delete(flockHeld.m, lk.path(t))
+	flockHeld.Unlock()
 	// The file stays: removing it could race with a new owner of t.
 	return os.NewSyscallError("close", unix.Close(fd))
 }
@@ -100,6 +125,9 @@ func (lk *flockLocker) close() error {
 	defer lk.mu.Unlock()
 	var err error
 	for t, fd := range lk.fds {
+		flockHeld.Lock()
+		delete(flockHeld.m, lk.path(t))
+		flockHeld.Unlock()
 		if cerr := unix.Close(fd); err == nil && cerr != nil {
 			err = os.NewSyscallError("close", cerr)
 		}

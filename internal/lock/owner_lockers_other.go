@@ -2,6 +2,4 @@
 
 package lock
 
-import "os"
-
-var lockers = []func(*os.File) (locker, error){newFcntlLocker, newFlockLocker}
+var namedLockers = []namedLocker{{"fcntl", newFcntlLocker}, {"flock", newFlockLocker}}

@@ -16,6 +16,29 @@ import (
 // contents. Token t is the single byte at ownerLockBase+t.
 const ownerLockBase = 1 << 62
 
+// OwnerEnv is the environment variable read at start-up that forces one
+// token-lock mechanism: SHM_OWNER=ofd (Linux), fcntl or flock. The
+// fallbacks can so be run, and tested, on Linux. A name this system does
+// not have leaves NewFileOwner nothing to use, and it says so.
+const OwnerEnv = "SHM_OWNER"
+
+type namedLocker struct {
+	name string
+	new  func(*os.File) (locker, error)
+}
+
+// lockers are the mechanisms NewFileOwner tries, in order.
+var lockers = func() []func(*os.File) (locker, error) {
+	want := os.Getenv(OwnerEnv)
+	var l []func(*os.File) (locker, error)
+	for _, nl := range namedLockers {
+		if want == "" || want == nl.name {
+			l = append(l, nl.new)
+		}
+	}
+	return l
+}()
+
 // tokenTries bounds the random draws for a free token.
 const tokenTries = 64
 
@@ -38,18 +61,21 @@ func newFileOwner(lk locker) (*FileOwner, error) {
 }
 
 // NewFileOwner returns an owner for the shared object open as f, with a
-// fresh random token whose lock it takes at once. f must stay open while
-// the owner is used. The token lock is, in order of preference:
+// fresh random token whose lock it takes at once. f must be open while
+// NewFileOwner runs; the owner keeps descriptors of its own. The token lock is, in order of preference:
 //
 //   - Linux: an open-file-description lock (F_OFD_SETLK) on a private
 //     re-open of f through /proc/self/fd. It belongs to this owner alone:
 //     it survives other descriptors of the object being closed and is not
 //     shared with processes that inherited or received f.
-//   - Elsewhere (or without /proc): a classic POSIX lock (F_SETLK) on f.
+//   - Elsewhere (or without /proc): a classic POSIX lock (F_SETLK) on the
+//     file, through one descriptor per file shared by the process's
+//     owners (a duplicate of the first one's f, closed by the last).
 //     These locks belong to the process, and the kernel drops all of a
 //     process's locks on the object when the process closes ANY
-//     descriptor of it: the owner then looks dead to others while it
-//     may still hold a mutex. Keep one descriptor per object per process.
+//     descriptor of it: the owner then looks dead to others while it may
+//     still hold a mutex. Close descriptors of the object through
+//     [CloseFD] or [CloseFile], which keep them open meanwhile.
 //   - Where the object takes no byte-range locks (macOS shm_open objects,
 //     some FreeBSD versions): flock on a file per token in the directory
 //     named by SHM_OWNER_DIR, else /tmp/.shm-owners (made mode 1777).
@@ -78,6 +104,9 @@ func NewFileOwner(f *os.File) (*FileOwner, error) {
 		if !lockUnsupported(err) {
 			break
 		}
+	}
+	if len(lockers) == 0 {
+		return nil, fmt.Errorf("shm: no liveness lock on %s: %s=%q names no mechanism of this system", f.Name(), OwnerEnv, os.Getenv(OwnerEnv))
 	}
 	return nil, fmt.Errorf("shm: no liveness lock on %s: %w", f.Name(), errors.Join(errs...))
 }

@@ -92,11 +92,12 @@ func TestWatchOwnerClosed(t *testing.T) {
 	}
 	w.MarkConsistent()
 	w.Unlock()
-	waiterOwner.mu.Lock()
-	n := len(waiterOwner.watches)
-	waiterOwner.mu.Unlock()
-	if n != 0 {
-		t.Errorf("%d watches left after their holder went", n)
+	key := watchKey{waiterOwner.lk.(waitLocker).file(), holderOwner.Token()}
+	watches.Lock()
+	left := watches.m[key]
+	watches.Unlock()
+	if left != nil {
+		t.Errorf("the watch of the closed holder is still registered (state %d)", left.state.Load())
 	}
 }
 
@@ -124,6 +125,7 @@ type failingLocker struct {
 	waits atomic.Int32
 }
 
+func (l *failingLocker) file() fileKey        { return fileKey{1, 1} }
 func (l *failingLocker) waitFD() (int, error) { return -1, nil }
 func (l *failingLocker) waitFree(int, uint32) error {
 	l.waits.Add(1)
@@ -163,5 +165,58 @@ func TestWatchFailureFallsBack(t *testing.T) {
 	}
 	if o.watch(o.token, &word) != nil {
 		t.Error("an owner watches its own token")
+	}
+}
+
+// TestWatchCapIsPerProcess: the bound on watches holds for the whole
+// process, not per owner, and owners of one process share the watch of a
+// holder; closing the last owner that uses a watch ends its goroutine.
+func TestWatchCapIsPerProcess(t *testing.T) {
+	withMechanism(t, "ofd")
+	f, _ := sharedMem(t)
+	old := maxWatches
+	maxWatches = 2
+	t.Cleanup(func() { maxWatches = old })
+	owner := func() *FileOwner {
+		o, err := NewFileOwner(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { o.Close() })
+		return o
+	}
+	h1, h2, h3 := owner(), owner(), owner()
+	o1, o2 := owner(), owner()
+	var w1, w2, w3 uint32
+	a := o1.watch(h1.Token(), &w1)
+	b := o2.watch(h2.Token(), &w2)
+	if a == nil || b == nil {
+		t.Fatal("no watch under the cap")
+	}
+	if c := o2.watch(h3.Token(), &w3); c != nil {
+		t.Fatal("a third watch started with the process-wide cap at 2")
+	}
+	if shared := o2.watch(h1.Token(), &w3); shared != a {
+		t.Fatal("two owners of the process watch one holder twice")
+	}
+	a.leave(&w1)
+	a.leave(&w3)
+	b.leave(&w2)
+	o1.Close()
+	select {
+	case <-a.ended:
+		t.Fatal("a watch ended while another owner still used it")
+	default:
+	}
+	o2.Close()
+	for _, w := range []*tokenWatch{a, b} {
+		select {
+		case <-w.ended:
+		case <-time.After(30 * time.Second):
+			t.Fatal("a watch did not end 30 s after its last owner closed")
+		}
+		if s := w.state.Load(); s != stopped {
+			t.Errorf("watch state %d after its owners closed, want stopped", s)
+		}
 	}
 }
