@@ -34,11 +34,20 @@ import (
 // Random names come from crypto/rand. The size is set before CreateAnon
 // returns; it may be 0 (set it later with [Object.Truncate], except on
 // darwin, which allows one size per object).
-func CreateAnon(size int64) (*Object, error) {
+//
+// With [HugePageSize] the object is made of huge pages instead, by a route
+// of its own (see there).
+func CreateAnon(size int64, opts ...AnonOption) (*Object, error) {
 	if err := checkSize(size); err != nil {
 		return nil, fmt.Errorf("shm: CreateAnon: %w", err)
 	}
-	o, err := createAnon(size)
+	var o *Object
+	var err error
+	if cfg := anonOptions(opts); cfg.huge {
+		o, err = createAnonHuge(size, cfg)
+	} else {
+		o, err = createAnon(size)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("shm: CreateAnon(%d): %w", size, err)
 	}

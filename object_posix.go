@@ -72,8 +72,9 @@ func (o *Object) wrap(op string, err error) error {
 }
 
 // Map maps the whole object: read-write, or read-only if the object was
-// opened read-only. The object must not be empty.
-func (o *Object) Map() (*Mapping, error) {
+// opened read-only. The object must not be empty. The options
+// ([Populate], [HugePages]) say how.
+func (o *Object) Map(opts ...MapOption) (*Mapping, error) {
 	size, err := o.Size()
 	if err != nil {
 		return nil, err
@@ -86,27 +87,28 @@ func (o *Object) Map() (*Mapping, error) {
 		return nil, &fs.PathError{Op: "mmap", Path: o.describe(),
 			Err: fmt.Errorf("object size %d does not fit this platform's address space (%s)", size, runtime.GOARCH)}
 	}
-	return o.mapRange("mmap", 0, size, access)
+	return o.mapRange("mmap", 0, size, access, mapOptions(opts))
 }
 
-// MapReadOnly maps the whole object read-only.
-func (o *Object) MapReadOnly() (*Mapping, error) {
+// MapReadOnly maps the whole object read-only, with the options of
+// [Object.Map].
+func (o *Object) MapReadOnly(opts ...MapOption) (*Mapping, error) {
 	size, err := o.Size()
 	if err != nil {
 		return nil, err
 	}
-	return o.mapRange("mmap", 0, size, ReadOnly)
+	return o.mapRange("mmap", 0, size, ReadOnly, mapOptions(opts))
 }
 
 // MapRange maps length bytes of the object starting at byte off. off need
 // not be page-aligned (the mapping is widened internally to a page
 // boundary and the view starts at off). The range must lie within the
-// object's current size.
-func (o *Object) MapRange(off, length int64, access Access) (*Mapping, error) {
-	return o.mapRange("mmap", off, length, access)
+// object's current size. The options are those of [Object.Map].
+func (o *Object) MapRange(off, length int64, access Access, opts ...MapOption) (*Mapping, error) {
+	return o.mapRange("mmap", off, length, access, mapOptions(opts))
 }
 
-func (o *Object) mapRange(op string, off, length int64, access Access) (*Mapping, error) {
+func (o *Object) mapRange(op string, off, length int64, access Access, cfg mapConfig) (*Mapping, error) {
 	if o == nil {
 		return nil, &fs.PathError{Op: op, Path: "<nil>", Err: fs.ErrInvalid}
 	}
@@ -144,7 +146,19 @@ func (o *Object) mapRange(op string, off, length int64, access Access) (*Mapping
 	var ref []byte
 	err = o.control(op, func(fd int) error {
 		var e error
-		ref, e = unix.Mmap(fd, off-skew, int(total), prot, unix.MAP_SHARED)
+		ref, e = unix.Mmap(fd, off-skew, int(total), prot, unix.MAP_SHARED|mmapFlags(cfg))
+		if e == unix.EINVAL && skew != off%granule(fd) {
+			// A hugetlb object maps at multiples of its page size.
+			skew = off % granule(fd)
+			if total = length + skew; total <= math.MaxInt {
+				ref, e = unix.Mmap(fd, off-skew, int(total), prot, unix.MAP_SHARED|mmapFlags(cfg))
+			}
+		}
+		if e == nil {
+			if e = adviseMapping(fd, off-skew, ref, cfg, access); e != nil {
+				_ = unix.Munmap(ref)
+			}
+		}
 		return e
 	})
 	if err != nil {

@@ -29,13 +29,13 @@ func (o *Object) Size() (int64, error) { return 0, o.control("fstat", nil) }
 func (o *Object) Truncate(int64) error { return o.control("ftruncate", nil) }
 
 // Map maps the whole object; unsupported on this OS.
-func (o *Object) Map() (*Mapping, error) { return nil, o.control("mmap", nil) }
+func (o *Object) Map(...MapOption) (*Mapping, error) { return nil, o.control("mmap", nil) }
 
 // MapReadOnly maps the whole object read-only; unsupported on this OS.
-func (o *Object) MapReadOnly() (*Mapping, error) { return nil, o.control("mmap", nil) }
+func (o *Object) MapReadOnly(...MapOption) (*Mapping, error) { return nil, o.control("mmap", nil) }
 
 // MapRange maps part of the object; unsupported on this OS.
-func (o *Object) MapRange(int64, int64, Access) (*Mapping, error) {
+func (o *Object) MapRange(int64, int64, Access, ...MapOption) (*Mapping, error) {
 	return nil, o.control("mmap", nil)
 }
 

@@ -11,7 +11,7 @@ import (
 
 // anonSuite is the part of the suite that every anonymous strategy must
 // pass.
-const anonSuite = "^(TestCreateAnon|TestCreateAnonZeroThenTruncate|TestCreateAnonBadSize|TestMapErrors|TestMappingReadWriteAt|TestMappingFault|TestCloseIdempotentConcurrent|TestMappingOutlivesObject|TestNoFDLeak|TestNewObjectAdopts|TestPassExec|TestSendReceive|TestReceiveBadPeers|TestStrategyIsForced)$"
+const anonSuite = "^(TestCreateAnon|TestCreateAnonZeroThenTruncate|TestCreateAnonBadSize|TestMapErrors|TestMappingReadWriteAt|TestMappingFault|TestCloseIdempotentConcurrent|TestMappingOutlivesObject|TestNoFDLeak|TestNewObjectAdopts|TestPassExec|TestSendReceive|TestReceiveBadPeers|TestStrategyIsForced|TestMapPopulate)$"
 
 // TestForcedStrategies runs the anonymous-object suite once per Linux
 // strategy, and once per other OS's file dialect rooted in /dev/shm, by

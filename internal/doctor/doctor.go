@@ -67,6 +67,7 @@ func IDs() []string {
 	return []string{
 		IDAnonStrategy, IDMemfdNoexec, IDDevShmSize, IDLogindRemoveIPC, IDTmpfilesAge,
 		IDOpenBSDDaily, IDNetBSDVarShm, IDObjectsAtRisk, IDRlimitNofile,
+		IDHugePages,
 	}
 }
 
@@ -124,6 +125,9 @@ type Env struct {
 	// AnonProbe reports which strategy makes anonymous objects on this
 	// host ("memfd", "shm_anon", ...). Nil: anon.strategy is skipped.
 	AnonProbe func() (strategy string, err error)
+	// WantSize is the size in bytes of the objects the caller means to
+	// make (0: not said); hugepages.state checks the host against it.
+	WantSize uint64
 }
 
 // Host returns the Env of the running host. AnonProbe is left nil for
@@ -175,6 +179,7 @@ func Run(ctx context.Context, env Env) ([]Finding, error) {
 	checks := []check{
 		checkAnonStrategy, checkMemfdNoexec, checkDevShm, checkLogind, checkTmpfiles,
 		checkOpenBSDDaily, checkNetBSDVarShm, checkObjectsAtRisk, checkRlimit,
+		checkHugePages,
 	}
 	out := make([]Finding, 0, len(checks))
 	for i, c := range checks {
