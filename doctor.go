@@ -33,7 +33,7 @@ func (s Status) rank() int { return doctor.Status(s).Rank() }
 type Finding struct {
 	// ID names the check and is stable: "anon.strategy", "memfd.noexec",
 	// "devshm.size", "logind.removeipc", "tmpfiles.age", "openbsd.daily",
-	// "netbsd.varshm", "objects.atrisk", "rlimit.nofile".
+	// "netbsd.varshm", "objects.atrisk", "rlimit.nofile", "hugepages.state".
 	ID     string `json:"id"`
 	Status Status `json:"status"`
 	// Summary is what was found, with the numbers and paths.
@@ -100,7 +100,11 @@ func (r Report) Worst() Status {
 //   - netbsd.varshm: the /var/shm tmpfs NetBSD's shm_open requires;
 //   - objects.atrisk: named objects present now that a cleaner found
 //     above would delete;
-//   - rlimit.nofile: the descriptor limit.
+//   - rlimit.nofile: the descriptor limit;
+//   - hugepages.state: Linux's hugetlb pools (reserved and free pages per
+//     size) and shmem_enabled, what [HugePageSize] and [HugePages] can
+//     get here, and, given [DoctorSize], whether a pool and /dev/shm hold
+//     that much.
 //
 // Doctor changes nothing on the host: it reads configuration files,
 // /proc and /dev/shm, and creates and closes one anonymous object. It returns ctx's
@@ -108,8 +112,13 @@ func (r Report) Worst() Status {
 // On systems without POSIX shared memory (windows, js, wasip1) it
 // returns a report whose checks are all skipped and an error wrapping
 // [errors.ErrUnsupported].
-func Doctor(ctx context.Context) (Report, error) {
+func Doctor(ctx context.Context, opts ...DoctorOption) (Report, error) {
 	env := doctor.Host()
+	for _, o := range opts {
+		if o != nil {
+			o.applyDoctor(&env)
+		}
+	}
 	if doctor.Supported(env.GOOS) {
 		env.AnonProbe = probeAnon
 	}
@@ -138,3 +147,19 @@ func Doctor(ctx context.Context) (Report, error) {
 	}
 	return rep, nil
 }
+
+// A DoctorOption tells [Doctor] more about what the caller means to do.
+type DoctorOption interface {
+	applyDoctor(*doctor.Env)
+}
+
+type doctorSize uint64
+
+func (d doctorSize) applyDoctor(e *doctor.Env) { e.WantSize = uint64(d) }
+
+// DoctorSize tells [Doctor] the size of the objects the caller means to
+// make, in bytes: hugepages.state then says whether a hugetlb pool has
+// that much free, whether transparent huge pages are open to it, and
+// whether /dev/shm holds a named object that large. A size of 0 or less
+// says nothing.
+func DoctorSize(size int64) DoctorOption { return doctorSize(max(size, 0)) }

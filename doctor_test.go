@@ -15,12 +15,12 @@ import (
 // doctorIDs is the stable set of check IDs, in report order.
 var doctorIDs = []string{
 	"anon.strategy", "memfd.noexec", "devshm.size", "logind.removeipc", "tmpfiles.age",
-	"openbsd.daily", "netbsd.varshm", "objects.atrisk", "rlimit.nofile",
+	"openbsd.daily", "netbsd.varshm", "objects.atrisk", "rlimit.nofile", "hugepages.state",
 }
 
 // linuxChecks are the checks that must look (not skip for being on
 // another OS) on a Linux host.
-var linuxChecks = []string{"anon.strategy", "memfd.noexec", "devshm.size", "logind.removeipc", "tmpfiles.age", "objects.atrisk", "rlimit.nofile"}
+var linuxChecks = []string{"anon.strategy", "memfd.noexec", "devshm.size", "logind.removeipc", "tmpfiles.age", "objects.atrisk", "rlimit.nofile", "hugepages.state"}
 
 func TestDoctorHost(t *testing.T) {
 	rep, err := shm.Doctor(context.Background())

@@ -28,14 +28,17 @@ type doctorJSON struct {
 
 var cmdDoctor = &command{
 	name:    "doctor",
-	args:    "[--json]",
+	args:    "[--size SIZE] [--json]",
 	summary: "find what on this host would delete or break shared memory",
 	help: `
 Examine this host for what would delete, break or starve shared-memory
 objects: cleaners (systemd-logind's RemoveIPC, systemd-tmpfiles aging,
 OpenBSD's daily(8)), a small or missing /dev/shm, NetBSD's /var/shm,
-vm.memfd_noexec, the descriptor limit, and the named objects at risk now.
-The doctor only reads; it changes nothing.
+vm.memfd_noexec, the descriptor limit, the named objects at risk now, and
+on Linux the huge pages large objects can get (hugetlb pools, the
+transparent huge page mode of shared memory). With --size, it checks the
+host against objects of that size: free huge pages, /dev/shm's room. The
+doctor only reads; it changes nothing.
 
 Each check prints its status (ok, warn, fail, or skip when it does not
 apply here), its ID, and what it found, followed by what that means and
@@ -49,6 +52,8 @@ cleaners that apply; both are left out when empty.`,
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
 		fs := c.flags()
 		asJSON := fs.Bool("json", false, "print JSON")
+		size := &sizeFlag{}
+		fs.Var(size, "size", "size of the objects you mean to make: "+sizeHelp)
 		pos, err := c.parse(e, fs, args, true)
 		if err != nil {
 			return err
@@ -56,7 +61,7 @@ cleaners that apply; both are left out when empty.`,
 		if err := c.needArgs(pos, 0, 0, ""); err != nil {
 			return err
 		}
-		rep, err := shm.Doctor(ctx)
+		rep, err := shm.Doctor(ctx, shm.DoctorSize(size.n))
 		if len(rep.Findings) > 0 {
 			if *asJSON {
 				if werr := writeJSON(e.stdout, doctorJSON{OS: rep.OS, Worst: rep.Worst(), Findings: rep.Findings}); werr != nil {

@@ -65,7 +65,7 @@ func checkHugePages(r *runner) Finding {
 		parts = append(parts, "shmem_enabled="+mode)
 		thp = ShmemFollowsAdvice(mode)
 	}
-	thpRemedy := "For transparent huge pages: `echo advise > " + ShmemEnabledPath + "` (as root; persist it with a tmpfiles.d `w` line or transparent_hugepage_shmem=advise on the kernel command line)."
+	thpRemedy := "For transparent huge pages: `echo advise > " + ShmemEnabledPath + "` (as root; persist it with a tmpfiles.d `w` line or, on Linux 6.12 and later, transparent_hugepage_shmem=advise on the kernel command line)."
 	poolPage := def
 	if poolPage == 0 && len(pools) > 0 {
 		poolPage = pools[0].PageSize
@@ -137,7 +137,7 @@ func reserveHint(page, def uint64) string {
 	if page == 0 {
 		return "this kernel has no hugetlb pages"
 	}
-	return "for hugetlb pages reserve N of them with " + HugePoolRemedy(page, def, 512)
+	return fmt.Sprintf("hugetlb pages are reserved per size, e.g. 1 GiB of %s pages with %s", FormatBytes(page), HugePoolRemedy(page, def, (1<<30)/page))
 }
 
 // pagesFor returns how many pages of size page hold n bytes.
