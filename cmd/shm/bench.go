@@ -18,7 +18,7 @@ import (
 
 var cmdBench = &command{
 	name:    "bench",
-	args:    "[--time DUR] [--json]",
+	args:    "[--time DUR] [--large SIZE] [--rounds N] [--json]",
 	summary: "measure shm against its peers on this host",
 	help: `
 Measure shm's hot paths side by side with their peers, in this one
@@ -40,6 +40,17 @@ the peer (below 1.0 means shm is faster):
                          per op is CPU ns per second asleep)
   mutex-idle-waiter      the same for a process asleep in Mutex.Lock on a
                          mutex that this process holds
+  large-SIZE VARIANT     (Linux) SIZE bytes (--large, default 1GiB; 0 skips
+                         them) from CreateAnon to every page written once
+                         to Close: plain, Populate, HugePages (THP), both,
+                         and HugePageSize (hugetlb), against plain and a
+                         raw memfd+mmap+touch in Go and in C; one variant
+                         at a time, each freed before the next, --rounds
+                         times in turn (default 1), fastest round kept.
+                         The huge-page rows run where the host allows them
+                         (shmem_enabled=advise, free hugetlb pages) and
+                         say what to change otherwise; bench changes
+                         nothing on the host.
 
 The functions compared are measured interleaved, in ten alternating
 slices of about DUR/10 each, so that noise on the machine hits them alike.
@@ -52,6 +63,9 @@ figures of one machine.`,
 		fs := c.flags()
 		d := fs.Duration("time", 500*time.Millisecond, "time spent on each function measured")
 		asJSON := fs.Bool("json", false, "print JSON")
+		large := &sizeFlag{n: 1 << 30}
+		fs.Var(large, "large", "size of the large-object rows (0: none): "+sizeHelp)
+		rounds := fs.Int("rounds", 1, "rounds of the large-object rows")
 		pos, err := c.parse(e, fs, args, false)
 		if err != nil {
 			return err
@@ -61,6 +75,9 @@ figures of one machine.`,
 		}
 		if *d <= 0 || *d > 10*time.Minute {
 			return c.usageErr("--time %v: want a duration above 0 and at most 10m", *d)
+		}
+		if *rounds < 1 || *rounds > 100 {
+			return c.usageErr("--rounds %d: want 1 to 100", *rounds)
 		}
 		rep := benchReport{Machine: machineInfo()}
 		if !*asJSON {
@@ -72,7 +89,8 @@ figures of one machine.`,
 		}
 		b := &bencher{ctx: ctx, d: *d, exe: exe, stderr: e.stderr}
 		defer b.close()
-		for _, m := range []func() ([]benchRow, error){b.anon, b.mutex, b.pingPong, b.idle} {
+		largeRows := func() ([]benchRow, error) { return b.large(large.n, *rounds) }
+		for _, m := range []func() ([]benchRow, error){b.anon, b.mutex, b.pingPong, b.idle, largeRows} {
 			rows, err := m()
 			if err != nil {
 				return fmt.Errorf("bench: %w", err)

@@ -5,6 +5,8 @@
  *                    robust pthread mutex in a MAP_SHARED mapping
  *   cbench sem N     N round trips between two processes over two
  *                    process-shared glibc sem_t (sem_post/sem_wait)
+ *   cbench touch1g N N times: memfd_create, ftruncate to 1 GiB, mmap,
+ *                    write one byte in every page, munmap, close (Linux)
  *
  * Prints nanoseconds per operation (per round trip for sem). Each mode
  * first runs some untimed operations (the sem child is scheduled and
@@ -96,9 +98,37 @@ static int bench_sem(long n, void *mem) {
 	return 0;
 }
 
+static int bench_touch1g(long n) {
+#ifdef __linux__
+	const size_t size = (size_t)1 << 30;
+	long page = sysconf(_SC_PAGESIZE);
+	double t0 = now_ns();
+	for (long i = 0; i < n; i++) {
+		int fd = memfd_create("cbench", MFD_CLOEXEC);
+		if (fd < 0)
+			die("memfd_create", errno);
+		if (ftruncate(fd, (off_t)size) != 0)
+			die("ftruncate", errno);
+		volatile char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		if (p == MAP_FAILED)
+			die("mmap", errno);
+		for (size_t off = 0; off < size; off += (size_t)page)
+			p[off] = 1;
+		munmap((void *)p, size);
+		close(fd);
+	}
+	printf("%.3f\n", (now_ns() - t0) / (double)n);
+	return 0;
+#else
+	(void)n;
+	fprintf(stderr, "cbench: touch1g needs memfd_create (Linux)\n");
+	return 1;
+#endif
+}
+
 int main(int argc, char **argv) {
 	if (argc != 3) {
-		fprintf(stderr, "usage: cbench mutex|sem N\n");
+		fprintf(stderr, "usage: cbench mutex|sem|touch1g N\n");
 		return 2;
 	}
 	long n = atol(argv[2]);
@@ -111,6 +141,8 @@ int main(int argc, char **argv) {
 		return bench_mutex(n, mem);
 	if (strcmp(argv[1], "sem") == 0)
 		return bench_sem(n, mem);
+	if (strcmp(argv[1], "touch1g") == 0)
+		return bench_touch1g(n);
 	fprintf(stderr, "cbench: unknown mode %s\n", argv[1]);
 	return 2;
 }

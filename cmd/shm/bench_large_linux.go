@@ -1,0 +1,180 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/internal/doctor"
+	"golang.org/x/sys/unix"
+)
+
+// touchPages writes one byte in every page of b.
+func touchPages(b []byte) {
+	page := os.Getpagesize()
+	for i := 0; i < len(b); i += page {
+		b[i] = 1
+	}
+}
+
+// largeVariant is one way of getting size bytes from nothing to every
+// page written once; run returns how long it took.
+type largeVariant struct {
+	name string
+	why  string // set when it cannot run on this host
+	run  func(size int64) (time.Duration, error)
+}
+
+// shmLarge is CreateAnon with aopts, Map with mopts, a touch of every
+// page, and Close of both.
+func shmLarge(aopts []shm.AnonOption, mopts ...shm.MapOption) func(int64) (time.Duration, error) {
+	return func(size int64) (time.Duration, error) {
+		start := time.Now()
+		o, err := shm.CreateAnon(size, aopts...)
+		if err != nil {
+			return 0, err
+		}
+		defer o.Close()
+		m, err := o.Map(mopts...)
+		if err != nil {
+			return 0, err
+		}
+		touchPages(m.Bytes())
+		if err := m.Close(); err != nil {
+			return 0, err
+		}
+		if err := o.Close(); err != nil {
+			return 0, err
+		}
+		return time.Since(start), nil
+	}
+}
+
+// rawLarge is the same with bare system calls: memfd_create, ftruncate,
+// mmap, the touch, munmap, close.
+func rawLarge(size int64) (time.Duration, error) {
+	start := time.Now()
+	fd, err := unix.MemfdCreate("raw", unix.MFD_CLOEXEC)
+	if err != nil {
+		return 0, os.NewSyscallError("memfd_create", err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Ftruncate(fd, size); err != nil {
+		return 0, os.NewSyscallError("ftruncate", err)
+	}
+	b, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return 0, os.NewSyscallError("mmap", err)
+	}
+	touchPages(b)
+	if err := unix.Munmap(b); err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
+
+// largeVariants lists the variants, saying for each that this host
+// cannot run why.
+func (b *bencher) largeVariants(size int64) []largeVariant {
+	thpWhy := ""
+	if mode, err := doctor.ReadShmemEnabled("/"); err != nil {
+		thpWhy = "no transparent huge pages: " + err.Error()
+	} else if !doctor.ShmemFollowsAdvice(mode) {
+		thpWhy = fmt.Sprintf("shmem_enabled=%s ignores MADV_HUGEPAGE: `echo advise > %s` to measure it", mode, doctor.ShmemEnabledPath)
+	}
+	tlbWhy := ""
+	def, err := doctor.ReadDefaultHugePageSize("/")
+	pools, perr := doctor.ReadHugePools("/")
+	switch {
+	case err != nil:
+		tlbWhy = err.Error()
+	case perr != nil:
+		tlbWhy = perr.Error()
+	default:
+		tlbWhy = fmt.Sprintf("no %s hugetlb pool", doctor.FormatBytes(def))
+		for _, p := range pools {
+			if p.PageSize == def {
+				need := (uint64(size) + def - 1) / def
+				tlbWhy = ""
+				if p.Available() < need {
+					tlbWhy = fmt.Sprintf("%d free %s hugetlb pages, %d needed: %s to measure it", p.Available(), doctor.FormatBytes(def), need,
+						doctor.HugePoolRemedy(def, def, p.Total-min(p.Total, p.Available())+need))
+				}
+			}
+		}
+	}
+	var cpeerRun func(int64) (time.Duration, error)
+	cWhy := ""
+	if size != 1<<30 {
+		cWhy = "the C peer maps 1 GiB only"
+	} else if p, err := b.cPeer(); err != nil {
+		cWhy = err.Error()
+	} else {
+		cpeerRun = func(int64) (time.Duration, error) {
+			ns, err := p.RunContext(b.ctx, "touch1g", 1)
+			return time.Duration(ns), err
+		}
+	}
+	return []largeVariant{
+		{name: "raw Go memfd+mmap+touch", run: rawLarge},
+		{name: "C memfd+mmap+touch", why: cWhy, run: cpeerRun},
+		{name: "plain", run: shmLarge(nil)},
+		{name: "Populate", run: shmLarge(nil, shm.Populate())},
+		{name: "HugePages (THP)", why: thpWhy, run: shmLarge(nil, shm.HugePages())},
+		{name: "HugePages+Populate (THP)", why: thpWhy, run: shmLarge(nil, shm.HugePages(), shm.Populate())},
+		{name: "HugePageSize (hugetlb)", why: tlbWhy, run: shmLarge([]shm.AnonOption{shm.HugePageSize(0)})},
+	}
+}
+
+// large measures size bytes from CreateAnon to every page written once,
+// for each variant, one at a time (each frees its memory before the next
+// starts), rounds times in turn; the figure is the fastest round.
+func (b *bencher) large(size int64, rounds int) ([]benchRow, error) {
+	if size <= 0 {
+		return nil, nil
+	}
+	vs := b.largeVariants(size)
+	best := make([]time.Duration, len(vs))
+	for range rounds {
+		for i, v := range vs {
+			if v.why != "" {
+				continue
+			}
+			if err := b.ctx.Err(); err != nil {
+				return nil, err
+			}
+			d, err := v.run(size)
+			if err != nil {
+				return nil, fmt.Errorf("large %s: %w", v.name, err)
+			}
+			if best[i] == 0 || d < best[i] {
+				best[i] = d
+			}
+		}
+	}
+	name := "large-" + exactSize(size)
+	raw, plain := float64(best[0]), float64(best[2])
+	var rows []benchRow
+	for i, v := range vs {
+		switch {
+		case v.why != "":
+			rows = append(rows, benchRow{Name: name + " " + v.name, Note: v.why})
+		case i == 0:
+			continue
+		case i == 1 || i == 2:
+			rows = append(rows, measured(name+" "+v.name, float64(best[i]), vs[0].name, raw))
+		default:
+			rows = append(rows, measured(name+" "+v.name, float64(best[i]), "plain", plain))
+		}
+	}
+	if vs[1].why == "" {
+		rows = append(rows, measured(name+" plain", plain, vs[1].name, float64(best[1])))
+	}
+	for i := range rows {
+		if rows[i].Note == "" {
+			rows[i].Note = fmt.Sprintf("ns per create+map+touch+close; fastest of %d", rounds)
+		}
+	}
+	return rows, nil
+}
