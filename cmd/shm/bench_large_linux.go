@@ -144,6 +144,12 @@ func (b *bencher) large(size int64, rounds int) ([]benchRow, error) {
 			if err := b.ctx.Err(); err != nil {
 				return nil, err
 			}
+			if why := memoryShort(size, i == len(vs)-1); why != "" {
+				if best[i] == 0 {
+					vs[i].why = why
+				}
+				continue
+			}
 			d, err := v.run(size)
 			if err != nil {
 				return nil, fmt.Errorf("large %s: %w", v.name, err)
@@ -177,4 +183,31 @@ func (b *bencher) large(size int64, rounds int) ([]benchRow, error) {
 		}
 	}
 	return rows, nil
+}
+
+// largeHeadroom is the memory a large row leaves to the rest of the host
+// (shared with other work) beyond its own size.
+const largeHeadroom = 4 << 30
+
+// memoryShort says why a variant of size bytes must not run now: too
+// little memory available (MemAvailable) to map it and leave
+// largeHeadroom. hugetlb pages are set aside already, so the hugetlb
+// variant needs only the headroom.
+func memoryShort(size int64, hugetlb bool) string {
+	b, err := os.ReadFile("/proc/meminfo")
+	if err != nil {
+		return "cannot tell the memory available: " + err.Error()
+	}
+	avail, ok := doctor.ParseMeminfo(b, "MemAvailable")
+	if !ok {
+		return "no MemAvailable in /proc/meminfo"
+	}
+	need := uint64(size) + largeHeadroom
+	if hugetlb {
+		need = largeHeadroom
+	}
+	if avail < need {
+		return fmt.Sprintf("skipped to spare the host: %s available, %s needed with headroom", doctor.FormatBytes(avail), doctor.FormatBytes(need))
+	}
+	return ""
 }

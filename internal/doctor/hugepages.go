@@ -89,19 +89,26 @@ func ParseShmemEnabled(b []byte) (mode string, offered []string, ok bool) {
 // ParseMeminfoHugepagesize returns the default huge page size from
 // /proc/meminfo's "Hugepagesize:       2048 kB" line.
 func ParseMeminfoHugepagesize(b []byte) (uint64, bool) {
+	n, ok := ParseMeminfo(b, "Hugepagesize")
+	return n, ok && n > 0
+}
+
+// ParseMeminfo returns the value in bytes of the /proc/meminfo line key,
+// such as "MemAvailable:   10732308 kB".
+func ParseMeminfo(b []byte, key string) (uint64, bool) {
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 0, 256), 64<<10)
 	for sc.Scan() {
 		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok || k != "Hugepagesize" {
+		if !ok || k != key {
 			continue
 		}
 		f := strings.Fields(v)
-		if len(f) != 2 || f[1] != "kB" || f[0][0] == '+' {
+		if len(f) != 2 || f[1] != "kB" {
 			return 0, false
 		}
 		kb, err := strconv.ParseUint(f[0], 10, 64)
-		if err != nil || kb == 0 || kb > (1<<53) {
+		if err != nil || kb > (1<<53) {
 			return 0, false
 		}
 		return kb << 10, true

@@ -63,6 +63,9 @@ func TestParseMeminfoHugepagesize(t *testing.T) {
 	if n, ok := ParseMeminfoHugepagesize(readTestdata(t, "hugepages/meminfo-6.18")); !ok || n != 2<<20 {
 		t.Errorf("meminfo-6.18: %d, %v", n, ok)
 	}
+	if n, ok := ParseMeminfo(readTestdata(t, "hugepages/meminfo-6.18"), "MemTotal"); !ok || n != 24683548<<10 {
+		t.Errorf("meminfo-6.18 MemTotal: %d, %v", n, ok)
+	}
 	if n, ok := ParseMeminfoHugepagesize(readTestdata(t, "hugepages/meminfo-nohugetlb")); ok {
 		t.Errorf("meminfo without hugetlb: %d", n)
 	}
@@ -106,6 +109,9 @@ func FuzzParseHugePages(f *testing.F) {
 		}
 		if n, ok := ParseMeminfoHugepagesize([]byte(s)); ok && (n == 0 || n%1024 != 0) {
 			t.Fatalf("ParseMeminfoHugepagesize(%q) = %d", s, n)
+		}
+		if n, ok := ParseMeminfo([]byte(s), "MemAvailable"); ok && (n%1024 != 0 || !strings.Contains(s, "MemAvailable:")) {
+			t.Fatalf("ParseMeminfo(%q, MemAvailable) = %d", s, n)
 		}
 		if n, ok := ParseCounter([]byte(s)); ok && strconv.FormatUint(n, 10) != strings.TrimLeft(strings.TrimSpace(s), "0") && (n != 0 || strings.Trim(s, "0 \t\n\r\v\f") != "") {
 			t.Fatalf("ParseCounter(%q) = %d", s, n)
