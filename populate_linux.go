@@ -86,7 +86,7 @@ func remapPopulate(fd int, off int64, ref []byte, access Access) error {
 // size for a hugetlbfs object, else the page size.
 func granule(fd int) int64 {
 	var st unix.Statfs_t
-	if err := unix.Fstatfs(fd, &st); err == nil && st.Type == unix.HUGETLBFS_MAGIC && st.Bsize > 0 {
+	if err := unix.Fstatfs(fd, &st); err == nil && uint32(st.Type) == unix.HUGETLBFS_MAGIC && st.Bsize > 0 {
 		return int64(st.Bsize)
 	}
 	return int64(os.Getpagesize())

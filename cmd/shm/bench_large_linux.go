@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/shmkit/shm"
@@ -19,59 +20,76 @@ func touchPages(b []byte) {
 }
 
 // largeVariant is one way of getting size bytes from nothing to every
-// page written once; run returns how long it took.
+// page written once; run returns the CPU time it took (user and system,
+// of the thread that did it, or of the C process), and the time elapsed
+// (0 when unknown).
 type largeVariant struct {
 	name string
 	why  string // set when it cannot run on this host
-	run  func(size int64) (time.Duration, error)
+	run  func(size int64) (cpu, wall time.Duration, err error)
+}
+
+// threadCPU returns the CPU time of the calling thread (user and system).
+func threadCPU() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
+}
+
+// timed runs fn on one locked thread and returns its CPU time and the
+// time elapsed.
+func timed(fn func() error) (cpu, wall time.Duration, err error) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	start, c0 := time.Now(), threadCPU()
+	err = fn()
+	return threadCPU() - c0, time.Since(start), err
 }
 
 // shmLarge is CreateAnon with aopts, Map with mopts, a touch of every
 // page, and Close of both.
-func shmLarge(aopts []shm.AnonOption, mopts ...shm.MapOption) func(int64) (time.Duration, error) {
-	return func(size int64) (time.Duration, error) {
-		start := time.Now()
-		o, err := shm.CreateAnon(size, aopts...)
-		if err != nil {
-			return 0, err
-		}
-		defer o.Close()
-		m, err := o.Map(mopts...)
-		if err != nil {
-			return 0, err
-		}
-		touchPages(m.Bytes())
-		if err := m.Close(); err != nil {
-			return 0, err
-		}
-		if err := o.Close(); err != nil {
-			return 0, err
-		}
-		return time.Since(start), nil
+func shmLarge(aopts []shm.AnonOption, mopts ...shm.MapOption) func(int64) (time.Duration, time.Duration, error) {
+	return func(size int64) (time.Duration, time.Duration, error) {
+		return timed(func() error {
+			o, err := shm.CreateAnon(size, aopts...)
+			if err != nil {
+				return err
+			}
+			defer o.Close()
+			m, err := o.Map(mopts...)
+			if err != nil {
+				return err
+			}
+			touchPages(m.Bytes())
+			if err := m.Close(); err != nil {
+				return err
+			}
+			return o.Close()
+		})
 	}
 }
 
 // rawLarge is the same with bare system calls: memfd_create, ftruncate,
 // mmap, the touch, munmap, close.
-func rawLarge(size int64) (time.Duration, error) {
-	start := time.Now()
-	fd, err := unix.MemfdCreate("raw", unix.MFD_CLOEXEC)
-	if err != nil {
-		return 0, os.NewSyscallError("memfd_create", err)
-	}
-	defer unix.Close(fd)
-	if err := unix.Ftruncate(fd, size); err != nil {
-		return 0, os.NewSyscallError("ftruncate", err)
-	}
-	b, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		return 0, os.NewSyscallError("mmap", err)
-	}
-	touchPages(b)
-	if err := unix.Munmap(b); err != nil {
-		return 0, err
-	}
-	return time.Since(start), nil
+func rawLarge(size int64) (time.Duration, time.Duration, error) {
+	return timed(func() error {
+		fd, err := unix.MemfdCreate("raw", unix.MFD_CLOEXEC)
+		if err != nil {
+			return os.NewSyscallError("memfd_create", err)
+		}
+		defer unix.Close(fd)
+		if err := unix.Ftruncate(fd, size); err != nil {
+			return os.NewSyscallError("ftruncate", err)
+		}
+		b, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+		if err != nil {
+			return os.NewSyscallError("mmap", err)
+		}
+		touchPages(b)
+		return unix.Munmap(b)
+	})
 }
 
 // largeVariants lists the variants, saying for each that this host
@@ -104,16 +122,16 @@ func (b *bencher) largeVariants(size int64) []largeVariant {
 			}
 		}
 	}
-	var cpeerRun func(int64) (time.Duration, error)
+	var cpeerRun func(int64) (time.Duration, time.Duration, error)
 	cWhy := ""
 	if size != 1<<30 {
 		cWhy = "the C peer maps 1 GiB only"
 	} else if p, err := b.cPeer(); err != nil {
 		cWhy = err.Error()
 	} else {
-		cpeerRun = func(int64) (time.Duration, error) {
+		cpeerRun = func(int64) (time.Duration, time.Duration, error) {
 			ns, err := p.RunContext(b.ctx, "touch1g", 1)
-			return time.Duration(ns), err
+			return time.Duration(ns), 0, err
 		}
 	}
 	return []largeVariant{
@@ -136,6 +154,7 @@ func (b *bencher) large(size int64, rounds int) ([]benchRow, error) {
 	}
 	vs := b.largeVariants(size)
 	best := make([]time.Duration, len(vs))
+	wall := make([]time.Duration, len(vs))
 	for range rounds {
 		for i, v := range vs {
 			if v.why != "" {
@@ -150,12 +169,12 @@ func (b *bencher) large(size int64, rounds int) ([]benchRow, error) {
 				}
 				continue
 			}
-			d, err := v.run(size)
+			d, w, err := v.run(size)
 			if err != nil {
 				return nil, fmt.Errorf("large %s: %w", v.name, err)
 			}
 			if best[i] == 0 || d < best[i] {
-				best[i] = d
+				best[i], wall[i] = d, w
 			}
 		}
 	}
@@ -179,7 +198,12 @@ func (b *bencher) large(size int64, rounds int) ([]benchRow, error) {
 	}
 	for i := range rows {
 		if rows[i].Note == "" {
-			rows[i].Note = fmt.Sprintf("ns per create+map+touch+close; fastest of %d", rounds)
+			rows[i].Note = fmt.Sprintf("CPU ns (user+system) per create+map+touch+close, fastest of %d", rounds)
+			for j, v := range vs {
+				if rows[i].Name == name+" "+v.name && wall[j] > 0 {
+					rows[i].Note += fmt.Sprintf("; %.0f ms elapsed", float64(wall[j])/1e6)
+				}
+			}
 		}
 	}
 	return rows, nil
