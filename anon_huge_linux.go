@@ -100,15 +100,24 @@ func hugeShortage(size int64, page, def uint64, errno error) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d huge pages of %s needed", need, doctor.FormatBytes(page))
 	var inUse uint64
+	enough := false
 	if pools, err := doctor.ReadHugePools(hostRoot); err == nil {
 		for _, p := range pools {
 			if p.PageSize == page {
 				fmt.Fprintf(&b, ", %d free of %d reserved", p.Available(), p.Total)
 				inUse = p.Total - min(p.Total, p.Available())
+				enough = p.Available() >= need
 			}
 		}
 	}
-	fmt.Fprintf(&b, "; reserve them with %s", doctor.HugePoolRemedy(page, def, inUse+need))
+	if enough {
+		// Free now, yet refused: another process held them for a moment,
+		// or a cgroup (hugetlb.*.max, or memory.max with hugetlb
+		// accounting) refused the charge.
+		b.WriteString(" (enough are free now: they were taken by another process meanwhile, or a cgroup limit refused them: see hugetlb.<size>.max and memory.max of this process's cgroup)")
+	} else {
+		fmt.Fprintf(&b, "; reserve them with %s", doctor.HugePoolRemedy(page, def, inUse+need))
+	}
 	if mode, err := doctor.ReadShmemEnabled(hostRoot); err == nil {
 		if doctor.ShmemFollowsAdvice(mode) {
 			b.WriteString(", or use transparent huge pages: a CreateAnon without HugePageSize mapped with shm.HugePages()")

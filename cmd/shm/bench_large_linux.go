@@ -171,7 +171,12 @@ func (b *bencher) large(size int64, rounds int) ([]benchRow, error) {
 			}
 			d, w, err := v.run(size)
 			if err != nil {
-				return nil, fmt.Errorf("large %s: %w", v.name, err)
+				// The host's state changes under a long run (other work
+				// takes memory); the row says so, the others stand.
+				if best[i] == 0 {
+					vs[i].why = "failed: " + err.Error()
+				}
+				continue
 			}
 			if best[i] == 0 || d < best[i] {
 				best[i], wall[i] = d, w
