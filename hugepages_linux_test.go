@@ -296,7 +296,9 @@ func TestHugetlb(t *testing.T) {
 	if string(r.Bytes()[:6]) != "parent" || r.Len() != 4096 || r.Offset() != 3<<20 {
 		t.Errorf("ranged mapping sees %q, len %d", r.Bytes()[:6], r.Len())
 	}
-	r.Close()
+	if err := r.Close(); err != nil {
+		t.Errorf("closing a ranged mapping of a hugetlb object: %v", err)
+	}
 
 	cmd := helperCommand(t, "hugetlb-child")
 	if err := shm.Pass(cmd, "huge", o); err != nil {
@@ -337,7 +339,10 @@ func hugetlbChild([]string) int {
 		fmt.Println("unaligned MapRange:", err)
 		return 1
 	}
-	r.Close()
+	if err := r.Close(); err != nil {
+		fmt.Println("Close of an unaligned MapRange:", err)
+		return 1
+	}
 	copy(m.Bytes()[m.Len()-5:], "child")
 	return 0
 }

@@ -147,11 +147,13 @@ func (o *Object) mapRange(op string, off, length int64, access Access, cfg mapCo
 	err = o.control(op, func(fd int) error {
 		var e error
 		ref, e = unix.Mmap(fd, off-skew, int(total), prot, unix.MAP_SHARED|mmapFlags(cfg))
-		if e == unix.EINVAL && skew != off%granule(fd) {
+		if e == unix.EINVAL {
 			// A hugetlb object maps at multiples of its page size.
-			skew = off % granule(fd)
-			if total = length + skew; total <= math.MaxInt {
-				ref, e = unix.Mmap(fd, off-skew, int(total), prot, unix.MAP_SHARED|mmapFlags(cfg))
+			if g := granule(fd); skew != off%g {
+				skew = off % g
+				if total = length + skew; total <= math.MaxInt {
+					ref, e = unix.Mmap(fd, off-skew, int(total), prot, unix.MAP_SHARED|mmapFlags(cfg))
+				}
 			}
 		}
 		if e == nil {
