@@ -299,6 +299,18 @@ func TestHugetlb(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Errorf("closing a ranged mapping of a hugetlb object: %v", err)
 	}
+	// An aligned offset and a length short of a page: munmap wants whole
+	// huge pages too.
+	r, err = o.MapRange(2<<20, 100, shm.ReadWrite, shm.Populate())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Len() != 100 {
+		t.Errorf("Len %d, want 100", r.Len())
+	}
+	if err := r.Close(); err != nil {
+		t.Errorf("closing a 100-byte mapping of a hugetlb object: %v", err)
+	}
 
 	cmd := helperCommand(t, "hugetlb-child")
 	if err := shm.Pass(cmd, "huge", o); err != nil {

@@ -122,8 +122,8 @@ func (h hugePageSizeOption) applyAnon(c *anonConfig) {
 // without enough free huge pages fails there, with an error that says
 // what to change, and never later with SIGBUS.
 //
-// Mappings of such an object must start at a multiple of the huge page
-// size ([Object.MapRange] widens an unaligned range to one).
+// Mappings of such an object cover whole huge pages: [Object.MapRange]
+// widens the range to them (the view is still the range asked for).
 //
 // Per OS:
 //   - linux: memfd_create(MFD_HUGETLB with the page size), then

@@ -25,6 +25,7 @@ type Object struct {
 	readOnly bool
 	named    *namedRef // how to find the name again; nil when anonymous
 	closed   atomic.Bool
+	granule  atomic.Int64 // alignment of mappings once known (see mapGranule)
 
 	doneOnce sync.Once
 	done     chan struct{} // closed by Close; see doneChan

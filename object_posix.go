@@ -146,16 +146,14 @@ func (o *Object) mapRange(op string, off, length int64, access Access, cfg mapCo
 	var ref []byte
 	err = o.control(op, func(fd int) error {
 		var e error
-		ref, e = unix.Mmap(fd, off-skew, int(total), prot, unix.MAP_SHARED|mmapFlags(cfg))
-		if e == unix.EINVAL {
-			// A hugetlb object maps at multiples of its page size.
-			if g := granule(fd); skew != off%g {
-				skew = off % g
-				if total = length + skew; total <= math.MaxInt {
-					ref, e = unix.Mmap(fd, off-skew, int(total), prot, unix.MAP_SHARED|mmapFlags(cfg))
-				}
+		if g := o.mapGranule(fd); g > page {
+			// A hugetlb object maps and unmaps in whole huge pages.
+			skew = off % g
+			if total = (length + skew + g - 1) / g * g; total > math.MaxInt || total < 0 {
+				return fmt.Errorf("mapping of %d bytes in %d-byte pages does not fit this platform's address space", length, g)
 			}
 		}
+		ref, e = unix.Mmap(fd, off-skew, int(total), prot, unix.MAP_SHARED|mmapFlags(cfg))
 		if e == nil {
 			if e = adviseMapping(fd, off-skew, ref, cfg, access); e != nil {
 				_ = unix.Munmap(ref)
@@ -275,4 +273,16 @@ func ignoringEINTR(fn func() error) error {
 // fileObject returns an Object that owns f.
 func fileObject(f *os.File, strategy string) *Object {
 	return collectFile(&Object{h: newFileHandle(f, int(f.Fd())), strategy: strategy})
+}
+
+// mapGranule returns the alignment of fd's mappings: the huge page size
+// of a hugetlb (Linux) or SHM_LARGEPAGE (FreeBSD) object, else the page
+// size. It asks the kernel once per Object.
+func (o *Object) mapGranule(fd int) int64 {
+	if g := o.granule.Load(); g != 0 {
+		return g
+	}
+	g := granule(fd)
+	o.granule.Store(g)
+	return g
 }
