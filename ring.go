@@ -1,0 +1,336 @@
+package shm
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"github.com/shmkit/shm/internal/lock"
+)
+
+var (
+	// ErrRingClosed is returned by operations on a [Ring] after its Close
+	// (or its Mapping's Close), and by the send operations after
+	// [Ring.CloseSend]. It matches [fs.ErrClosed] under errors.Is.
+	ErrRingClosed error = ringClosedError{}
+
+	// ErrPeerDead is returned to a sender waiting on a full ring when the
+	// ring's receiver died or closed (unless [Ring.WaitForReceiver] asked
+	// to wait for a new one).
+	ErrPeerDead = errors.New("shm: ring peer is dead")
+
+	// ErrRingCorrupt is returned when the ring's shared memory holds
+	// something no correct peer writes: an index out of range or moving
+	// backwards, a record longer than the ring, a padding record in the
+	// wrong place. The ring cannot be used any more.
+	ErrRingCorrupt = errors.New("shm: ring is corrupt")
+
+	// ErrMessageTooLarge is returned by the send operations for a message
+	// longer than [Ring.MaxMessage].
+	ErrMessageTooLarge = errors.New("shm: message too large for the ring")
+
+	// ErrRingBusy is returned by the receive operations when another
+	// receiver, alive, is attached to the ring, and by the send
+	// operations when every sender slot is taken by a live sender.
+	ErrRingBusy = errors.New("shm: ring is busy")
+
+	// ErrRingMismatch is returned by [Mapping.Ring] when the bytes at the
+	// offset hold a ring of another size or layout version.
+	ErrRingMismatch = errors.New("shm: ring geometry does not match")
+)
+
+type ringClosedError struct{}
+
+func (ringClosedError) Error() string        { return "shm: ring is closed" }
+func (ringClosedError) Is(target error) bool { return target == fs.ErrClosed }
+
+// A Ring is a queue of messages in shared memory: many senders
+// (goroutines and processes) into one receiver at a time. Get one with
+// [Mapping.Ring]; every process that calls Ring with the same offset and
+// size of the same object gets the same ring. A message is delivered
+// whole or not at all, and the messages of each sender arrive in the
+// order it sent them.
+//
+// A handle sends with [Ring.Send], [Ring.TrySend] or [Ring.Reserve] and
+// [Ring.Commit], and receives with [Ring.Receive], [Ring.TryReceive] or
+// [Ring.Peek] and [Ring.Release]; the first send registers it as a sender
+// and the first receive as the ring's receiver. A handle is safe for
+// concurrent use; its senders take turns, as do its receivers.
+//
+// Neither side makes a system call while the other is awake: a side that
+// finds nothing to do spins briefly, then says in the ring that it sleeps
+// and sleeps in the kernel, and only then does the other side wake it.
+//
+// # Deaths and ends
+//
+// Senders and the receiver are known by the liveness token of their
+// Mapping (the one a [Mutex] uses), which the kernel releases when the
+// process dies or the Mapping is closed.
+//   - Once every sender has called [Ring.CloseSend] or died (after at
+//     least one sender attached), the receiver gets the messages left and
+//     then io.EOF. A sender attaching later makes the ring live again.
+//   - A sender that dies between claiming space and committing its
+//     message leaves a record that the receiver skips within about 20 to
+//     40 ms of the death (it probes the claimant's token when the record
+//     stays uncommitted); [Ring.Stats] counts such lost messages.
+//   - A receiver that dies leaves the ring to the next one, which gets
+//     every message not yet released (at least once across the crash,
+//     exactly once otherwise).
+//   - A sender waiting on a full ring whose receiver died or closed gets
+//     [ErrPeerDead] within about 20 to 40 ms; a sender that never saw a
+//     receiver waits for one. [Ring.WaitForReceiver] makes it wait for a
+//     new receiver instead.
+//
+// Memory written by other processes is not trusted: every index, length
+// and header is checked before use, and a ring that fails a check returns
+// [ErrRingCorrupt], never a panic or an access outside the ring's bytes.
+type Ring struct {
+	m     *Mapping
+	name  string
+	base  unsafe.Pointer // the header at off
+	data  []byte         // the data area
+	cap   uint64
+	mask  uint64
+	max   uint64 // largest payload
+	n     int
+	owner *lock.FileOwner
+	token uint32
+
+	closed   atomic.Bool
+	done     chan struct{} // closed by Close: wakes goroutines waiting for a gate
+	waitRecv atomic.Bool
+
+	mu sync.Mutex // guards the fields below that Close changes
+
+	// Send side; sendGate admits one sending goroutine at a time.
+	sendGate   chan struct{}
+	slot       int // sender slot, -1 before the first send
+	sendClosed atomic.Bool
+	cachedHead uint64
+	resPos     uint64 // position of the outstanding reservation's record
+	resLen     uint64 // its payload length; resOn says whether there is one
+	resOn      bool
+	resGate    chan struct{} // held from Reserve to Commit or Abort
+	txSpin     spinEstimate
+
+	// Receive side; recvGate admits one receiving goroutine at a time.
+	recvGate   chan struct{}
+	receiver   bool   // this handle holds the receiver slot
+	head       uint64 // the receiver's position
+	cachedTail uint64
+	peekSize   uint64 // record size of the message Peek returned, 0 for none
+	rxSpin     spinEstimate
+	lostSeen   uint64
+}
+
+// Ring returns the ring in bytes [off, off+n) of the mapping, which must
+// be read-write; off must be a multiple of 8 and n at least
+// RingSize(0, 1). Use [RingSize] to choose n. All zero bytes are an empty
+// ring, so a fresh object needs no initialisation. A process that passes
+// the n of an existing ring gets that ring; another n, or bytes that hold
+// something else, give [ErrRingMismatch] or [ErrRingCorrupt].
+//
+// The handle must be closed with [Ring.Close]; closing the Mapping also
+// ends it.
+func (m *Mapping) Ring(off, n int) (*Ring, error) {
+	const op = "ring attach"
+	c := ringCapacity(n)
+	if c == 0 {
+		return nil, &fs.PathError{Op: op, Path: m.name, Err: fmt.Errorf("a ring needs at least %d bytes, not %d", ringHeaderSize+ringMinCapacity, n)}
+	}
+	p, err := m.pointer(off, n, 8)
+	if err != nil {
+		return nil, &fs.PathError{Op: op, Path: m.name, Err: errors.Unwrap(err)}
+	}
+	owner, err := m.lockOwner()
+	if err != nil {
+		return nil, &fs.PathError{Op: op, Path: m.name, Err: errors.Unwrap(err)}
+	}
+	if !m.holdRing() {
+		return nil, m.errClosed(op)
+	}
+	defer m.releaseRing()
+	magic := (*uint64)(unsafe.Add(p, ringOffMagic))
+	if !atomic.CompareAndSwapUint64(magic, 0, ringMagicWord) {
+		switch v := atomic.LoadUint64(magic); {
+		case v == ringMagicWord:
+		case v>>32 == ringMagic:
+			return nil, &fs.PathError{Op: op, Path: m.name, Err: fmt.Errorf("ring layout version %d, this library knows %d: %w", uint32(v), ringVersion, ErrRingMismatch)}
+		default:
+			return nil, &fs.PathError{Op: op, Path: m.name, Err: fmt.Errorf("%d bytes at offset %d hold no ring (first word %#x): %w", n, off, v, ErrRingCorrupt)}
+		}
+	}
+	size := (*uint64)(unsafe.Add(p, ringOffSize))
+	if !atomic.CompareAndSwapUint64(size, 0, uint64(n)) {
+		if v := atomic.LoadUint64(size); v != uint64(n) {
+			return nil, &fs.PathError{Op: op, Path: m.name, Err: fmt.Errorf("the ring at offset %d has %d bytes, not %d: %w", off, v, n, ErrRingMismatch)}
+		}
+	}
+	data := unsafe.Slice((*byte)(unsafe.Add(p, ringHeaderSize)), c)
+	return &Ring{
+		m:        m,
+		name:     m.name,
+		base:     p,
+		data:     data[:c:c],
+		cap:      c,
+		mask:     c - 1,
+		max:      ringMaxMessage(c),
+		n:        n,
+		owner:    owner,
+		token:    owner.Token(),
+		done:     make(chan struct{}),
+		sendGate: make(chan struct{}, 1),
+		recvGate: make(chan struct{}, 1),
+		resGate:  make(chan struct{}, 1),
+		slot:     -1,
+	}, nil
+}
+
+// MaxMessage returns the largest message the ring accepts: half its data
+// area less a record header (at most 1 GiB).
+func (r *Ring) MaxMessage() int { return int(r.max) }
+
+// WaitForReceiver sets what a sender waiting on a full ring does when the
+// ring's receiver has died or closed: return [ErrPeerDead] (false, the
+// default) or keep waiting for a new receiver (true).
+func (r *Ring) WaitForReceiver(wait bool) { r.waitRecv.Store(wait) }
+
+// RingStats is a snapshot of a ring's state, from [Ring.Stats].
+type RingStats struct {
+	Capacity   int    // bytes of the data area
+	MaxMessage int    // largest message
+	Used       int    // bytes between head and tail (records, headers and padding)
+	Senders    int    // sender slots held by live senders
+	Receiver   bool   // a live receiver is attached
+	Lost       uint64 // records skipped because their sender died before committing
+}
+
+// Stats returns a snapshot of the ring's state. It probes the liveness of
+// every registered sender and of the receiver (a system call each).
+func (r *Ring) Stats() (RingStats, error) {
+	const op = "ring stat"
+	if err := r.enter(op); err != nil {
+		return RingStats{}, err
+	}
+	defer r.leave()
+	s := RingStats{Capacity: int(r.cap), MaxMessage: int(r.max), Lost: atomic.LoadUint64(r.u64(ringOffLost))}
+	h, t := atomic.LoadUint64(r.u64(ringOffHead)), atomic.LoadUint64(r.u64(ringOffTail))
+	if t >= h && t-h <= r.cap {
+		s.Used = int(t - h)
+	}
+	for i := range ringSenders {
+		if tok := atomic.LoadUint32(r.slotWord(i)); tok != 0 && r.alive(tok) {
+			s.Senders++
+		}
+	}
+	if tok := atomic.LoadUint32(r.u32(ringOffRxSlot)); tok != 0 {
+		s.Receiver = r.alive(tok)
+	}
+	return s, nil
+}
+
+// Close ends the handle: an outstanding reservation is abandoned (the
+// receiver skips it), a message returned by Peek and not released stays
+// in the ring for the next receiver, and the handle's sender and receiver
+// slots are freed (a handle that sent closes its sending side as
+// [Ring.CloseSend] does).
+// Blocked operations of the handle return [ErrRingClosed]. Close is
+// idempotent and safe from several goroutines; it does not close the
+// Mapping.
+func (r *Ring) Close() error {
+	if r.closed.Swap(true) {
+		return nil
+	}
+	close(r.done)
+	held := r.m.holdRing()
+	if held {
+		r.wakeBoth()
+		r.m.releaseRing()
+	}
+	// Wait for the operations in progress: they see closed when they wake.
+	r.sendGate <- struct{}{}
+	r.recvGate <- struct{}{}
+	if !r.m.holdRing() {
+		return nil // the mapping is gone, and with it our token
+	}
+	defer r.m.releaseRing()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.resOn {
+		r.abortReservation()
+	}
+	if r.slot >= 0 {
+		r.closeSendLocked()
+	}
+	if r.receiver {
+		atomic.CompareAndSwapUint32(r.u32(ringOffRxSlot), r.token, 0)
+		r.receiver = false
+		r.wake(r.u32(ringOffTxWake), true)
+	}
+	return nil
+}
+
+// enter starts an operation: the handle and its mapping must be open; the
+// mapping stays mapped until leave.
+func (r *Ring) enter(op string) error {
+	if r.closed.Load() {
+		return r.err(op, ErrRingClosed)
+	}
+	if !r.m.holdRing() {
+		return r.err(op, ErrRingClosed)
+	}
+	return nil
+}
+
+func (r *Ring) leave() { r.m.releaseRing() }
+
+// err wraps e in a *fs.PathError naming op and the object.
+func (r *Ring) err(op string, e error) error {
+	return &fs.PathError{Op: op, Path: r.name, Err: e}
+}
+
+// corrupt returns ErrRingCorrupt for op with a description.
+func (r *Ring) corrupt(op, format string, args ...any) error {
+	return r.err(op, fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrRingCorrupt))
+}
+
+func (r *Ring) u64(off uintptr) *uint64 { return (*uint64)(unsafe.Add(r.base, off)) }
+func (r *Ring) u32(off uintptr) *uint32 { return (*uint32)(unsafe.Add(r.base, off)) }
+
+func (r *Ring) slotWord(i int) *uint32 {
+	return r.u32(ringOffSenders + uintptr(i)*ringSlotSize + ringSlotToken)
+}
+func (r *Ring) slotIntent(i int) (pos, n *uint64) {
+	b := ringOffSenders + uintptr(i)*ringSlotSize
+	return r.u64(b + ringSlotIntentPos), r.u64(b + ringSlotIntentLen)
+}
+
+// hdr returns the record header word at position pos.
+func (r *Ring) hdr(pos uint64) *uint64 {
+	return (*uint64)(unsafe.Pointer(&r.data[pos&r.mask]))
+}
+
+// setFlag sets f in the flags word.
+func (r *Ring) setFlag(f uint32) {
+	w := r.u32(ringOffFlags)
+	for {
+		v := atomic.LoadUint32(w)
+		if v&f != 0 || atomic.CompareAndSwapUint32(w, v, v|f) {
+			return
+		}
+	}
+}
+
+// alive reports whether the holder of token is alive. A probe that fails
+// counts as alive: skipping a live sender's record would corrupt the
+// ring, waiting longer for a dead one only delays.
+func (r *Ring) alive(token uint32) bool {
+	if token == r.token {
+		return true
+	}
+	ok, err := r.owner.Alive(token)
+	return err != nil || ok
+}

@@ -1,0 +1,343 @@
+package shm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"github.com/shmkit/shm/internal/lock"
+)
+
+// Receive waits for the next message and returns it appended to buf[:0]
+// (so a buf with room avoids allocation), until ctx is done (then it
+// returns ctx.Err(), wrapped). Once every sender has closed or died and
+// the ring is empty it returns io.EOF. The first receive makes the handle
+// the ring's receiver; while another receiver is alive it returns
+// [ErrRingBusy].
+func (r *Ring) Receive(ctx context.Context, buf []byte) ([]byte, error) {
+	out, _, err := r.receive(ctx, "ring receive", buf, true)
+	return out, err
+}
+
+// TryReceive is Receive without waiting: ok is false when no message is
+// ready.
+func (r *Ring) TryReceive(buf []byte) (msg []byte, ok bool, err error) {
+	return r.receive(context.Background(), "ring tryreceive", buf, false)
+}
+
+func (r *Ring) receive(ctx context.Context, op string, buf []byte, wait bool) ([]byte, bool, error) {
+	if err := r.enterRecv(ctx, op); err != nil {
+		return nil, false, err
+	}
+	defer r.leaveRecv()
+	msg, size, err := r.next(ctx, op, wait)
+	if err != nil || size == 0 {
+		return nil, false, err
+	}
+	buf = append(buf[:0], msg...)
+	r.consume(r.head, size)
+	r.peekSize = 0
+	return buf, true, nil
+}
+
+// Peek waits for the next message as Receive does and returns it in
+// place, in the ring: zero copy. The message stays in the ring until
+// [Ring.Release]; Peek again returns the same message. The slice is valid
+// until Release, the next Receive, Close or the Mapping's Close. A
+// receiver that dies between Peek and Release leaves the message to the
+// next receiver.
+func (r *Ring) Peek(ctx context.Context) ([]byte, error) {
+	const op = "ring peek"
+	if err := r.enterRecv(ctx, op); err != nil {
+		return nil, err
+	}
+	defer r.leaveRecv()
+	msg, size, err := r.next(ctx, op, true)
+	if err != nil {
+		return nil, err
+	}
+	r.peekSize = size
+	return msg[:len(msg):len(msg)], nil
+}
+
+// Release removes the message Peek returned from the ring.
+func (r *Ring) Release() error {
+	const op = "ring release"
+	if err := r.enterRecv(context.Background(), op); err != nil {
+		return err
+	}
+	defer r.leaveRecv()
+	if r.peekSize == 0 {
+		return r.err(op, errors.New("no message peeked"))
+	}
+	r.consume(r.head, r.peekSize)
+	r.peekSize = 0
+	return nil
+}
+
+// enterRecv takes the receive gate, the mapping hold and the receiver
+// slot.
+func (r *Ring) enterRecv(ctx context.Context, op string) error {
+	select {
+	case r.recvGate <- struct{}{}:
+	default:
+		select {
+		case r.recvGate <- struct{}{}:
+		case <-r.done:
+			return r.err(op, ErrRingClosed)
+		case <-ctx.Done():
+			return r.err(op, ctx.Err())
+		}
+	}
+	if err := r.enter(op); err != nil {
+		<-r.recvGate
+		return err
+	}
+	if !r.receiver {
+		if err := r.attachReceiver(op); err != nil {
+			r.leave()
+			<-r.recvGate
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Ring) leaveRecv() {
+	r.leave()
+	<-r.recvGate
+}
+
+// attachReceiver takes the receiver slot if it is free or its holder is
+// dead, and starts at the ring's head: a new receiver gets every message
+// its predecessor did not release.
+func (r *Ring) attachReceiver(op string) error {
+	w := r.u32(ringOffRxSlot)
+	for range 16 {
+		v := atomic.LoadUint32(w)
+		if v > lock.MaxToken {
+			return r.corrupt(op, "receiver token %#x", v)
+		}
+		if v != 0 && (v == r.token || r.alive(v)) {
+			return r.err(op, fmt.Errorf("another receiver is attached: %w", ErrRingBusy))
+		}
+		if !atomic.CompareAndSwapUint32(w, v, r.token) {
+			continue
+		}
+		h, t, err := r.indices(op)
+		if err != nil {
+			atomic.CompareAndSwapUint32(w, r.token, 0)
+			return err
+		}
+		r.receiver = true
+		r.head, r.cachedTail = h, t
+		r.setFlag(flagReceiverSeen)
+		return nil
+	}
+	return r.err(op, ErrRingBusy)
+}
+
+// next finds the next message at the receiver's head, waiting for one if
+// wait is set. It returns the payload in place and the record's size; a
+// size of 0 with a nil error means there is none (wait not set).
+func (r *Ring) next(ctx context.Context, op string, wait bool) (msg []byte, size uint64, err error) {
+	poll := func(probe bool) (bool, time.Duration, error) {
+		var slice time.Duration
+		msg, size, slice, err = r.poll(op, probe)
+		return err != nil || size > 0, slice, err
+	}
+	if done, _, err := poll(false); done || !wait {
+		return msg, size, err
+	}
+	err = r.await(ctx, op, r.u32(ringOffRxWake), &r.rxSpin, &r.closed, poll)
+	if err != nil {
+		return nil, 0, err
+	}
+	return msg, size, nil
+}
+
+// maxSteps bounds the padding records one poll skips.
+const maxSteps = 64
+
+// poll looks once for a committed message at the head, skipping padding
+// and, when probe is set, records whose sender died before committing.
+// With no message it returns how long to sleep before probing: io.EOF
+// once the ring is empty and every sender has gone.
+func (r *Ring) poll(op string, probe bool) (msg []byte, size uint64, slice time.Duration, err error) {
+	for range maxSteps {
+		h := r.head
+		idx := h & r.mask
+		w := atomic.LoadUint64(r.hdr(h))
+		n := recLen(w)
+		switch {
+		case w == 0:
+			t, err := r.loadTail(op, h)
+			if err != nil {
+				return nil, 0, 0, err
+			}
+			if t == h {
+				if r.sendersGone(probe) {
+					return nil, 0, 0, io.EOF
+				}
+				return nil, 0, ringIdleSlice, nil
+			}
+			if !probe {
+				return nil, 0, ringStuckSlice, nil
+			}
+			skipped, err := r.skipUnwritten(op, h, t)
+			if err != nil {
+				return nil, 0, 0, err
+			}
+			if !skipped {
+				return nil, 0, ringStuckSlice, nil
+			}
+		case w&recPadding != 0:
+			if w&recCommitted == 0 || n < 8 || n%8 != 0 || idx+n > r.cap {
+				return nil, 0, 0, r.corrupt(op, "padding record %#x at position %d", w, h)
+			}
+			if err := r.within(op, h, n); err != nil {
+				return nil, 0, 0, err
+			}
+			r.consume(h, n)
+		default:
+			size := recordSize(n)
+			if n > r.max || idx+size > r.cap {
+				return nil, 0, 0, r.corrupt(op, "record header %#x at position %d", w, h)
+			}
+			if err := r.within(op, h, size); err != nil {
+				return nil, 0, 0, err
+			}
+			if w&recCommitted != 0 {
+				return r.data[idx+ringRecordHeader : idx+ringRecordHeader+n], size, 0, nil
+			}
+			tok := recToken(w)
+			if tok == 0 {
+				return nil, 0, 0, r.corrupt(op, "record header %#x at position %d names no sender", w, h)
+			}
+			if !probe || r.alive(tok) {
+				return nil, 0, ringStuckSlice, nil
+			}
+			r.lose(h, size)
+		}
+	}
+	return nil, 0, 0, nil
+}
+
+// loadTail reads and checks the tail, which must lie in [h, h+capacity].
+func (r *Ring) loadTail(op string, h uint64) (uint64, error) {
+	t := atomic.LoadUint64(r.u64(ringOffTail))
+	if t%8 != 0 || t < h || t-h > r.cap {
+		return 0, r.corrupt(op, "tail %d with head %d, capacity %d", t, h, r.cap)
+	}
+	r.cachedTail = t
+	return t, nil
+}
+
+// within checks that size bytes at h lie before the tail.
+func (r *Ring) within(op string, h, size uint64) error {
+	if h <= r.cachedTail && r.cachedTail-h >= size {
+		return nil
+	}
+	t, err := r.loadTail(op, h)
+	if err != nil {
+		return err
+	}
+	if t-h < size {
+		return r.corrupt(op, "a %d-byte record at position %d runs past the tail %d", size, h, t)
+	}
+	return nil
+}
+
+// consume zeroes size bytes at h (which do not wrap), moves the head past
+// them and wakes a sender that sleeps for room.
+func (r *Ring) consume(h, size uint64) {
+	idx := h & r.mask
+	clear(r.data[idx : idx+size])
+	r.head = h + size
+	atomic.StoreUint64(r.u64(ringOffHead), r.head)
+	r.wake(r.u32(ringOffTxWake), false)
+}
+
+// lose skips size bytes at h (which may wrap) claimed by a sender that
+// died, and counts one lost message.
+func (r *Ring) lose(h, size uint64) {
+	idx := h & r.mask
+	first := min(size, r.cap-idx)
+	clear(r.data[idx : idx+first])
+	clear(r.data[:size-first])
+	r.head = h + size
+	atomic.StoreUint64(r.u64(ringOffHead), r.head)
+	atomic.AddUint64(r.u64(ringOffLost), 1)
+	r.wake(r.u32(ringOffTxWake), false)
+}
+
+// skipUnwritten handles a zero header at h below the tail t: a sender
+// claimed the room and has not written a header yet. If every sender
+// whose published claim covers h is dead, it skips the claim. skipped is
+// false while a live sender may still write it.
+func (r *Ring) skipUnwritten(op string, h, t uint64) (skipped bool, err error) {
+	var lens [ringSenders]uint64
+	k := 0
+	for i := range ringSenders {
+		tok := atomic.LoadUint32(r.slotWord(i))
+		if tok == 0 {
+			continue
+		}
+		ip, il := r.slotIntent(i)
+		p := atomic.LoadUint64(ip)
+		l := atomic.LoadUint64(il)
+		if p > h || h-p >= l {
+			continue // its claim does not cover h
+		}
+		if r.alive(tok) {
+			return false, nil
+		}
+		lens[k] = l - (h - p)
+		k++
+	}
+	if atomic.LoadUint64(r.hdr(h)) != 0 {
+		return true, nil // written meanwhile: look again
+	}
+	if k == 0 {
+		return false, r.corrupt(op, "room at position %d (tail %d) claimed by no sender", h, t)
+	}
+	// Normally one dead sender claimed h. Several dead senders may have
+	// tried to (all but one failed); prefer a length that ends at the
+	// tail or at a written header.
+	best := uint64(0)
+	for _, l := range lens[:k] {
+		if l%8 != 0 || l == 0 || l > t-h {
+			continue
+		}
+		if best == 0 || h+l == t || atomic.LoadUint64(r.hdr(h+l)) != 0 {
+			best = l
+		}
+	}
+	if best == 0 {
+		return false, r.corrupt(op, "room at position %d claimed by dead senders with impossible lengths", h)
+	}
+	r.lose(h, best)
+	return true, nil
+}
+
+// sendersGone reports whether the receiver has reached the end: a sender
+// attached once, and no sender slot holds a live sender. Without probe it
+// counts every registered sender as alive (no system call).
+func (r *Ring) sendersGone(probe bool) bool {
+	if atomic.LoadUint32(r.u32(ringOffFlags))&flagSenderSeen == 0 {
+		return false
+	}
+	for i := range ringSenders {
+		tok := atomic.LoadUint32(r.slotWord(i))
+		if tok == 0 {
+			continue
+		}
+		if !probe || r.alive(tok) {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,364 @@
+package shm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/shmkit/shm/internal/lock"
+)
+
+// errReservation is returned by Reserve while a reservation is
+// outstanding, and by Commit and Abort without one.
+var errNoReservation = errors.New("no reservation outstanding")
+
+// Send sends msg, waiting while the ring is full, until ctx is done (then
+// it returns ctx.Err(), wrapped, and sends nothing). It returns
+// [ErrMessageTooLarge] for a message over [Ring.MaxMessage], [ErrPeerDead]
+// if it waits for space while the receiver is dead (see
+// [Ring.WaitForReceiver]), and [ErrRingClosed] after [Ring.CloseSend] or
+// Close.
+func (r *Ring) Send(ctx context.Context, msg []byte) error {
+	_, err := r.send(ctx, "ring send", msg, true)
+	return err
+}
+
+// TrySend sends msg if the ring has room for it now, without waiting, and
+// reports whether it did.
+func (r *Ring) TrySend(msg []byte) (bool, error) {
+	return r.send(context.Background(), "ring trysend", msg, false)
+}
+
+func (r *Ring) send(ctx context.Context, op string, msg []byte, wait bool) (bool, error) {
+	if uint64(len(msg)) > r.max {
+		return false, r.err(op, fmt.Errorf("%d bytes, at most %d: %w", len(msg), r.max, ErrMessageTooLarge))
+	}
+	if err := r.enterSend(ctx, op); err != nil {
+		return false, err
+	}
+	defer r.leaveSend()
+	pos, ok, err := r.claimWait(ctx, op, uint64(len(msg)), wait)
+	if !ok || err != nil {
+		return false, err
+	}
+	idx := pos & r.mask
+	copy(r.data[idx+ringRecordHeader:], msg)
+	atomic.StoreUint64(r.hdr(pos), recHeader(uint64(len(msg)), r.token, recCommitted))
+	r.wake(r.u32(ringOffRxWake), false)
+	return true, nil
+}
+
+// Reserve claims room for a message of n bytes, waiting while the ring is
+// full as Send does, and returns that room in the ring for the caller to
+// fill: zero copy. [Ring.Commit] then delivers the message, or
+// [Ring.Abort] drops it. A handle has one reservation at a time: another
+// Reserve through it waits for the Commit or Abort. Other sends through
+// the handle go on meanwhile (their messages come after this one). The slice is valid until Commit, Abort, Close or the
+// Mapping's Close. Until Commit, the receiver waits at this message: a
+// reservation left open stalls the ring (unless the process dies, when
+// the receiver skips it).
+func (r *Ring) Reserve(ctx context.Context, n int) ([]byte, error) {
+	const op = "ring reserve"
+	if n < 0 || uint64(n) > r.max {
+		return nil, r.err(op, fmt.Errorf("%d bytes, at most %d: %w", n, r.max, ErrMessageTooLarge))
+	}
+	// One reservation per handle at a time: a second waits for Commit.
+	select {
+	case r.resGate <- struct{}{}:
+	case <-r.done:
+		return nil, r.err(op, ErrRingClosed)
+	case <-ctx.Done():
+		return nil, r.err(op, ctx.Err())
+	}
+	if err := r.enterSend(ctx, op); err != nil {
+		<-r.resGate
+		return nil, err
+	}
+	defer r.leaveSend()
+	pos, _, err := r.claimWait(ctx, op, uint64(n), true)
+	if err != nil {
+		<-r.resGate
+		return nil, err
+	}
+	// The claim is marked with our token at once, so that the receiver
+	// can tell whether we died holding it.
+	atomic.StoreUint64(r.hdr(pos), recHeader(uint64(n), r.token, 0))
+	r.mu.Lock()
+	r.resOn, r.resPos, r.resLen = true, pos, uint64(n)
+	r.mu.Unlock()
+	idx := pos&r.mask + ringRecordHeader
+	return r.data[idx : idx+uint64(n) : idx+uint64(n)], nil
+}
+
+// Commit delivers the first n bytes of the reserved room as a message; n
+// may be less than the reservation, not more.
+func (r *Ring) Commit(n int) error {
+	const op = "ring commit"
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.resOn {
+		return r.err(op, errNoReservation)
+	}
+	if n < 0 || uint64(n) > r.resLen {
+		return r.err(op, fmt.Errorf("commit of %d bytes of a %d-byte reservation", n, r.resLen))
+	}
+	if err := r.enter(op); err != nil {
+		return err
+	}
+	defer r.leave()
+	full, used := recordSize(r.resLen), recordSize(uint64(n))
+	if used < full {
+		atomic.StoreUint64(r.hdr(r.resPos+used), recHeader(full-used, r.token, recCommitted|recPadding))
+	}
+	atomic.StoreUint64(r.hdr(r.resPos), recHeader(uint64(n), r.token, recCommitted))
+	r.resOn = false
+	<-r.resGate
+	r.wake(r.u32(ringOffRxWake), false)
+	return nil
+}
+
+// Abort drops the reservation: the receiver skips its room.
+func (r *Ring) Abort() error {
+	const op = "ring abort"
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.resOn {
+		return r.err(op, errNoReservation)
+	}
+	if err := r.enter(op); err != nil {
+		return err
+	}
+	defer r.leave()
+	r.abortReservation()
+	return nil
+}
+
+// abortReservation turns the reservation into a padding record; r.mu and
+// the mapping are held.
+func (r *Ring) abortReservation() {
+	atomic.StoreUint64(r.hdr(r.resPos), recHeader(recordSize(r.resLen), r.token, recCommitted|recPadding))
+	r.resOn = false
+	<-r.resGate
+	r.wake(r.u32(ringOffRxWake), false)
+}
+
+// CloseSend ends this handle's sending: its later sends return
+// [ErrRingClosed], an outstanding reservation is dropped, and once every
+// sender of the ring has closed or died the receiver gets io.EOF after the
+// last message. It is idempotent.
+func (r *Ring) CloseSend() error {
+	const op = "ring closesend"
+	if r.closed.Load() {
+		return nil // Close closed the sending side
+	}
+	if r.sendClosed.Swap(true) {
+		return nil
+	}
+	if r.m.holdRing() {
+		kick(r.u32(ringOffTxWake)) // our blocked senders see sendClosed
+		r.m.releaseRing()
+	}
+	select {
+	case r.sendGate <- struct{}{}:
+	case <-r.done:
+		return nil
+	}
+	defer func() { <-r.sendGate }()
+	if err := r.enter(op); err != nil {
+		return err
+	}
+	defer r.leave()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.resOn {
+		r.abortReservation()
+	}
+	r.closeSendLocked()
+	return nil
+}
+
+// closeSendLocked frees the sender slot and tells the receiver; r.mu and
+// the mapping are held.
+func (r *Ring) closeSendLocked() {
+	r.sendClosed.Store(true)
+	r.setFlag(flagSenderSeen)
+	if r.slot >= 0 {
+		atomic.CompareAndSwapUint32(r.slotWord(r.slot), r.token, 0)
+		r.slot = -1
+	}
+	r.wake(r.u32(ringOffRxWake), true)
+}
+
+// enterSend takes the send gate (waiting for the handle's other senders,
+// until ctx ends), the mapping hold, and a sender slot.
+func (r *Ring) enterSend(ctx context.Context, op string) error {
+	select {
+	case r.sendGate <- struct{}{}:
+	default:
+		select {
+		case r.sendGate <- struct{}{}:
+		case <-r.done:
+			return r.err(op, ErrRingClosed)
+		case <-ctx.Done():
+			return r.err(op, ctx.Err())
+		}
+	}
+	if r.sendClosed.Load() {
+		<-r.sendGate
+		return r.err(op, ErrRingClosed)
+	}
+	if err := r.enter(op); err != nil {
+		<-r.sendGate
+		return err
+	}
+	if r.slot < 0 {
+		if err := r.attachSender(op); err != nil {
+			r.leave()
+			<-r.sendGate
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Ring) leaveSend() {
+	r.leave()
+	<-r.sendGate
+}
+
+// attachSender takes a sender slot: a free one, or one whose sender died
+// with no claim the receiver may still need to resolve.
+func (r *Ring) attachSender(op string) error {
+	h, t, err := r.indices(op)
+	if err != nil {
+		return err
+	}
+	take := func(i int) {
+		ip, il := r.slotIntent(i)
+		atomic.StoreUint64(il, 0)
+		atomic.StoreUint64(ip, ^uint64(0))
+		r.slot = i
+		r.cachedHead = h
+		r.setFlag(flagSenderSeen)
+	}
+	for i := range ringSenders {
+		if atomic.LoadUint32(r.slotWord(i)) == 0 && atomic.CompareAndSwapUint32(r.slotWord(i), 0, r.token) {
+			take(i)
+			return nil
+		}
+	}
+	for i := range ringSenders {
+		v := atomic.LoadUint32(r.slotWord(i))
+		if v == 0 || v == r.token || v > lock.MaxToken || r.alive(v) {
+			continue
+		}
+		ip, il := r.slotIntent(i)
+		p, l := atomic.LoadUint64(ip), atomic.LoadUint64(il)
+		settled := p >= t || (p <= h && h-p >= l)
+		if settled && atomic.CompareAndSwapUint32(r.slotWord(i), v, r.token) {
+			take(i)
+			return nil
+		}
+	}
+	return r.err(op, fmt.Errorf("all %d sender slots are taken: %w", ringSenders, ErrRingBusy))
+}
+
+// indices loads and checks head and tail.
+func (r *Ring) indices(op string) (h, t uint64, err error) {
+	h = atomic.LoadUint64(r.u64(ringOffHead))
+	t = atomic.LoadUint64(r.u64(ringOffTail))
+	if h%8 != 0 || t%8 != 0 || t < h || t-h > r.cap {
+		return 0, 0, r.corrupt(op, "head %d, tail %d, capacity %d", h, t, r.cap)
+	}
+	return h, t, nil
+}
+
+// claimWait claims room for a record of n payload bytes, waiting for
+// room if wait is set. ok is false when the ring is full and wait is not.
+func (r *Ring) claimWait(ctx context.Context, op string, n uint64, wait bool) (pos uint64, ok bool, err error) {
+	pos, ok, err = r.claim(op, n)
+	if ok || err != nil {
+		return pos, ok, err
+	}
+	if !wait {
+		return 0, false, nil
+	}
+	err = r.await(ctx, op, r.u32(ringOffTxWake), &r.txSpin, &r.sendClosed, func(probe bool) (bool, time.Duration, error) {
+		p, ok, err := r.claim(op, n)
+		if ok || err != nil {
+			pos = p
+			return true, 0, err
+		}
+		if probe && r.receiverGone() {
+			return true, 0, r.err(op, ErrPeerDead)
+		}
+		return false, ringFullSlice, nil
+	})
+	if err != nil {
+		return 0, false, err
+	}
+	return pos, true, nil
+}
+
+// receiverGone reports whether a sender waiting for room should give up:
+// a receiver attached once and now none is alive.
+func (r *Ring) receiverGone() bool {
+	if r.waitRecv.Load() {
+		return false
+	}
+	tok := atomic.LoadUint32(r.u32(ringOffRxSlot))
+	if tok == 0 {
+		return atomic.LoadUint32(r.u32(ringOffFlags))&flagReceiverSeen != 0
+	}
+	return !r.alive(tok)
+}
+
+// claim tries once to claim room for a record of n payload bytes (and the
+// padding to the end of the area when it would not fit before it). It
+// publishes its intent in the sender slot before moving the tail, so that
+// the receiver can skip the claim if this process dies before writing a
+// header. ok is false when the ring is full.
+func (r *Ring) claim(op string, n uint64) (pos uint64, ok bool, err error) {
+	size := recordSize(n)
+	tailW := r.u64(ringOffTail)
+	ip, il := r.slotIntent(r.slot)
+	for range 1 << 16 {
+		t := atomic.LoadUint64(tailW)
+		idx := t & r.mask
+		total, pad := size, uint64(0)
+		if idx+size > r.cap {
+			pad = r.cap - idx
+			total += pad
+		}
+		if t%8 != 0 {
+			return 0, false, r.corrupt(op, "tail %d is not a multiple of 8", t)
+		}
+		if t < r.cachedHead || t-r.cachedHead+total > r.cap {
+			h := atomic.LoadUint64(r.u64(ringOffHead))
+			if h < r.cachedHead || h%8 != 0 {
+				return 0, false, r.corrupt(op, "head moved from %d to %d", r.cachedHead, h)
+			}
+			r.cachedHead = h
+			if t < h {
+				continue // t is stale
+			}
+			if t-h > r.cap {
+				return 0, false, r.corrupt(op, "head %d, tail %d, capacity %d", h, t, r.cap)
+			}
+			if t-h+total > r.cap {
+				return 0, false, nil
+			}
+		}
+		atomic.StoreUint64(il, total)
+		atomic.StoreUint64(ip, t)
+		if atomic.CompareAndSwapUint64(tailW, t, t+total) {
+			if pad > 0 {
+				atomic.StoreUint64(r.hdr(t), recHeader(pad, r.token, recCommitted|recPadding))
+			}
+			return t + pad, true, nil
+		}
+	}
+	return 0, false, r.corrupt(op, "the tail kept moving")
+}

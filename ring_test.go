@@ -1,0 +1,600 @@
+//go:build linux || freebsd || openbsd || netbsd || dragonfly || darwin || solaris
+
+package shm_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"sync"
+	"testing"
+
+	"github.com/shmkit/shm"
+)
+
+// newRingMapping makes an anonymous object of size bytes and maps it.
+func newRingMapping(t testing.TB, size int) *shm.Mapping {
+	t.Helper()
+	o, err := shm.CreateAnon(int64(size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { o.Close() })
+	m, err := o.Map()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
+}
+
+// newRing returns a ring of n bytes at offset 0 of a fresh mapping.
+func newRing(t testing.TB, n int) (*shm.Mapping, *shm.Ring) {
+	t.Helper()
+	m := newRingMapping(t, n)
+	r, err := m.Ring(0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return m, r
+}
+
+// seqMessage is message i of sender s: its header (s, i), then filler
+// whose length and bytes follow from (s, i).
+func seqMessage(buf []byte, s, i uint32, maxLen int) []byte {
+	n := 8 + int((uint64(s)*2654435761+uint64(i)*40503)%uint64(maxLen-7))
+	buf = buf[:0]
+	buf = binary.LittleEndian.AppendUint32(buf, s)
+	buf = binary.LittleEndian.AppendUint32(buf, i)
+	for j := 8; j < n; j++ {
+		buf = append(buf, byte(s*31+i*7+uint32(j)))
+	}
+	return buf
+}
+
+// checkSeq verifies a message made by seqMessage and returns its (s, i).
+func checkSeq(msg []byte, maxLen int) (s, i uint32, err error) {
+	if len(msg) < 8 {
+		return 0, 0, fmt.Errorf("%d-byte message", len(msg))
+	}
+	s, i = binary.LittleEndian.Uint32(msg), binary.LittleEndian.Uint32(msg[4:])
+	if want := seqMessage(nil, s, i, maxLen); !bytes.Equal(msg, want) {
+		return s, i, fmt.Errorf("message %d of sender %d: %d bytes, not the %d sent, or other content", i, s, len(msg), len(want))
+	}
+	return s, i, nil
+}
+
+func TestRingSize(t *testing.T) {
+	for _, c := range []struct{ max, slots int }{{0, 1}, {1, 1}, {64, 1}, {64, 1000}, {1000, 3}, {65536, 16}, {1 << 20, 4}} {
+		n := shm.RingSize(c.max, c.slots)
+		if n <= 0 {
+			t.Fatalf("RingSize(%d, %d) = %d", c.max, c.slots, n)
+		}
+		_, r := newRing(t, n)
+		if r.MaxMessage() < c.max {
+			t.Errorf("RingSize(%d, %d) = %d: MaxMessage %d", c.max, c.slots, n, r.MaxMessage())
+		}
+		// slots messages fit at once.
+		msg := make([]byte, c.max)
+		for k := range c.slots {
+			if ok, err := r.TrySend(msg); !ok || err != nil {
+				t.Fatalf("RingSize(%d, %d): message %d does not fit (%v, %v)", c.max, c.slots, k, ok, err)
+			}
+		}
+	}
+	for _, c := range []struct{ max, slots int }{{-1, 1}, {1, 0}, {1 << 31, 1}} {
+		if n := shm.RingSize(c.max, c.slots); n != 0 {
+			t.Errorf("RingSize(%d, %d) = %d, want 0", c.max, c.slots, n)
+		}
+	}
+}
+
+func TestRingSendReceive(t *testing.T) {
+	_, r := newRing(t, shm.RingSize(500, 8))
+	ctx := context.Background()
+	var buf []byte
+	// Many more messages than fit, of varied lengths, so that the ring
+	// wraps many times with padding records.
+	for i := range uint32(5000) {
+		msg := seqMessage(nil, 0, i, 500)
+		if err := r.Send(ctx, msg); err != nil {
+			t.Fatal(err)
+		}
+		got, err := r.Receive(ctx, buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, msg) {
+			t.Fatalf("message %d: got %d bytes, want %d", i, len(got), len(msg))
+		}
+		buf = got
+	}
+	if _, ok, err := r.TryReceive(nil); ok || err != nil {
+		t.Fatalf("TryReceive on an empty ring: %v, %v", ok, err)
+	}
+	// Empty messages are messages too.
+	if err := r.Send(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := r.Receive(ctx, buf); err != nil || len(got) != 0 {
+		t.Fatalf("empty message: %q, %v", got, err)
+	}
+}
+
+func TestRingTrySendFull(t *testing.T) {
+	_, r := newRing(t, shm.RingSize(100, 4))
+	msg := make([]byte, 100)
+	sent := 0
+	for {
+		ok, err := r.TrySend(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		sent++
+		if sent > 1000 {
+			t.Fatal("a 4-slot ring took 1000 messages")
+		}
+	}
+	if sent < 4 {
+		t.Fatalf("only %d messages fit", sent)
+	}
+	for range sent {
+		if _, ok, err := r.TryReceive(nil); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+	}
+	if ok, err := r.TrySend(msg); !ok || err != nil {
+		t.Fatalf("TrySend after draining: %v, %v", ok, err)
+	}
+}
+
+func TestRingTooLarge(t *testing.T) {
+	_, r := newRing(t, shm.RingSize(100, 4))
+	big := make([]byte, r.MaxMessage()+1)
+	if err := r.Send(context.Background(), big); !errors.Is(err, shm.ErrMessageTooLarge) {
+		t.Errorf("Send of %d bytes: %v", len(big), err)
+	}
+	if _, err := r.TrySend(big); !errors.Is(err, shm.ErrMessageTooLarge) {
+		t.Errorf("TrySend: %v", err)
+	}
+	if _, err := r.Reserve(context.Background(), len(big)); !errors.Is(err, shm.ErrMessageTooLarge) {
+		t.Errorf("Reserve: %v", err)
+	}
+	if err := r.Send(context.Background(), big[:r.MaxMessage()]); err != nil {
+		t.Errorf("Send of MaxMessage bytes: %v", err)
+	}
+}
+
+func TestRingReserveCommit(t *testing.T) {
+	_, r := newRing(t, shm.RingSize(256, 8))
+	ctx := context.Background()
+	for i := range 200 {
+		b, err := r.Reserve(ctx, 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) != 200 {
+			t.Fatalf("Reserve(200) gave %d bytes", len(b))
+		}
+		n := i % 201
+		for j := range n {
+			b[j] = byte(i + j)
+		}
+		switch {
+		case i%7 == 3:
+			if err := r.Abort(); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		default:
+			if err := r.Commit(n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := r.Peek(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != n {
+			t.Fatalf("message %d: %d bytes, want %d", i, len(got), n)
+		}
+		for j := range n {
+			if got[j] != byte(i+j) {
+				t.Fatalf("message %d byte %d: %d", i, j, got[j])
+			}
+		}
+		again, err := r.Peek(ctx)
+		if err != nil || len(again) != n || n > 0 && &again[0] != &got[0] {
+			t.Fatalf("a second Peek did not return the same message: %v", err)
+		}
+		if err := r.Release(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.Commit(0); err == nil {
+		t.Error("Commit without a reservation succeeded")
+	}
+	if err := r.Release(); err == nil {
+		t.Error("Release without a Peek succeeded")
+	}
+	if _, err := r.Reserve(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 0)
+	defer cancel()
+	if _, err := r.Reserve(short, 10); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a second outstanding Reserve: %v", err)
+	}
+	if err := r.Commit(11); err == nil {
+		t.Error("Commit of more than reserved succeeded")
+	}
+	if err := r.Commit(10); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRingCloseSendEOF(t *testing.T) {
+	m, rx := newRing(t, shm.RingSize(64, 16))
+	ctx := context.Background()
+	var txs []*shm.Ring
+	for range 3 {
+		tx, err := m.Ring(0, shm.RingSize(64, 16))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Close()
+		txs = append(txs, tx)
+	}
+	for i, tx := range txs {
+		if err := tx.Send(ctx, []byte{byte(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tx := range txs[:2] {
+		if err := tx.CloseSend(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := txs[0].Send(ctx, []byte("x")); !errors.Is(err, shm.ErrRingClosed) || !errors.Is(err, fs.ErrClosed) {
+		t.Errorf("Send after CloseSend: %v", err)
+	}
+	for i := range 3 {
+		got, err := rx.Receive(ctx, nil)
+		if err != nil || len(got) != 1 || got[0] != byte(i) {
+			t.Fatalf("message %d: %q, %v", i, got, err)
+		}
+	}
+	// One sender is still open: no EOF yet.
+	if _, ok, err := rx.TryReceive(nil); ok || err != nil {
+		t.Fatalf("TryReceive with a sender open: %v, %v", ok, err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := rx.Receive(ctx, nil)
+		done <- err
+	}()
+	if err := txs[2].CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != io.EOF {
+		t.Fatalf("Receive after the last CloseSend: %v, want io.EOF", err)
+	}
+	if err := txs[2].CloseSend(); err != nil {
+		t.Errorf("second CloseSend: %v", err)
+	}
+}
+
+func TestRingMismatch(t *testing.T) {
+	n := shm.RingSize(64, 16)
+	m := newRingMapping(t, 2*n)
+	r, err := m.Ring(0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if _, err := m.Ring(0, n+4096); !errors.Is(err, shm.ErrRingMismatch) {
+		t.Errorf("Ring with another size: %v", err)
+	}
+	// Bytes that hold something else.
+	copy(m.Bytes()[n:], "not a ring at all")
+	if _, err := m.Ring(n, n); !errors.Is(err, shm.ErrRingCorrupt) {
+		t.Errorf("Ring over other bytes: %v", err)
+	}
+	if _, err := m.Ring(4, n); err == nil {
+		t.Error("Ring at an unaligned offset succeeded")
+	}
+	if _, err := m.Ring(0, 100); err == nil {
+		t.Error("a 100-byte ring succeeded")
+	}
+	if _, err := m.Ring(n+8, 2*n); err == nil {
+		t.Error("a ring past the mapping's end succeeded")
+	}
+}
+
+func TestRingSecondReceiver(t *testing.T) {
+	m, r1 := newRing(t, shm.RingSize(64, 16))
+	r2, err := m.Ring(0, shm.RingSize(64, 16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	if _, _, err := r1.TryReceive(nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r2.TryReceive(nil); !errors.Is(err, shm.ErrRingBusy) {
+		t.Fatalf("a second receiver: %v", err)
+	}
+	r1.Close()
+	if _, _, err := r2.TryReceive(nil); err != nil {
+		t.Fatalf("a receiver after the first closed: %v", err)
+	}
+}
+
+func TestRingCancelWakes(t *testing.T) {
+	_, r := newRing(t, shm.RingSize(64, 16))
+	ctx, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		close(started)
+		_, err := r.Receive(ctx, nil)
+		done <- err
+	}()
+	<-started
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Receive after cancel: %v", err)
+	}
+	// A deadline in the past.
+	ctx, cancel = context.WithTimeout(context.Background(), 0)
+	defer cancel()
+	if _, err := r.Receive(ctx, nil); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Receive with an expired deadline: %v", err)
+	}
+}
+
+func TestRingCloseWakes(t *testing.T) {
+	_, r := newRing(t, shm.RingSize(64, 16))
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.Receive(context.Background(), nil)
+		done <- err
+	}()
+	// Wait until the receiver is attached, so that Close meets it blocked
+	// or about to block.
+	for {
+		s, err := r.Stats()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Receiver {
+			break
+		}
+	}
+	r.Close()
+	if err := <-done; !errors.Is(err, shm.ErrRingClosed) {
+		t.Fatalf("Receive after Close: %v", err)
+	}
+	if err := r.Send(context.Background(), nil); !errors.Is(err, fs.ErrClosed) {
+		t.Fatalf("Send after Close: %v", err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatalf("second Close: %v", err)
+	}
+}
+
+func TestRingMappingClosed(t *testing.T) {
+	m, r := newRing(t, shm.RingSize(64, 16))
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.Receive(context.Background(), nil)
+		done <- err
+	}()
+	for {
+		s, _ := r.Stats()
+		if s.Receiver {
+			break
+		}
+	}
+	m.Close()
+	if err := <-done; !errors.Is(err, fs.ErrClosed) {
+		t.Fatalf("Receive after the Mapping's Close: %v", err)
+	}
+	if _, err := r.TrySend(nil); !errors.Is(err, fs.ErrClosed) {
+		t.Fatalf("TrySend after the Mapping's Close: %v", err)
+	}
+}
+
+func TestRingReceiverClosedPeerDead(t *testing.T) {
+	m, tx := newRing(t, shm.RingSize(64, 2))
+	rx, err := m.Ring(0, shm.RingSize(64, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := rx.TryReceive(nil); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ok, err := tx.TrySend(make([]byte, 64))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+	}
+	rx.Close()
+	if err := tx.Send(context.Background(), make([]byte, 64)); !errors.Is(err, shm.ErrPeerDead) {
+		t.Fatalf("Send into a full ring whose receiver closed: %v", err)
+	}
+	// Asked to, it waits for a new receiver.
+	tx.WaitForReceiver(true)
+	done := make(chan error, 1)
+	go func() { done <- tx.Send(context.Background(), make([]byte, 64)) }()
+	rx2, err := m.Ring(0, shm.RingSize(64, 2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx2.Close()
+	if _, err := rx2.Receive(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Send waiting for a new receiver: %v", err)
+	}
+}
+
+// TestRingGoroutines: senders on their own handles and on a shared handle,
+// into one receiver: every message once, in order per sender.
+func TestRingGoroutines(t *testing.T) {
+	const (
+		senders = 6
+		each    = 3000
+		maxLen  = 300
+	)
+	n := shm.RingSize(maxLen, 16)
+	m, rx := newRing(t, n)
+	shared, err := m.Ring(0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shared.Close()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for s := range uint32(senders) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tx := shared
+			if s%2 == 0 {
+				var err error
+				if tx, err = m.Ring(0, n); err != nil {
+					t.Error(err)
+					return
+				}
+				defer tx.CloseSend()
+			}
+			var buf []byte
+			for i := range uint32(each) {
+				buf = seqMessage(buf, s, i, maxLen)
+				var err error
+				switch i % 3 {
+				case 0:
+					err = tx.Send(ctx, buf)
+				case 1:
+					var b []byte
+					if b, err = tx.Reserve(ctx, len(buf)); err == nil {
+						copy(b, buf)
+						err = tx.Commit(len(buf))
+					}
+				default:
+					for {
+						ok, e := tx.TrySend(buf)
+						if ok || e != nil {
+							err = e
+							break
+						}
+					}
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		shared.CloseSend()
+	}()
+	next := make([]uint32, senders)
+	var buf []byte
+	for {
+		msg, err := rx.Receive(ctx, buf)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, i, err := checkSeq(msg, maxLen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s >= senders || i != next[s] {
+			t.Fatalf("message %d of sender %d, expected %d", i, s, next[s])
+		}
+		next[s]++
+		buf = msg
+	}
+	for s, n := range next {
+		if n != each {
+			t.Errorf("sender %d: %d messages, want %d", s, n, each)
+		}
+	}
+}
+
+// TestRingRandomOps mixes every operation with random sizes against a
+// model of the queue.
+func TestRingRandomOps(t *testing.T) {
+	_, r := newRing(t, shm.RingSize(1000, 4))
+	ctx := context.Background()
+	var queue [][]byte
+	rng := rand.New(rand.NewPCG(1, 2))
+	for step := range 20000 {
+		switch rng.IntN(4) {
+		case 0, 1:
+			msg := make([]byte, rng.IntN(r.MaxMessage()+1))
+			for j := range msg {
+				msg[j] = byte(rng.Uint32())
+			}
+			ok, err := r.TrySend(msg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				queue = append(queue, msg)
+			} else if len(queue) == 0 {
+				t.Fatalf("step %d: a %d-byte message does not fit an empty ring", step, len(msg))
+			}
+		case 2:
+			got, ok, err := r.TryReceive(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok != (len(queue) > 0) {
+				t.Fatalf("step %d: TryReceive ok=%v with %d queued", step, ok, len(queue))
+			}
+			if ok {
+				if !bytes.Equal(got, queue[0]) {
+					t.Fatalf("step %d: wrong message", step)
+				}
+				queue = queue[1:]
+			}
+		case 3:
+			if len(queue) == 0 {
+				continue
+			}
+			got, err := r.Peek(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, queue[0]) {
+				t.Fatalf("step %d: Peek returned the wrong message", step)
+			}
+			if err := r.Release(); err != nil {
+				t.Fatal(err)
+			}
+			queue = queue[1:]
+		}
+	}
+}

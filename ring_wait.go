@@ -1,0 +1,184 @@
+package shm
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/shmkit/shm/internal/futex"
+)
+
+// Sleep slices. A waiter sleeps at most this long before it looks again
+// whether the peer it waits for is alive, so these bound how long a death
+// goes unnoticed, and how often an idle waiter wakes up.
+const (
+	// ringStuckSlice: the receiver waits on a record claimed and not yet
+	// committed.
+	ringStuckSlice = 20 * time.Millisecond
+	// ringFullSlice: a sender waits for space.
+	ringFullSlice = 40 * time.Millisecond
+	// ringIdleSlice: the receiver waits on an empty ring; it checks that
+	// a sender is still alive (else io.EOF).
+	ringIdleSlice = 100 * time.Millisecond
+)
+
+// Spinning before sleeping, as the mutex does (internal/lock/spin.go): a
+// bounded spin whose budget follows how long recent successful spins
+// took, so that two processes handing messages back and forth keep each
+// other awake and make no system call.
+const (
+	ringMinSpin      = 2 * time.Microsecond
+	ringMaxSpin      = 50 * time.Microsecond
+	ringExploreEvery = 16
+	ringChecksPerNow = 64
+)
+
+var ringSpinning = runtime.NumCPU() > 1
+
+type spinEstimate struct {
+	avg   atomic.Int64
+	waits atomic.Uint32
+}
+
+func (s *spinEstimate) budget() time.Duration {
+	avg := time.Duration(s.avg.Load())
+	if s.waits.Add(1)%ringExploreEvery == 0 {
+		return ringMaxSpin
+	}
+	return min(2*avg+ringMinSpin, ringMaxSpin)
+}
+
+func (s *spinEstimate) record(ok bool, took time.Duration) {
+	avg := time.Duration(s.avg.Load())
+	if ok {
+		s.avg.Store(int64(avg + (took-avg)/8))
+	} else {
+		s.avg.Store(int64(avg - avg/8))
+	}
+}
+
+// A wake word holds in bit 0 "a waiter sleeps on this word" and in the
+// other bits a sequence that every wake-up advances, so that a waiter
+// that read the word before a wake-up does not sleep through it.
+
+// prepareSleep sets the sleeps bit and returns the value to sleep on.
+func prepareSleep(w *uint32) uint32 {
+	for {
+		v := atomic.LoadUint32(w)
+		if v&1 != 0 || atomic.CompareAndSwapUint32(w, v, v|1) {
+			return v | 1
+		}
+	}
+}
+
+// wake wakes the sleepers of w if the sleeps bit is set (or always, with
+// force): it clears the bit and advances the sequence, then makes the
+// system call. Without the bit it costs one load.
+func (r *Ring) wake(w *uint32, force bool) {
+	for range 4 {
+		v := atomic.LoadUint32(w)
+		if v&1 == 0 && !force {
+			return
+		}
+		if atomic.CompareAndSwapUint32(w, v, (v|1)+1) {
+			_ = futex.Wake(w, 0)
+			return
+		}
+	}
+	atomic.AddUint32(w, 2)
+	_ = futex.Wake(w, 0)
+}
+
+// kick advances w's sequence, keeping the sleeps bit, and wakes its
+// sleepers: a waiter about to sleep on the old value returns at once.
+func kick(w *uint32) {
+	atomic.AddUint32(w, 2)
+	_ = futex.Wake(w, 0)
+}
+
+func (r *Ring) wakeBoth() {
+	kick(r.u32(ringOffRxWake))
+	kick(r.u32(ringOffTxWake))
+}
+
+// A poll function tries an operation once, with the mapping held. It
+// returns done (with err possibly set: the operation ends), or how long
+// to sleep at most before trying again with probe set (the peer may have
+// died). A slice of 0 means "try again at once".
+type pollFunc func(probe bool) (done bool, slice time.Duration, err error)
+
+// await runs poll until it is done, spinning briefly and then sleeping
+// on the wake word w, until ctx ends or the handle closes. The mapping is
+// held on entry and on return (unless the error says it is closed).
+func (r *Ring) await(ctx context.Context, op string, w *uint32, spin *spinEstimate, stop *atomic.Bool, poll pollFunc) error {
+	done, slice, err := poll(false)
+	if done {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return r.err(op, err)
+	}
+	if ringSpinning && slice > 0 {
+		budget := spin.budget()
+		start := time.Now()
+		for i := 1; ; i++ {
+			if done, slice, err = poll(false); done {
+				spin.record(true, time.Since(start))
+				return err
+			}
+			if i%ringChecksPerNow == 0 {
+				if time.Since(start) >= budget || ctx.Err() != nil || stop.Load() || r.closed.Load() {
+					spin.record(false, 0)
+					break
+				}
+				runtime.Gosched()
+			}
+		}
+	}
+	if ctx.Done() != nil {
+		cancel := context.AfterFunc(ctx, func() {
+			if r.m.holdRing() {
+				kick(w)
+				r.m.releaseRing()
+			}
+		})
+		defer cancel()
+	}
+	deadline, hasDeadline := ctx.Deadline()
+	probe := false
+	for {
+		if r.closed.Load() || stop.Load() {
+			return r.err(op, ErrRingClosed)
+		}
+		if err := ctx.Err(); err != nil {
+			return r.err(op, err)
+		}
+		if hasDeadline && !time.Now().Before(deadline) {
+			return r.err(op, context.DeadlineExceeded)
+		}
+		v := prepareSleep(w)
+		if done, slice, err = poll(probe); done {
+			return err
+		}
+		if slice == 0 {
+			probe = false
+			continue
+		}
+		until := time.Now().Add(slice)
+		if hasDeadline && deadline.Before(until) {
+			until = deadline
+		}
+		r.leave()
+		werr := futex.Wait(w, v, until)
+		if !r.m.holdRing() {
+			r.m.reholdRing() // for the caller's deferred leave
+			return r.err(op, ErrRingClosed)
+		}
+		if werr != nil && !errors.Is(werr, futex.ErrTimeout) {
+			return r.err(op, werr)
+		}
+		probe = werr != nil
+	}
+}
