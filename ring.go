@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"github.com/shmkit/shm/internal/lock"
@@ -102,6 +103,8 @@ type Ring struct {
 	closed   atomic.Bool
 	done     chan struct{} // closed by Close: wakes goroutines waiting for a gate
 	waitRecv atomic.Bool
+
+	lastProbe atomic.Int64 // monotonic ns of the last probe by a non-waiting call
 
 	mu sync.Mutex // guards the fields below that Close changes
 
@@ -333,4 +336,19 @@ func (r *Ring) alive(token uint32) bool {
 	}
 	ok, err := r.owner.Alive(token)
 	return err != nil || ok
+}
+
+// ringEpoch anchors probeDue's monotonic clock.
+var ringEpoch = time.Now()
+
+// probeDue reports whether a non-waiting call that found nothing to do
+// should probe the peers' liveness (system calls): at most once per
+// ringStuckSlice per handle.
+func (r *Ring) probeDue() bool {
+	now := int64(time.Since(ringEpoch))
+	last := r.lastProbe.Load()
+	if last != 0 && now-last < int64(ringStuckSlice) {
+		return false
+	}
+	return r.lastProbe.CompareAndSwap(last, now)
 }

@@ -149,7 +149,14 @@ func (r *Ring) next(ctx context.Context, op string, wait bool) (msg []byte, size
 		msg, size, slice, err = r.poll(op, probe)
 		return err != nil || size > 0, slice, err
 	}
-	if done, _, err := poll(false); done || !wait {
+	if done, _, err := poll(false); done {
+		return msg, size, err
+	}
+	if !wait {
+		// Probe now and then, so that polling callers see deaths too.
+		if r.probeDue() {
+			_, _, err = poll(true)
+		}
 		return msg, size, err
 	}
 	err = r.await(ctx, op, r.u32(ringOffRxWake), &r.rxSpin, &r.closed, poll)

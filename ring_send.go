@@ -283,6 +283,9 @@ func (r *Ring) claimWait(ctx context.Context, op string, n uint64, wait bool) (p
 		return pos, ok, err
 	}
 	if !wait {
+		if r.probeDue() && r.receiverGone() {
+			return 0, false, r.err(op, ErrPeerDead)
+		}
 		return 0, false, nil
 	}
 	err = r.await(ctx, op, r.u32(ringOffTxWake), &r.txSpin, &r.sendClosed, func(probe bool) (bool, time.Duration, error) {

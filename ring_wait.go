@@ -149,6 +149,11 @@ func (r *Ring) await(ctx context.Context, op string, w *uint32, spin *spinEstima
 	deadline, hasDeadline := ctx.Deadline()
 	probe := false
 	for {
+		v := prepareSleep(w)
+		if done, slice, err = poll(probe); done {
+			return err
+		}
+		probe = false
 		if r.closed.Load() || stop.Load() {
 			return r.err(op, ErrRingClosed)
 		}
@@ -158,12 +163,7 @@ func (r *Ring) await(ctx context.Context, op string, w *uint32, spin *spinEstima
 		if hasDeadline && !time.Now().Before(deadline) {
 			return r.err(op, context.DeadlineExceeded)
 		}
-		v := prepareSleep(w)
-		if done, slice, err = poll(probe); done {
-			return err
-		}
 		if slice == 0 {
-			probe = false
 			continue
 		}
 		until := time.Now().Add(slice)
@@ -179,6 +179,8 @@ func (r *Ring) await(ctx context.Context, op string, w *uint32, spin *spinEstima
 		if werr != nil && !errors.Is(werr, futex.ErrTimeout) {
 			return r.err(op, werr)
 		}
+		// A slice that ran out (or the deadline) ends in a probe of the
+		// peer, so that even short waits notice deaths.
 		probe = werr != nil
 	}
 }

@@ -1,0 +1,478 @@
+//go:build linux || freebsd || openbsd || netbsd || dragonfly || darwin || solaris
+
+package shm_test
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/shmkit/shm"
+)
+
+// The cross-process ring tests pass an object to children with shm.Pass:
+// a ring of ringProcN bytes at offset 0, then a stop word.
+const (
+	ringProcMax = 200
+	ringProcN   = 4096 + 16384
+	ringProcObj = ringProcN + 4096
+)
+
+func init() {
+	registerHelper("ring-send", ringSendChild)
+	registerHelper("ring-recv", ringRecvChild)
+}
+
+// ringChild opens the passed object and its ring.
+func ringChild() (*shm.Object, *shm.Mapping, *shm.Ring, error) {
+	o, err := shm.Inherited("ring")
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	m, err := o.Map()
+	if err != nil {
+		o.Close()
+		return nil, nil, nil, err
+	}
+	r, err := m.Ring(0, ringProcN)
+	if err != nil {
+		m.Close()
+		o.Close()
+		return nil, nil, nil, err
+	}
+	return o, m, r, nil
+}
+
+func stopWord(m *shm.Mapping) *uint32 { return (*uint32)(unsafe.Pointer(&m.Bytes()[ringProcN])) }
+
+// ringSendChild sends messages as sender id, by mode:
+//
+//	count N   send N messages, CloseSend, exit
+//	steady    send until the stop word is set, CloseSend, print the count
+//	hang K    send K messages, Reserve, print "r", wait to be killed
+//	forever   print "s" after the first message, send until killed
+func ringSendChild(args []string) int {
+	if len(args) < 3 {
+		fmt.Fprintln(os.Stderr, "usage: id mode arg")
+		return 2
+	}
+	id, _ := strconv.Atoi(args[0])
+	arg, _ := strconv.Atoi(args[2])
+	o, m, r, err := ringChild()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer o.Close()
+	defer m.Close()
+	defer r.Close()
+	ctx := context.Background()
+	var buf []byte
+	send := func(i int) error {
+		buf = seqMessage(buf, uint32(id), uint32(i), ringProcMax)
+		if i%4 == 3 {
+			b, err := r.Reserve(ctx, len(buf))
+			if err != nil {
+				return err
+			}
+			copy(b, buf)
+			return r.Commit(len(buf))
+		}
+		return r.Send(ctx, buf)
+	}
+	switch args[1] {
+	case "count":
+		for i := range arg {
+			if err := send(i); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+		}
+		if err := r.CloseSend(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	case "steady":
+		i := 0
+		for ; atomic.LoadUint32(stopWord(m)) == 0; i++ {
+			if err := send(i); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+		}
+		if err := r.CloseSend(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Println(i)
+	case "hang":
+		for i := range arg {
+			if err := send(i); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+		}
+		if _, err := r.Reserve(ctx, 100); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Println("r")
+		select {}
+	case "forever":
+		for i := 0; ; i++ {
+			if err := send(i); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+			if i == 0 {
+				fmt.Println("s")
+			}
+		}
+	default:
+		return 2
+	}
+	return 0
+}
+
+// ringRecvChild receives, by mode:
+//
+//	peek K    receive K messages, Peek the next, print its index, wait to be killed
+//	attach    attach as the receiver, print "a", wait to be killed
+func ringRecvChild(args []string) int {
+	o, m, r, err := ringChild()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer o.Close()
+	defer m.Close()
+	defer r.Close()
+	ctx := context.Background()
+	switch args[0] {
+	case "peek":
+		k, _ := strconv.Atoi(args[1])
+		for range k {
+			if _, err := r.Receive(ctx, nil); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+		}
+		msg, err := r.Peek(ctx)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		_, i, err := checkSeq(msg, ringProcMax)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Println(i)
+	case "attach":
+		if _, _, err := r.TryReceive(nil); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Println("a")
+	default:
+		return 2
+	}
+	select {}
+}
+
+// ringProc is a child process of a ring test, with its stdout as lines.
+type ringProc struct {
+	cmd   *exec.Cmd
+	lines *bufio.Scanner
+}
+
+func startRingChild(t *testing.T, o *shm.Object, helper string, args ...string) *ringProc {
+	t.Helper()
+	cmd := helperCommand(t, helper, args...)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := shm.Pass(cmd, "ring", o); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &ringProc{cmd: cmd, lines: bufio.NewScanner(out)}
+	t.Cleanup(func() {
+		if p.cmd.ProcessState == nil {
+			p.cmd.Process.Kill()
+			p.cmd.Wait()
+		}
+	})
+	return p
+}
+
+// line returns the child's next line of output.
+func (p *ringProc) line(t *testing.T) string {
+	t.Helper()
+	if !p.lines.Scan() {
+		t.Fatalf("child %d ended without the expected output", p.cmd.Process.Pid)
+	}
+	return p.lines.Text()
+}
+
+func (p *ringProc) kill(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Kill()
+	p.cmd.Wait()
+}
+
+func (p *ringProc) wait(t *testing.T) {
+	t.Helper()
+	if err := p.cmd.Wait(); err != nil {
+		t.Fatalf("child: %v", err)
+	}
+}
+
+// newRingObject makes the object the children share, and the parent's
+// ring in it.
+func newRingObject(t *testing.T) (*shm.Object, *shm.Mapping, *shm.Ring) {
+	t.Helper()
+	o, err := shm.CreateAnon(ringProcObj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { o.Close() })
+	m, err := o.Map()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	r, err := m.Ring(0, ringProcN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return o, m, r
+}
+
+// receiveAll receives until io.EOF, checking every message, and returns
+// the number received from each sender; fail reports the first wrong one.
+func receiveAll(ctx context.Context, r *shm.Ring) (map[uint32]uint32, error) {
+	next := map[uint32]uint32{}
+	var buf []byte
+	for {
+		msg, err := r.Receive(ctx, buf)
+		if err == io.EOF {
+			return next, nil
+		}
+		if err != nil {
+			return next, err
+		}
+		s, i, err := checkSeq(msg, ringProcMax)
+		if err != nil {
+			return next, err
+		}
+		if i != next[s] {
+			return next, fmt.Errorf("message %d of sender %d, expected %d", i, s, next[s])
+		}
+		next[s]++
+		buf = msg
+	}
+}
+
+// TestRingProcesses: four sender processes into one receiver; every
+// message exactly once and in order per sender, then io.EOF.
+func TestRingProcesses(t *testing.T) {
+	o, _, rx := newRingObject(t)
+	const each = 20000
+	var kids []*ringProc
+	for s := range 4 {
+		kids = append(kids, startRingChild(t, o, "ring-send", strconv.Itoa(s), "count", strconv.Itoa(each)))
+	}
+	got, err := receiveAll(context.Background(), rx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range kids {
+		k.wait(t)
+	}
+	for s := range uint32(4) {
+		if got[s] != each {
+			t.Errorf("sender %d: %d messages, want %d", s, got[s], each)
+		}
+	}
+}
+
+// TestRingSenderKills: SIGKILL senders, most of them between Reserve and
+// Commit, while three others keep sending: the receiver skips what the
+// dead left, and every message of the survivors arrives exactly once and
+// in order.
+func TestRingSenderKills(t *testing.T) {
+	kills := 200
+	if testing.Short() {
+		kills = 20
+	}
+	o, m, rx := newRingObject(t)
+	var steady []*ringProc
+	for s := range 3 {
+		steady = append(steady, startRingChild(t, o, "ring-send", strconv.Itoa(s), "steady", "0"))
+	}
+	type result struct {
+		got map[uint32]uint32
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		got, err := receiveAll(context.Background(), rx)
+		res <- result{got, err}
+	}()
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	hung := 0
+	for k := range kills {
+		id := strconv.Itoa(100 + k)
+		if k%4 != 3 {
+			// Killed holding a reservation.
+			v := startRingChild(t, o, "ring-send", id, "hang", strconv.Itoa(rng.IntN(5)))
+			if l := v.line(t); l != "r" {
+				t.Fatalf("victim said %q", l)
+			}
+			v.kill(t)
+			hung++
+		} else {
+			// Killed at a random moment of sending.
+			v := startRingChild(t, o, "ring-send", id, "forever", "0")
+			if l := v.line(t); l != "s" {
+				t.Fatalf("victim said %q", l)
+			}
+			time.Sleep(time.Duration(rng.IntN(2000)) * time.Microsecond)
+			v.kill(t)
+		}
+	}
+	atomic.StoreUint32(stopWord(m), 1)
+	sent := map[uint32]uint32{}
+	for s, p := range steady {
+		n, err := strconv.Atoi(p.line(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sent[uint32(s)] = uint32(n)
+		p.wait(t)
+	}
+	r := <-res
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	for s := range uint32(3) {
+		if r.got[s] != sent[s] {
+			t.Errorf("steady sender %d: received %d of %d messages", s, r.got[s], sent[s])
+		}
+	}
+	st, err := rx.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Lost < uint64(hung) {
+		t.Errorf("%d records lost, want at least the %d reservations of killed senders", st.Lost, hung)
+	}
+	t.Logf("%d kills (%d holding a reservation); %d records lost; steady senders sent %v", kills, hung, st.Lost, sent)
+}
+
+// TestRingReceiverKilled: a receiver killed between Peek and Release; a
+// new receiver gets every message not released, in order.
+func TestRingReceiverKilled(t *testing.T) {
+	o, _, tx := newRingObject(t)
+	for i := range uint32(10) {
+		if ok, err := tx.TrySend(seqMessage(nil, 7, i, ringProcMax)); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+	}
+	c := startRingChild(t, o, "ring-recv", "peek", "3")
+	if l := c.line(t); l != "3" {
+		t.Fatalf("the child peeked message %s, want 3", l)
+	}
+	c.kill(t)
+	// This handle sent; a new handle receives (the dead receiver's slot is
+	// taken over).
+	rx, err := tx.Stats()
+	if err != nil || rx.Senders != 1 {
+		t.Fatalf("stats: %+v, %v", rx, err)
+	}
+	if err := tx.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := receiveAllFrom(t, o, 7, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != 10 {
+		t.Fatalf("the new receiver got up to message %d, want 10", got)
+	}
+}
+
+// receiveAllFrom attaches a new receiver handle and receives sender s's
+// messages from index first until io.EOF; it returns the next index.
+func receiveAllFrom(t *testing.T, o *shm.Object, s, first uint32) (uint32, error) {
+	m, err := o.Map()
+	if err != nil {
+		return 0, err
+	}
+	defer m.Close()
+	r, err := m.Ring(0, ringProcN)
+	if err != nil {
+		return 0, err
+	}
+	defer r.Close()
+	next := first
+	for {
+		msg, err := r.Receive(context.Background(), nil)
+		if err == io.EOF {
+			return next, nil
+		}
+		if err != nil {
+			return next, err
+		}
+		gs, i, err := checkSeq(msg, ringProcMax)
+		if err != nil {
+			return next, err
+		}
+		if gs != s || i != next {
+			return next, fmt.Errorf("message %d of sender %d, want %d of %d", i, gs, next, s)
+		}
+		next++
+	}
+}
+
+// TestRingPeerDead: a sender waiting on a full ring whose receiver
+// process died gets ErrPeerDead.
+func TestRingPeerDead(t *testing.T) {
+	o, _, tx := newRingObject(t)
+	c := startRingChild(t, o, "ring-recv", "attach")
+	if l := c.line(t); l != "a" {
+		t.Fatalf("child said %q", l)
+	}
+	msg := make([]byte, ringProcMax)
+	for {
+		ok, err := tx.TrySend(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+	}
+	c.kill(t)
+	err := tx.Send(context.Background(), msg)
+	if !errors.Is(err, shm.ErrPeerDead) {
+		t.Fatalf("Send into a full ring after the receiver died: %v", err)
+	}
+	t.Log(err)
+}
