@@ -1,6 +1,7 @@
 package shm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -109,18 +110,18 @@ type Ring struct {
 	mu sync.Mutex // guards the fields below that Close changes
 
 	// Send side; sendGate admits one sending goroutine at a time.
-	sendGate   chan struct{}
+	sendGate   gate
 	slot       int // sender slot, -1 before the first send
 	sendClosed atomic.Bool
 	cachedHead uint64
 	resPos     uint64 // position of the outstanding reservation's record
 	resLen     uint64 // its payload length; resOn says whether there is one
 	resOn      bool
-	resGate    chan struct{} // held from Reserve to Commit or Abort
+	resGate    gate // held from Reserve to Commit or Abort
 	txSpin     spinEstimate
 
 	// Receive side; recvGate admits one receiving goroutine at a time.
-	recvGate   chan struct{}
+	recvGate   gate
 	receiver   bool   // this handle holds the receiver slot
 	head       uint64 // the receiver's position
 	cachedTail uint64
@@ -174,21 +175,18 @@ func (m *Mapping) Ring(off, n int) (*Ring, error) {
 	}
 	data := unsafe.Slice((*byte)(unsafe.Add(p, ringHeaderSize)), c)
 	return &Ring{
-		m:        m,
-		name:     m.name,
-		base:     p,
-		data:     data[:c:c],
-		cap:      c,
-		mask:     c - 1,
-		max:      ringMaxMessage(c),
-		n:        n,
-		owner:    owner,
-		token:    owner.Token(),
-		done:     make(chan struct{}),
-		sendGate: make(chan struct{}, 1),
-		recvGate: make(chan struct{}, 1),
-		resGate:  make(chan struct{}, 1),
-		slot:     -1,
+		m:     m,
+		name:  m.name,
+		base:  p,
+		data:  data[:c:c],
+		cap:   c,
+		mask:  c - 1,
+		max:   ringMaxMessage(c),
+		n:     n,
+		owner: owner,
+		token: owner.Token(),
+		done:  make(chan struct{}),
+		slot:  -1,
 	}, nil
 }
 
@@ -254,8 +252,8 @@ func (r *Ring) Close() error {
 		r.m.releaseRing()
 	}
 	// Wait for the operations in progress: they see closed when they wake.
-	r.sendGate <- struct{}{}
-	r.recvGate <- struct{}{}
+	r.sendGate.acquire(context.Background(), nil)
+	r.recvGate.acquire(context.Background(), nil)
 	if !r.m.holdRing() {
 		return nil // the mapping is gone, and with it our token
 	}

@@ -81,25 +81,17 @@ func (r *Ring) Release() error {
 // enterRecv takes the receive gate, the mapping hold and the receiver
 // slot.
 func (r *Ring) enterRecv(ctx context.Context, op string) error {
-	select {
-	case r.recvGate <- struct{}{}:
-	default:
-		select {
-		case r.recvGate <- struct{}{}:
-		case <-r.done:
-			return r.err(op, ErrRingClosed)
-		case <-ctx.Done():
-			return r.err(op, ctx.Err())
-		}
+	if err := r.recvGate.acquire(ctx, r.done); err != nil {
+		return r.err(op, err)
 	}
 	if err := r.enter(op); err != nil {
-		<-r.recvGate
+		r.recvGate.release()
 		return err
 	}
 	if !r.receiver {
 		if err := r.attachReceiver(op); err != nil {
 			r.leave()
-			<-r.recvGate
+			r.recvGate.release()
 			return err
 		}
 	}
@@ -108,7 +100,7 @@ func (r *Ring) enterRecv(ctx context.Context, op string) error {
 
 func (r *Ring) leaveRecv() {
 	r.leave()
-	<-r.recvGate
+	r.recvGate.release()
 }
 
 // attachReceiver takes the receiver slot if it is free or its holder is

@@ -65,21 +65,17 @@ func (r *Ring) Reserve(ctx context.Context, n int) ([]byte, error) {
 		return nil, r.err(op, fmt.Errorf("%d bytes, at most %d: %w", n, r.max, ErrMessageTooLarge))
 	}
 	// One reservation per handle at a time: a second waits for Commit.
-	select {
-	case r.resGate <- struct{}{}:
-	case <-r.done:
-		return nil, r.err(op, ErrRingClosed)
-	case <-ctx.Done():
-		return nil, r.err(op, ctx.Err())
+	if err := r.resGate.acquire(ctx, r.done); err != nil {
+		return nil, r.err(op, err)
 	}
 	if err := r.enterSend(ctx, op); err != nil {
-		<-r.resGate
+		r.resGate.release()
 		return nil, err
 	}
 	defer r.leaveSend()
 	pos, _, err := r.claimWait(ctx, op, uint64(n), true)
 	if err != nil {
-		<-r.resGate
+		r.resGate.release()
 		return nil, err
 	}
 	// The claim is marked with our token at once, so that the receiver
@@ -114,7 +110,7 @@ func (r *Ring) Commit(n int) error {
 	}
 	atomic.StoreUint64(r.hdr(r.resPos), recHeader(uint64(n), r.token, recCommitted))
 	r.resOn = false
-	<-r.resGate
+	r.resGate.release()
 	r.wake(r.u32(ringOffRxWake), false)
 	return nil
 }
@@ -140,7 +136,7 @@ func (r *Ring) Abort() error {
 func (r *Ring) abortReservation() {
 	atomic.StoreUint64(r.hdr(r.resPos), recHeader(recordSize(r.resLen), r.token, recCommitted|recPadding))
 	r.resOn = false
-	<-r.resGate
+	r.resGate.release()
 	r.wake(r.u32(ringOffRxWake), false)
 }
 
@@ -160,12 +156,10 @@ func (r *Ring) CloseSend() error {
 		kick(r.u32(ringOffTxWake)) // our blocked senders see sendClosed
 		r.m.releaseRing()
 	}
-	select {
-	case r.sendGate <- struct{}{}:
-	case <-r.done:
+	if r.sendGate.acquire(context.Background(), r.done) != nil {
 		return nil
 	}
-	defer func() { <-r.sendGate }()
+	defer r.sendGate.release()
 	if err := r.enter(op); err != nil {
 		return err
 	}
@@ -194,29 +188,21 @@ func (r *Ring) closeSendLocked() {
 // enterSend takes the send gate (waiting for the handle's other senders,
 // until ctx ends), the mapping hold, and a sender slot.
 func (r *Ring) enterSend(ctx context.Context, op string) error {
-	select {
-	case r.sendGate <- struct{}{}:
-	default:
-		select {
-		case r.sendGate <- struct{}{}:
-		case <-r.done:
-			return r.err(op, ErrRingClosed)
-		case <-ctx.Done():
-			return r.err(op, ctx.Err())
-		}
+	if err := r.sendGate.acquire(ctx, r.done); err != nil {
+		return r.err(op, err)
 	}
 	if r.sendClosed.Load() {
-		<-r.sendGate
+		r.sendGate.release()
 		return r.err(op, ErrRingClosed)
 	}
 	if err := r.enter(op); err != nil {
-		<-r.sendGate
+		r.sendGate.release()
 		return err
 	}
 	if r.slot < 0 {
 		if err := r.attachSender(op); err != nil {
 			r.leave()
-			<-r.sendGate
+			r.sendGate.release()
 			return err
 		}
 	}
@@ -225,7 +211,7 @@ func (r *Ring) enterSend(ctx context.Context, op string) error {
 
 func (r *Ring) leaveSend() {
 	r.leave()
-	<-r.sendGate
+	r.sendGate.release()
 }
 
 // attachSender takes a sender slot: a free one, or one whose sender died
@@ -354,7 +340,9 @@ func (r *Ring) claim(op string, n uint64) (pos uint64, ok bool, err error) {
 				return 0, false, nil
 			}
 		}
-		atomic.StoreUint64(il, total)
+		if atomic.LoadUint64(il) != total {
+			atomic.StoreUint64(il, total) // before the position: the receiver reads the pair as position then length
+		}
 		atomic.StoreUint64(ip, t)
 		if atomic.CompareAndSwapUint64(tailW, t, t+total) {
 			if pad > 0 {

@@ -1,0 +1,70 @@
+package shm
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+)
+
+// A gate admits one goroutine at a time, like a mutex whose waiters give
+// up when a context ends or the handle closes. Taking a free gate is one
+// compare-and-swap and letting it go a store and a load, which matters on
+// the ring's per-message path; waiters park on a channel.
+type gate struct {
+	held   atomic.Bool
+	nwait  atomic.Int32
+	mu     sync.Mutex
+	wakeCh chan struct{} // closed by release when waiters may wait on it
+}
+
+// acquire takes the gate, waiting until it is free, ctx is done (ctx's
+// error) or done is closed (errDone).
+func (g *gate) acquire(ctx context.Context, done <-chan struct{}) error {
+	if g.held.CompareAndSwap(false, true) {
+		return nil
+	}
+	for {
+		g.mu.Lock()
+		// Count ourselves before trying, so that a release after our
+		// failed try sees us and wakes us.
+		g.nwait.Add(1)
+		if g.held.CompareAndSwap(false, true) {
+			g.nwait.Add(-1)
+			g.mu.Unlock()
+			return nil
+		}
+		if g.wakeCh == nil {
+			g.wakeCh = make(chan struct{})
+		}
+		w := g.wakeCh
+		g.mu.Unlock()
+		var err error
+		select {
+		case <-w:
+		case <-ctx.Done():
+			err = ctx.Err()
+		case <-done:
+			err = errDone
+		}
+		g.nwait.Add(-1)
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// release lets the gate go and wakes its waiters, which race for it.
+func (g *gate) release() {
+	g.held.Store(false)
+	if g.nwait.Load() > 0 {
+		g.mu.Lock()
+		if g.wakeCh != nil {
+			close(g.wakeCh)
+			g.wakeCh = nil
+		}
+		g.mu.Unlock()
+	}
+}
+
+// errDone is returned by acquire when the handle closed.
+var errDone = ErrRingClosed
