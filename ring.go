@@ -81,10 +81,11 @@ func (ringClosedError) Is(target error) bool { return target == fs.ErrClosed }
 //   - A receiver that dies leaves the ring to the next one, which gets
 //     every message not yet released (at least once across the crash,
 //     exactly once otherwise).
-//   - A sender waiting on a full ring whose receiver died or closed gets
-//     [ErrPeerDead] within about 20 to 40 ms; a sender that never saw a
-//     receiver waits for one. [Ring.WaitForReceiver] makes it wait for a
-//     new receiver instead.
+//   - A sender gets [ErrPeerDead] at once when the ring's receiver has
+//     closed its handle, and, waiting on a full ring, within about 50 to
+//     100 ms of the receiver's death. This is the default; a sender that
+//     never saw a receiver waits for one, and [Ring.WaitForReceiver]
+//     makes senders wait for a new receiver instead.
 //
 // Memory written by other processes is not trusted: every index, length
 // and header is checked before use, and a ring that fails a check returns

@@ -207,7 +207,7 @@ func startBenchPeer(b *testing.B, kind, role string, size, count int) *benchPeer
 	p := &benchPeer{cmd: cmd}
 	switch kind {
 	case "unix":
-		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -16,10 +16,11 @@ var errNoReservation = errors.New("no reservation outstanding")
 
 // Send sends msg, waiting while the ring is full, until ctx is done (then
 // it returns ctx.Err(), wrapped, and sends nothing). It returns
-// [ErrMessageTooLarge] for a message over [Ring.MaxMessage], [ErrPeerDead]
-// if it waits for space while the receiver is dead (see
-// [Ring.WaitForReceiver]), and [ErrRingClosed] after [Ring.CloseSend] or
-// Close.
+// [ErrMessageTooLarge] for a message over [Ring.MaxMessage], and
+// [ErrRingClosed] after [Ring.CloseSend] or Close. It returns
+// [ErrPeerDead] when the ring's receiver closed its handle, or when Send
+// waits for room and the receiver has died (unless
+// [Ring.WaitForReceiver] asked to wait for a new one).
 func (r *Ring) Send(ctx context.Context, msg []byte) error {
 	_, err := r.send(ctx, "ring send", msg, true)
 	return err
@@ -264,6 +265,9 @@ func (r *Ring) indices(op string) (h, t uint64, err error) {
 // claimWait claims room for a record of n payload bytes, waiting for
 // room if wait is set. ok is false when the ring is full and wait is not.
 func (r *Ring) claimWait(ctx context.Context, op string, n uint64, wait bool) (pos uint64, ok bool, err error) {
+	if r.receiverClosed() {
+		return 0, false, r.err(op, ErrPeerDead)
+	}
 	pos, ok, err = r.claim(op, n)
 	if ok || err != nil {
 		return pos, ok, err
@@ -289,6 +293,14 @@ func (r *Ring) claimWait(ctx context.Context, op string, n uint64, wait bool) (p
 		return 0, false, err
 	}
 	return pos, true, nil
+}
+
+// receiverClosed reports, without a system call, whether the receiver
+// closed its handle (a receiver attached once and the slot is free), so
+// that sends fail at once rather than when the ring fills.
+func (r *Ring) receiverClosed() bool {
+	return !r.waitRecv.Load() && atomic.LoadUint32(r.u32(ringOffRxSlot)) == 0 &&
+		atomic.LoadUint32(r.u32(ringOffFlags))&flagReceiverSeen != 0
 }
 
 // receiverGone reports whether a sender waiting for room should give up:

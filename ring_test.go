@@ -88,7 +88,7 @@ func TestRingSize(t *testing.T) {
 			}
 		}
 	}
-	for _, c := range []struct{ max, slots int }{{-1, 1}, {1, 0}, {1 << 31, 1}} {
+	for _, c := range []struct{ max, slots int }{{-1, 1}, {1, 0}, {1 << 30, 1}} {
 		if n := shm.RingSize(c.max, c.slots); n != 0 {
 			t.Errorf("RingSize(%d, %d) = %d, want 0", c.max, c.slots, n)
 		}

@@ -18,7 +18,7 @@ const (
 	// committed.
 	ringStuckSlice = 20 * time.Millisecond
 	// ringFullSlice: a sender waits for space.
-	ringFullSlice = 40 * time.Millisecond
+	ringFullSlice = 50 * time.Millisecond
 	// ringIdleSlice: the receiver waits on an empty ring; it checks that
 	// a sender is still alive (else io.EOF).
 	ringIdleSlice = 100 * time.Millisecond
