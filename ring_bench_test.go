@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 	"unsafe"
@@ -124,6 +125,37 @@ func ringBenchChild(args []string) int {
 	out, err := m.Ring(n, n)
 	if err != nil {
 		return fail(err)
+	}
+	if role == "idle-recv" || role == "idle-send" {
+		// Print the CPU time (ns) this process used while blocked in
+		// one Receive (on an empty ring) or one Send (on a full ring).
+		msg := make([]byte, size)
+		if role == "idle-send" {
+			for {
+				ok, err := in.TrySend(msg)
+				if err != nil {
+					return fail(err)
+				}
+				if !ok {
+					break
+				}
+			}
+		} else if _, _, err := in.TryReceive(nil); err != nil {
+			return fail(err)
+		}
+		fmt.Println("ready")
+		before := cpuNanos()
+		var err error
+		if role == "idle-send" {
+			err = in.Send(ctx, msg)
+		} else {
+			_, err = in.Receive(ctx, nil)
+		}
+		if err != nil && err != io.EOF {
+			return fail(err)
+		}
+		fmt.Println(cpuNanos() - before)
+		return 0
 	}
 	if role == "send" {
 		msg := make([]byte, size)
@@ -524,6 +556,57 @@ func BenchmarkRingSendReceive(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// cpuNanos returns the CPU time this process has used.
+func cpuNanos() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// BenchmarkRingIdle: the CPU a blocked receiver (empty ring, a live
+// sender) and a blocked sender (full ring, a live receiver) use while
+// nothing happens, as a percentage of one CPU. Each op is 2 s of idling.
+func BenchmarkRingIdle(b *testing.B) {
+	for _, role := range []string{"idle-recv", "idle-send"} {
+		b.Run(role, func(b *testing.B) {
+			var used, idle time.Duration
+			for range b.N {
+				p := startBenchPeer(b, "ring", role, 64, 0)
+				if role == "idle-recv" {
+					// Register as a live sender, so that the receiver
+					// waits rather than ending.
+					if _, err := p.in.Reserve(context.Background(), 0); err != nil {
+						b.Fatal(err)
+					}
+					p.in.Abort()
+				} else if _, _, err := p.in.TryReceive(nil); err != nil {
+					b.Fatal(err)
+				}
+				t0 := time.Now()
+				time.Sleep(2 * time.Second)
+				if role == "idle-recv" {
+					p.in.CloseSend()
+				} else if _, err := p.in.Receive(context.Background(), nil); err != nil {
+					b.Fatal(err)
+				}
+				if !p.out_.Scan() {
+					b.Fatal("no figure from the peer")
+				}
+				ns, err := strconv.ParseInt(p.out_.Text(), 10, 64)
+				if err != nil {
+					b.Fatal(err)
+				}
+				idle += time.Since(t0)
+				used += time.Duration(ns)
+				p.finish(b)
+			}
+			b.ReportMetric(100*float64(used)/float64(idle), "%cpu")
 		})
 	}
 }
