@@ -93,8 +93,7 @@ func (ringClosedError) Is(target error) bool { return target == fs.ErrClosed }
 type Ring struct {
 	m     *Mapping
 	name  string
-	base  unsafe.Pointer // the header at off
-	data  []byte         // the data area
+	off   int // the ring's offset in the mapping
 	cap   uint64
 	mask  uint64
 	max   uint64 // largest payload
@@ -146,15 +145,15 @@ func (m *Mapping) Ring(off, n int) (*Ring, error) {
 	if c == 0 {
 		return nil, &fs.PathError{Op: op, Path: m.name, Err: fmt.Errorf("a ring needs at least %d bytes, not %d", ringHeaderSize+ringMinCapacity, n)}
 	}
-	p, err := m.pointer(off, n, 8)
-	if err != nil {
+	if _, err := m.pointer(off, n, 8); err != nil {
 		return nil, &fs.PathError{Op: op, Path: m.name, Err: errors.Unwrap(err)}
 	}
 	owner, err := m.lockOwner()
 	if err != nil {
 		return nil, &fs.PathError{Op: op, Path: m.name, Err: errors.Unwrap(err)}
 	}
-	if !m.holdRing() {
+	p, ok := m.holdRing(off)
+	if !ok {
 		return nil, m.errClosed(op)
 	}
 	defer m.releaseRing()
@@ -174,12 +173,10 @@ func (m *Mapping) Ring(off, n int) (*Ring, error) {
 			return nil, &fs.PathError{Op: op, Path: m.name, Err: fmt.Errorf("the ring at offset %d has %d bytes, not %d: %w", off, v, n, ErrRingMismatch)}
 		}
 	}
-	data := unsafe.Slice((*byte)(unsafe.Add(p, ringHeaderSize)), c)
 	return &Ring{
 		m:     m,
 		name:  m.name,
-		base:  p,
-		data:  data[:c:c],
+		off:   off,
 		cap:   c,
 		mask:  c - 1,
 		max:   ringMaxMessage(c),
@@ -214,21 +211,22 @@ type RingStats struct {
 // every registered sender and of the receiver (a system call each).
 func (r *Ring) Stats() (RingStats, error) {
 	const op = "ring stat"
-	if err := r.enter(op); err != nil {
+	v, err := r.enter(op)
+	if err != nil {
 		return RingStats{}, err
 	}
-	defer r.leave()
-	s := RingStats{Capacity: int(r.cap), MaxMessage: int(r.max), Lost: atomic.LoadUint64(r.u64(ringOffLost))}
-	h, t := atomic.LoadUint64(r.u64(ringOffHead)), atomic.LoadUint64(r.u64(ringOffTail))
+	defer v.leave()
+	s := RingStats{Capacity: int(r.cap), MaxMessage: int(r.max), Lost: atomic.LoadUint64(v.u64(ringOffLost))}
+	h, t := atomic.LoadUint64(v.u64(ringOffHead)), atomic.LoadUint64(v.u64(ringOffTail))
 	if t >= h && t-h <= r.cap {
 		s.Used = int(t - h)
 	}
 	for i := range ringSenders {
-		if tok := atomic.LoadUint32(r.slotWord(i)); tok != 0 && r.alive(tok) {
+		if tok := atomic.LoadUint32(v.slotWord(i)); tok != 0 && r.alive(tok) {
 			s.Senders++
 		}
 	}
-	if tok := atomic.LoadUint32(r.u32(ringOffRxSlot)); tok != 0 {
+	if tok := atomic.LoadUint32(v.u32(ringOffRxSlot)); tok != 0 {
 		s.Receiver = r.alive(tok)
 	}
 	return s, nil
@@ -247,47 +245,62 @@ func (r *Ring) Close() error {
 		return nil
 	}
 	close(r.done)
-	held := r.m.holdRing()
-	if held {
-		r.wakeBoth()
+	if p, ok := r.m.holdRing(r.off); ok {
+		r.view(p).wakeBoth()
 		r.m.releaseRing()
 	}
 	// Wait for the operations in progress: they see closed when they wake.
 	r.sendGate.acquire(context.Background(), nil)
 	r.recvGate.acquire(context.Background(), nil)
-	if !r.m.holdRing() {
+	p, ok := r.m.holdRing(r.off)
+	if !ok {
 		return nil // the mapping is gone, and with it our token
 	}
 	defer r.m.releaseRing()
+	v := r.view(p)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.resOn {
-		r.abortReservation()
+		v.abortReservation()
 	}
 	if r.slot >= 0 {
-		r.closeSendLocked()
+		v.closeSendLocked()
 	}
 	if r.receiver {
-		atomic.CompareAndSwapUint32(r.u32(ringOffRxSlot), r.token, 0)
+		atomic.CompareAndSwapUint32(v.u32(ringOffRxSlot), r.token, 0)
 		r.receiver = false
-		r.wake(r.u32(ringOffTxWake), true)
+		v.wake(v.u32(ringOffTxWake), true)
 	}
 	return nil
+}
+
+// A ringMem is a ring handle with the addresses of its memory, valid for
+// the length of one operation (between enter and leave): the handle
+// itself keeps no pointer into the mapping.
+type ringMem struct {
+	*Ring
+	base unsafe.Pointer // the header at off
+	data []byte         // the data area, exactly capacity bytes
+}
+
+func (r *Ring) view(p unsafe.Pointer) ringMem {
+	return ringMem{r, p, unsafe.Slice((*byte)(unsafe.Add(p, ringHeaderSize)), r.cap)}
 }
 
 // enter starts an operation: the handle and its mapping must be open; the
 // mapping stays mapped until leave.
-func (r *Ring) enter(op string) error {
+func (r *Ring) enter(op string) (ringMem, error) {
 	if r.closed.Load() {
-		return r.err(op, ErrRingClosed)
+		return ringMem{}, r.err(op, ErrRingClosed)
 	}
-	if !r.m.holdRing() {
-		return r.err(op, ErrRingClosed)
+	p, ok := r.m.holdRing(r.off)
+	if !ok {
+		return ringMem{}, r.err(op, ErrRingClosed)
 	}
-	return nil
+	return r.view(p), nil
 }
 
-func (r *Ring) leave() { r.m.releaseRing() }
+func (r ringMem) leave() { r.m.releaseRing() }
 
 // err wraps e in a *fs.PathError naming op and the object.
 func (r *Ring) err(op string, e error) error {
@@ -299,24 +312,24 @@ func (r *Ring) corrupt(op, format string, args ...any) error {
 	return r.err(op, fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), ErrRingCorrupt))
 }
 
-func (r *Ring) u64(off uintptr) *uint64 { return (*uint64)(unsafe.Add(r.base, off)) }
-func (r *Ring) u32(off uintptr) *uint32 { return (*uint32)(unsafe.Add(r.base, off)) }
+func (r ringMem) u64(off uintptr) *uint64 { return (*uint64)(unsafe.Add(r.base, off)) }
+func (r ringMem) u32(off uintptr) *uint32 { return (*uint32)(unsafe.Add(r.base, off)) }
 
-func (r *Ring) slotWord(i int) *uint32 {
+func (r ringMem) slotWord(i int) *uint32 {
 	return r.u32(ringOffSenders + uintptr(i)*ringSlotSize + ringSlotToken)
 }
-func (r *Ring) slotIntent(i int) (pos, n *uint64) {
+func (r ringMem) slotIntent(i int) (pos, n *uint64) {
 	b := ringOffSenders + uintptr(i)*ringSlotSize
 	return r.u64(b + ringSlotIntentPos), r.u64(b + ringSlotIntentLen)
 }
 
 // hdr returns the record header word at position pos.
-func (r *Ring) hdr(pos uint64) *uint64 {
+func (r ringMem) hdr(pos uint64) *uint64 {
 	return (*uint64)(unsafe.Pointer(&r.data[pos&r.mask]))
 }
 
 // setFlag sets f in the flags word.
-func (r *Ring) setFlag(f uint32) {
+func (r ringMem) setFlag(f uint32) {
 	w := r.u32(ringOffFlags)
 	for {
 		v := atomic.LoadUint32(w)

@@ -1,5 +1,7 @@
 package shm
 
+import "unsafe"
+
 // The ring's hold on its mapping. A ring operation touches the mapped
 // memory only between holdRing and releaseRing; a blocked operation
 // releases its hold while it sleeps, so Mapping.Close never waits for a
@@ -9,15 +11,17 @@ package shm
 // This is a private hook so that adopting the Mapping's own operation
 // hold, when it exists, changes only these two functions.
 
-// holdRing keeps the mapping mapped until releaseRing; false if it is
-// closed.
-func (m *Mapping) holdRing() bool {
+// holdRing keeps the mapping mapped until releaseRing and returns the
+// address of its byte off; false if it is closed. Ring handles keep
+// offsets, not pointers, so that nothing points into the memory once it
+// is unmapped.
+func (m *Mapping) holdRing(off int) (unsafe.Pointer, bool) {
 	m.mu.RLock()
-	if m.closed {
+	if m.closed || off < 0 || off >= len(m.data) {
 		m.mu.RUnlock()
-		return false
+		return nil, false
 	}
-	return true
+	return unsafe.Pointer(&m.data[off]), true
 }
 
 // releaseRing ends a holdRing that returned true.

@@ -29,16 +29,17 @@ func (r *Ring) TryReceive(buf []byte) (msg []byte, ok bool, err error) {
 }
 
 func (r *Ring) receive(ctx context.Context, op string, buf []byte, wait bool) ([]byte, bool, error) {
-	if err := r.enterRecv(ctx, op); err != nil {
+	v, err := r.enterRecv(ctx, op)
+	if err != nil {
 		return nil, false, err
 	}
-	defer r.leaveRecv()
-	msg, size, err := r.next(ctx, op, wait)
+	defer v.leaveRecv()
+	msg, size, err := v.next(ctx, op, wait)
 	if err != nil || size == 0 {
 		return nil, false, err
 	}
 	buf = append(buf[:0], msg...)
-	r.consume(r.head, size)
+	v.consume(r.head, size)
 	r.peekSize = 0
 	return buf, true, nil
 }
@@ -51,11 +52,12 @@ func (r *Ring) receive(ctx context.Context, op string, buf []byte, wait bool) ([
 // next receiver.
 func (r *Ring) Peek(ctx context.Context) ([]byte, error) {
 	const op = "ring peek"
-	if err := r.enterRecv(ctx, op); err != nil {
+	v, err := r.enterRecv(ctx, op)
+	if err != nil {
 		return nil, err
 	}
-	defer r.leaveRecv()
-	msg, size, err := r.next(ctx, op, true)
+	defer v.leaveRecv()
+	msg, size, err := v.next(ctx, op, true)
 	if err != nil {
 		return nil, err
 	}
@@ -66,39 +68,41 @@ func (r *Ring) Peek(ctx context.Context) ([]byte, error) {
 // Release removes the message Peek returned from the ring.
 func (r *Ring) Release() error {
 	const op = "ring release"
-	if err := r.enterRecv(context.Background(), op); err != nil {
+	v, err := r.enterRecv(context.Background(), op)
+	if err != nil {
 		return err
 	}
-	defer r.leaveRecv()
+	defer v.leaveRecv()
 	if r.peekSize == 0 {
 		return r.err(op, errors.New("no message peeked"))
 	}
-	r.consume(r.head, r.peekSize)
+	v.consume(r.head, r.peekSize)
 	r.peekSize = 0
 	return nil
 }
 
 // enterRecv takes the receive gate, the mapping hold and the receiver
 // slot.
-func (r *Ring) enterRecv(ctx context.Context, op string) error {
+func (r *Ring) enterRecv(ctx context.Context, op string) (ringMem, error) {
 	if err := r.recvGate.acquire(ctx, r.done); err != nil {
-		return r.err(op, err)
+		return ringMem{}, r.err(op, err)
 	}
-	if err := r.enter(op); err != nil {
+	v, err := r.enter(op)
+	if err != nil {
 		r.recvGate.release()
-		return err
+		return ringMem{}, err
 	}
 	if !r.receiver {
-		if err := r.attachReceiver(op); err != nil {
-			r.leave()
+		if err := v.attachReceiver(op); err != nil {
+			v.leave()
 			r.recvGate.release()
-			return err
+			return ringMem{}, err
 		}
 	}
-	return nil
+	return v, nil
 }
 
-func (r *Ring) leaveRecv() {
+func (r ringMem) leaveRecv() {
 	r.leave()
 	r.recvGate.release()
 }
@@ -106,7 +110,7 @@ func (r *Ring) leaveRecv() {
 // attachReceiver takes the receiver slot if it is free or its holder is
 // dead, and starts at the ring's head: a new receiver gets every message
 // its predecessor did not release.
-func (r *Ring) attachReceiver(op string) error {
+func (r ringMem) attachReceiver(op string) error {
 	w := r.u32(ringOffRxSlot)
 	for range 16 {
 		v := atomic.LoadUint32(w)
@@ -135,7 +139,7 @@ func (r *Ring) attachReceiver(op string) error {
 // next finds the next message at the receiver's head, waiting for one if
 // wait is set. It returns the payload in place and the record's size; a
 // size of 0 with a nil error means there is none (wait not set).
-func (r *Ring) next(ctx context.Context, op string, wait bool) (msg []byte, size uint64, err error) {
+func (r ringMem) next(ctx context.Context, op string, wait bool) (msg []byte, size uint64, err error) {
 	poll := func(probe bool) (bool, time.Duration, error) {
 		var slice time.Duration
 		msg, size, slice, err = r.poll(op, probe)
@@ -165,7 +169,7 @@ const maxSteps = 64
 // and, when probe is set, records whose sender died before committing.
 // With no message it returns how long to sleep before probing: io.EOF
 // once the ring is empty and every sender has gone.
-func (r *Ring) poll(op string, probe bool) (msg []byte, size uint64, slice time.Duration, err error) {
+func (r ringMem) poll(op string, probe bool) (msg []byte, size uint64, slice time.Duration, err error) {
 	for range maxSteps {
 		h := r.head
 		idx := h & r.mask
@@ -226,7 +230,7 @@ func (r *Ring) poll(op string, probe bool) (msg []byte, size uint64, slice time.
 }
 
 // loadTail reads and checks the tail, which must lie in [h, h+capacity].
-func (r *Ring) loadTail(op string, h uint64) (uint64, error) {
+func (r ringMem) loadTail(op string, h uint64) (uint64, error) {
 	t := atomic.LoadUint64(r.u64(ringOffTail))
 	if t%8 != 0 || t < h || t-h > r.cap {
 		return 0, r.corrupt(op, "tail %d with head %d, capacity %d", t, h, r.cap)
@@ -236,7 +240,7 @@ func (r *Ring) loadTail(op string, h uint64) (uint64, error) {
 }
 
 // within checks that size bytes at h lie before the tail.
-func (r *Ring) within(op string, h, size uint64) error {
+func (r ringMem) within(op string, h, size uint64) error {
 	if h <= r.cachedTail && r.cachedTail-h >= size {
 		return nil
 	}
@@ -252,7 +256,7 @@ func (r *Ring) within(op string, h, size uint64) error {
 
 // consume zeroes size bytes at h (which do not wrap), moves the head past
 // them and wakes a sender that sleeps for room.
-func (r *Ring) consume(h, size uint64) {
+func (r ringMem) consume(h, size uint64) {
 	idx := h & r.mask
 	clear(r.data[idx : idx+size])
 	r.head = h + size
@@ -262,7 +266,7 @@ func (r *Ring) consume(h, size uint64) {
 
 // lose skips size bytes at h (which may wrap) claimed by a sender that
 // died, and counts one lost message.
-func (r *Ring) lose(h, size uint64) {
+func (r ringMem) lose(h, size uint64) {
 	idx := h & r.mask
 	first := min(size, r.cap-idx)
 	clear(r.data[idx : idx+first])
@@ -277,7 +281,7 @@ func (r *Ring) lose(h, size uint64) {
 // claimed the room and has not written a header yet. If every sender
 // whose published claim covers h is dead, it skips the claim. skipped is
 // false while a live sender may still write it.
-func (r *Ring) skipUnwritten(op string, h, t uint64) (skipped bool, err error) {
+func (r ringMem) skipUnwritten(op string, h, t uint64) (skipped bool, err error) {
 	var lens [ringSenders]uint64
 	k := 0
 	for i := range ringSenders {
@@ -325,7 +329,7 @@ func (r *Ring) skipUnwritten(op string, h, t uint64) (skipped bool, err error) {
 // sendersGone reports whether the receiver has reached the end: a sender
 // attached once, and no sender slot holds a live sender. Without probe it
 // counts every registered sender as alive (no system call).
-func (r *Ring) sendersGone(probe bool) bool {
+func (r ringMem) sendersGone(probe bool) bool {
 	if atomic.LoadUint32(r.u32(ringOffFlags))&flagSenderSeen == 0 {
 		return false
 	}

@@ -36,18 +36,19 @@ func (r *Ring) send(ctx context.Context, op string, msg []byte, wait bool) (bool
 	if uint64(len(msg)) > r.max {
 		return false, r.err(op, fmt.Errorf("%d bytes, at most %d: %w", len(msg), r.max, ErrMessageTooLarge))
 	}
-	if err := r.enterSend(ctx, op); err != nil {
+	v, err := r.enterSend(ctx, op)
+	if err != nil {
 		return false, err
 	}
-	defer r.leaveSend()
-	pos, ok, err := r.claimWait(ctx, op, uint64(len(msg)), wait)
+	defer v.leaveSend()
+	pos, ok, err := v.claimWait(ctx, op, uint64(len(msg)), wait)
 	if !ok || err != nil {
 		return false, err
 	}
 	idx := pos & r.mask
-	copy(r.data[idx+ringRecordHeader:], msg)
-	atomic.StoreUint64(r.hdr(pos), recHeader(uint64(len(msg)), r.token, recCommitted))
-	r.wake(r.u32(ringOffRxWake), false)
+	copy(v.data[idx+ringRecordHeader:], msg)
+	atomic.StoreUint64(v.hdr(pos), recHeader(uint64(len(msg)), r.token, recCommitted))
+	v.wake(v.u32(ringOffRxWake), false)
 	return true, nil
 }
 
@@ -69,24 +70,25 @@ func (r *Ring) Reserve(ctx context.Context, n int) ([]byte, error) {
 	if err := r.resGate.acquire(ctx, r.done); err != nil {
 		return nil, r.err(op, err)
 	}
-	if err := r.enterSend(ctx, op); err != nil {
+	v, err := r.enterSend(ctx, op)
+	if err != nil {
 		r.resGate.release()
 		return nil, err
 	}
-	defer r.leaveSend()
-	pos, _, err := r.claimWait(ctx, op, uint64(n), true)
+	defer v.leaveSend()
+	pos, _, err := v.claimWait(ctx, op, uint64(n), true)
 	if err != nil {
 		r.resGate.release()
 		return nil, err
 	}
 	// The claim is marked with our token at once, so that the receiver
 	// can tell whether we died holding it.
-	atomic.StoreUint64(r.hdr(pos), recHeader(uint64(n), r.token, 0))
+	atomic.StoreUint64(v.hdr(pos), recHeader(uint64(n), r.token, 0))
 	r.mu.Lock()
 	r.resOn, r.resPos, r.resLen = true, pos, uint64(n)
 	r.mu.Unlock()
 	idx := pos&r.mask + ringRecordHeader
-	return r.data[idx : idx+uint64(n) : idx+uint64(n)], nil
+	return v.data[idx : idx+uint64(n) : idx+uint64(n)], nil
 }
 
 // Commit delivers the first n bytes of the reserved room as a message; n
@@ -101,18 +103,19 @@ func (r *Ring) Commit(n int) error {
 	if n < 0 || uint64(n) > r.resLen {
 		return r.err(op, fmt.Errorf("commit of %d bytes of a %d-byte reservation", n, r.resLen))
 	}
-	if err := r.enter(op); err != nil {
+	v, err := r.enter(op)
+	if err != nil {
 		return err
 	}
-	defer r.leave()
+	defer v.leave()
 	full, used := recordSize(r.resLen), recordSize(uint64(n))
 	if used < full {
-		atomic.StoreUint64(r.hdr(r.resPos+used), recHeader(full-used, r.token, recCommitted|recPadding))
+		atomic.StoreUint64(v.hdr(r.resPos+used), recHeader(full-used, r.token, recCommitted|recPadding))
 	}
-	atomic.StoreUint64(r.hdr(r.resPos), recHeader(uint64(n), r.token, recCommitted))
+	atomic.StoreUint64(v.hdr(r.resPos), recHeader(uint64(n), r.token, recCommitted))
 	r.resOn = false
 	r.resGate.release()
-	r.wake(r.u32(ringOffRxWake), false)
+	v.wake(v.u32(ringOffRxWake), false)
 	return nil
 }
 
@@ -124,17 +127,18 @@ func (r *Ring) Abort() error {
 	if !r.resOn {
 		return r.err(op, errNoReservation)
 	}
-	if err := r.enter(op); err != nil {
+	v, err := r.enter(op)
+	if err != nil {
 		return err
 	}
-	defer r.leave()
-	r.abortReservation()
+	defer v.leave()
+	v.abortReservation()
 	return nil
 }
 
 // abortReservation turns the reservation into a padding record; r.mu and
 // the mapping are held.
-func (r *Ring) abortReservation() {
+func (r ringMem) abortReservation() {
 	atomic.StoreUint64(r.hdr(r.resPos), recHeader(recordSize(r.resLen), r.token, recCommitted|recPadding))
 	r.resOn = false
 	r.resGate.release()
@@ -153,30 +157,31 @@ func (r *Ring) CloseSend() error {
 	if r.sendClosed.Swap(true) {
 		return nil
 	}
-	if r.m.holdRing() {
-		kick(r.u32(ringOffTxWake)) // our blocked senders see sendClosed
+	if p, ok := r.m.holdRing(r.off); ok {
+		kick(r.view(p).u32(ringOffTxWake)) // our blocked senders see sendClosed
 		r.m.releaseRing()
 	}
 	if r.sendGate.acquire(context.Background(), r.done) != nil {
 		return nil
 	}
 	defer r.sendGate.release()
-	if err := r.enter(op); err != nil {
+	v, err := r.enter(op)
+	if err != nil {
 		return err
 	}
-	defer r.leave()
+	defer v.leave()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.resOn {
-		r.abortReservation()
+		v.abortReservation()
 	}
-	r.closeSendLocked()
+	v.closeSendLocked()
 	return nil
 }
 
 // closeSendLocked frees the sender slot and tells the receiver; r.mu and
 // the mapping are held.
-func (r *Ring) closeSendLocked() {
+func (r ringMem) closeSendLocked() {
 	r.sendClosed.Store(true)
 	r.setFlag(flagSenderSeen)
 	if r.slot >= 0 {
@@ -188,36 +193,37 @@ func (r *Ring) closeSendLocked() {
 
 // enterSend takes the send gate (waiting for the handle's other senders,
 // until ctx ends), the mapping hold, and a sender slot.
-func (r *Ring) enterSend(ctx context.Context, op string) error {
+func (r *Ring) enterSend(ctx context.Context, op string) (ringMem, error) {
 	if err := r.sendGate.acquire(ctx, r.done); err != nil {
-		return r.err(op, err)
+		return ringMem{}, r.err(op, err)
 	}
 	if r.sendClosed.Load() {
 		r.sendGate.release()
-		return r.err(op, ErrRingClosed)
+		return ringMem{}, r.err(op, ErrRingClosed)
 	}
-	if err := r.enter(op); err != nil {
+	v, err := r.enter(op)
+	if err != nil {
 		r.sendGate.release()
-		return err
+		return ringMem{}, err
 	}
 	if r.slot < 0 {
-		if err := r.attachSender(op); err != nil {
-			r.leave()
+		if err := v.attachSender(op); err != nil {
+			v.leave()
 			r.sendGate.release()
-			return err
+			return ringMem{}, err
 		}
 	}
-	return nil
+	return v, nil
 }
 
-func (r *Ring) leaveSend() {
+func (r ringMem) leaveSend() {
 	r.leave()
 	r.sendGate.release()
 }
 
 // attachSender takes a sender slot: a free one, or one whose sender died
 // with no claim the receiver may still need to resolve.
-func (r *Ring) attachSender(op string) error {
+func (r ringMem) attachSender(op string) error {
 	h, t, err := r.indices(op)
 	if err != nil {
 		return err
@@ -253,7 +259,7 @@ func (r *Ring) attachSender(op string) error {
 }
 
 // indices loads and checks head and tail.
-func (r *Ring) indices(op string) (h, t uint64, err error) {
+func (r ringMem) indices(op string) (h, t uint64, err error) {
 	h = atomic.LoadUint64(r.u64(ringOffHead))
 	t = atomic.LoadUint64(r.u64(ringOffTail))
 	if h%8 != 0 || t%8 != 0 || t < h || t-h > r.cap {
@@ -264,7 +270,7 @@ func (r *Ring) indices(op string) (h, t uint64, err error) {
 
 // claimWait claims room for a record of n payload bytes, waiting for
 // room if wait is set. ok is false when the ring is full and wait is not.
-func (r *Ring) claimWait(ctx context.Context, op string, n uint64, wait bool) (pos uint64, ok bool, err error) {
+func (r ringMem) claimWait(ctx context.Context, op string, n uint64, wait bool) (pos uint64, ok bool, err error) {
 	if r.receiverClosed() {
 		return 0, false, r.err(op, ErrPeerDead)
 	}
@@ -298,14 +304,14 @@ func (r *Ring) claimWait(ctx context.Context, op string, n uint64, wait bool) (p
 // receiverClosed reports, without a system call, whether the receiver
 // closed its handle (a receiver attached once and the slot is free), so
 // that sends fail at once rather than when the ring fills.
-func (r *Ring) receiverClosed() bool {
+func (r ringMem) receiverClosed() bool {
 	return !r.waitRecv.Load() && atomic.LoadUint32(r.u32(ringOffRxSlot)) == 0 &&
 		atomic.LoadUint32(r.u32(ringOffFlags))&flagReceiverSeen != 0
 }
 
 // receiverGone reports whether a sender waiting for room should give up:
 // a receiver attached once and now none is alive.
-func (r *Ring) receiverGone() bool {
+func (r ringMem) receiverGone() bool {
 	if r.waitRecv.Load() {
 		return false
 	}
@@ -321,7 +327,7 @@ func (r *Ring) receiverGone() bool {
 // publishes its intent in the sender slot before moving the tail, so that
 // the receiver can skip the claim if this process dies before writing a
 // header. ok is false when the ring is full.
-func (r *Ring) claim(op string, n uint64) (pos uint64, ok bool, err error) {
+func (r ringMem) claim(op string, n uint64) (pos uint64, ok bool, err error) {
 	size := recordSize(n)
 	tailW := r.u64(ringOffTail)
 	ip, il := r.slotIntent(r.slot)

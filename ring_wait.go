@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/shmkit/shm/internal/futex"
 )
@@ -76,7 +77,7 @@ func prepareSleep(w *uint32) uint32 {
 // wake wakes the sleepers of w if the sleeps bit is set (or always, with
 // force): it clears the bit and advances the sequence, then makes the
 // system call. Without the bit it costs one load.
-func (r *Ring) wake(w *uint32, force bool) {
+func (r ringMem) wake(w *uint32, force bool) {
 	for range 4 {
 		v := atomic.LoadUint32(w)
 		if v&1 == 0 && !force {
@@ -98,7 +99,7 @@ func kick(w *uint32) {
 	_ = futex.Wake(w, 0)
 }
 
-func (r *Ring) wakeBoth() {
+func (r ringMem) wakeBoth() {
 	kick(r.u32(ringOffRxWake))
 	kick(r.u32(ringOffTxWake))
 }
@@ -112,7 +113,7 @@ type pollFunc func(probe bool) (done bool, slice time.Duration, err error)
 // await runs poll until it is done, spinning briefly and then sleeping
 // on the wake word w, until ctx ends or the handle closes. The mapping is
 // held on entry and on return (unless the error says it is closed).
-func (r *Ring) await(ctx context.Context, op string, w *uint32, spin *spinEstimate, stop *atomic.Bool, poll pollFunc) error {
+func (r ringMem) await(ctx context.Context, op string, w *uint32, spin *spinEstimate, stop *atomic.Bool, poll pollFunc) error {
 	done, slice, err := poll(false)
 	if done {
 		return err
@@ -138,9 +139,12 @@ func (r *Ring) await(ctx context.Context, op string, w *uint32, spin *spinEstima
 		}
 	}
 	if ctx.Done() != nil {
+		wOff := uintptr(unsafe.Pointer(w)) - uintptr(r.base)
 		cancel := context.AfterFunc(ctx, func() {
-			if r.m.holdRing() {
-				kick(w)
+			// Runs on another goroutine, maybe after await returned:
+			// hold the mapping and find the word afresh.
+			if p, ok := r.m.holdRing(r.off); ok {
+				kick((*uint32)(unsafe.Add(p, wOff)))
 				r.m.releaseRing()
 			}
 		})
@@ -172,7 +176,7 @@ func (r *Ring) await(ctx context.Context, op string, w *uint32, spin *spinEstima
 		}
 		r.leave()
 		werr := futex.Wait(w, v, until)
-		if !r.m.holdRing() {
+		if _, ok := r.m.holdRing(r.off); !ok {
 			r.m.reholdRing() // for the caller's deferred leave
 			return r.err(op, ErrRingClosed)
 		}
