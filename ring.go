@@ -73,7 +73,9 @@ func (ringClosedError) Is(target error) bool { return target == fs.ErrClosed }
 // process dies or the Mapping is closed.
 //   - Once every sender has called [Ring.CloseSend] or died (after at
 //     least one sender attached), the receiver gets the messages left and
-//     then io.EOF. A sender attaching later makes the ring live again.
+//     then io.EOF: at once after the last CloseSend, within about a
+//     second of the last death (an idle receiver probes once a second).
+//     A sender attaching later makes the ring live again.
 //   - A sender that dies between claiming space and committing its
 //     message leaves a record that the receiver skips within about 20 to
 //     40 ms of the death (it probes the claimant's token when the record
