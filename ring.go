@@ -129,7 +129,6 @@ type Ring struct {
 	cachedTail uint64
 	peekSize   uint64 // record size of the message Peek returned, 0 for none
 	rxSpin     spinEstimate
-	lostSeen   uint64
 }
 
 // Ring returns the ring in bytes [off, off+n) of the mapping, which must

@@ -320,6 +320,8 @@ func TestRingSenderKills(t *testing.T) {
 	kills := 200
 	if testing.Short() {
 		kills = 20
+	} else if raceEnabled {
+		kills = 50
 	}
 	o, m, rx := newRingObject(t)
 	var steady []*ringProc

@@ -128,7 +128,7 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, spin *spinEsti
 		budget := spin.budget()
 		start := time.Now()
 		for i := 1; ; i++ {
-			if done, slice, err = poll(false); done {
+			if done, _, err = poll(false); done {
 				spin.record(true, time.Since(start))
 				return err
 			}
