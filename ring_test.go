@@ -598,3 +598,72 @@ func TestRingRandomOps(t *testing.T) {
 		}
 	}
 }
+
+// TestRingDeadClaims: senders whose Mapping closes (their token dies, as
+// at a death) holding a claim with no header, and holding a reservation;
+// the receiver skips both, counts them lost, and delivers the rest in
+// order.
+func TestRingDeadClaims(t *testing.T) {
+	n := shm.RingSize(100, 8)
+	o, err := shm.CreateAnon(int64(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	m, err := o.Map()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	rx, err := m.Ring(0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	ctx := context.Background()
+	send := func(i byte) {
+		t.Helper()
+		if err := rx.Send(ctx, []byte{i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dying := func(f func(r *shm.Ring) error) {
+		t.Helper()
+		m2, err := o.Map() // another Mapping: another liveness token
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2, err := m2.Ring(0, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f(r2); err != nil {
+			t.Fatal(err)
+		}
+		m2.Close() // the token lock goes, as at a death; r2 is left as is
+	}
+	send(0)
+	dying(func(r *shm.Ring) error { return shm.RingClaimOnly(r, 50) })
+	send(1)
+	dying(func(r *shm.Ring) error { _, err := r.Reserve(ctx, 30); return err })
+	send(2)
+	for want := range byte(3) {
+		got, err := rx.Receive(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 1 || got[0] != want {
+			t.Fatalf("got %v, want [%d]", got, want)
+		}
+	}
+	st, err := rx.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Lost != 2 {
+		t.Errorf("Lost = %d, want 2", st.Lost)
+	}
+	if st.Used != 0 {
+		t.Errorf("Used = %d after draining", st.Used)
+	}
+}
