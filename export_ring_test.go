@@ -1,6 +1,11 @@
 package shm
 
-import "context"
+import (
+	"context"
+	"os"
+
+	"github.com/shmkit/shm/internal/futex"
+)
 
 // RingClaimOnly claims room for an n-byte message as Send does and stops
 // there, as a sender killed between the claim and the header would.
@@ -13,4 +18,12 @@ func RingClaimOnly(r *Ring, n int) error {
 	defer v.leaveSend()
 	_, _, err = v.claimWait(context.Background(), "test claim", uint64(n), true)
 	return err
+}
+
+// ForceFutexPoll makes this process's waits poll instead of sleeping in
+// the kernel (as SHM_FUTEX=poll does), until restore is called. Tests
+// only.
+func ForceFutexPoll() (restore func()) {
+	futex.ForceFallback(true)
+	return func() { futex.ForceFallback(os.Getenv(futex.EnvVar) == "poll") }
 }

@@ -199,6 +199,9 @@ type ringProc struct {
 func startRingChild(t *testing.T, o *shm.Object, helper string, args ...string) *ringProc {
 	t.Helper()
 	cmd := helperCommand(t, helper, args...)
+	if ringPolling {
+		cmd.Env = append(cmd.Env, "SHM_FUTEX=poll")
+	}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -287,6 +290,22 @@ func receiveAll(ctx context.Context, r *shm.Ring) (map[uint32]uint32, error) {
 		next[s]++
 		buf = msg
 	}
+}
+
+// ringPolling makes the children of startRingChild poll (SHM_FUTEX=poll).
+var ringPolling bool
+
+// TestRingPolling runs process and goroutine tests with waits forced to
+// poll, the route of the systems without a cross-process futex.
+func TestRingPolling(t *testing.T) {
+	restore := shm.ForceFutexPoll()
+	defer restore()
+	ringPolling = true
+	defer func() { ringPolling = false }()
+	t.Run("processes", TestRingProcesses)
+	t.Run("goroutines", TestRingGoroutines)
+	t.Run("cancel", TestRingCancelWakes)
+	t.Run("peerdead", TestRingPeerDead)
 }
 
 // TestRingProcesses: four sender processes into one receiver; every
