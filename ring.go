@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/shmkit/shm/internal/lock"
+	"github.com/shmkit/shm/internal/region"
 )
 
 var (
@@ -75,7 +76,9 @@ func (ringClosedError) Is(target error) bool { return target == fs.ErrClosed }
 //     least one sender attached), the receiver gets the messages left and
 //     then io.EOF: at once after the last CloseSend, within about a
 //     second of the last death (an idle receiver probes once a second).
-//     A sender attaching later makes the ring live again.
+//     A sender attaching later makes the ring live again; senders that
+//     start at different times should register with [Ring.OpenSend]
+//     before any of them closes.
 //   - A sender that dies between claiming space and committing its
 //     message leaves a record that the receiver skips within about 20 to
 //     40 ms of the death (it probes the claimant's token when the record
@@ -95,7 +98,8 @@ func (ringClosedError) Is(target error) bool { return target == fs.ErrClosed }
 type Ring struct {
 	m     *Mapping
 	name  string
-	off   int // the ring's offset in the mapping
+	off   int            // the ring's offset in the mapping
+	reg   *region.Region // the mapping's operation hold
 	cap   uint64
 	mask  uint64
 	max   uint64 // largest payload
@@ -153,11 +157,16 @@ func (m *Mapping) Ring(off, n int) (*Ring, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: op, Path: m.name, Err: errors.Unwrap(err)}
 	}
-	p, ok := m.holdRing(off)
-	if !ok {
+	reg, err := m.region()
+	if err != nil {
+		return nil, &fs.PathError{Op: op, Path: m.name, Err: errors.Unwrap(err)}
+	}
+	base, err := reg.Acquire()
+	if err != nil {
 		return nil, m.errClosed(op)
 	}
-	defer m.releaseRing()
+	defer reg.Release()
+	p := unsafe.Add(base, off)
 	magic := (*uint64)(unsafe.Add(p, ringOffMagic))
 	if !atomic.CompareAndSwapUint64(magic, 0, ringMagicWord) {
 		switch v := atomic.LoadUint64(magic); {
@@ -178,6 +187,7 @@ func (m *Mapping) Ring(off, n int) (*Ring, error) {
 		m:     m,
 		name:  m.name,
 		off:   off,
+		reg:   reg,
 		cap:   c,
 		mask:  c - 1,
 		max:   ringMaxMessage(c),
@@ -246,18 +256,18 @@ func (r *Ring) Close() error {
 		return nil
 	}
 	close(r.done)
-	if p, ok := r.m.holdRing(r.off); ok {
+	if p, ok := r.holdRing(); ok {
 		r.view(p).wakeBoth()
-		r.m.releaseRing()
+		r.releaseRing()
 	}
 	// Wait for the operations in progress: they see closed when they wake.
 	r.sendGate.acquire(context.Background(), nil)
 	r.recvGate.acquire(context.Background(), nil)
-	p, ok := r.m.holdRing(r.off)
+	p, ok := r.holdRing()
 	if !ok {
 		return nil // the mapping is gone, and with it our token
 	}
-	defer r.m.releaseRing()
+	defer r.releaseRing()
 	v := r.view(p)
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -294,14 +304,14 @@ func (r *Ring) enter(op string) (ringMem, error) {
 	if r.closed.Load() {
 		return ringMem{}, r.err(op, ErrRingClosed)
 	}
-	p, ok := r.m.holdRing(r.off)
+	p, ok := r.holdRing()
 	if !ok {
 		return ringMem{}, r.err(op, ErrRingClosed)
 	}
 	return r.view(p), nil
 }
 
-func (r ringMem) leave() { r.m.releaseRing() }
+func (r ringMem) leave() { r.releaseRing() }
 
 // err wraps e in a *fs.PathError naming op and the object.
 func (r *Ring) err(op string, e error) error {

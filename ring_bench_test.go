@@ -161,10 +161,9 @@ func ringBenchChild(args []string) int {
 		msg := make([]byte, size)
 		// Attach as a sender before saying ready, so that the receiver
 		// sees no end before every sender has started.
-		if _, err := in.Reserve(ctx, 0); err != nil {
+		if err := in.OpenSend(); err != nil {
 			return fail(err)
 		}
-		in.Abort()
 		fmt.Println("ready")
 		for range count {
 			if err := in.Send(ctx, msg); err != nil {
@@ -581,10 +580,9 @@ func BenchmarkRingIdle(b *testing.B) {
 				if role == "idle-recv" {
 					// Register as a live sender, so that the receiver
 					// waits rather than ending.
-					if _, err := p.in.Reserve(context.Background(), 0); err != nil {
+					if err := p.in.OpenSend(); err != nil {
 						b.Fatal(err)
 					}
-					p.in.Abort()
 				} else if _, _, err := p.in.TryReceive(nil); err != nil {
 					b.Fatal(err)
 				}

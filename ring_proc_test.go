@@ -76,6 +76,13 @@ func ringSendChild(args []string) int {
 	defer o.Close()
 	defer m.Close()
 	defer r.Close()
+	// Registered before the parent goes on, so that the receiver sees no
+	// end between senders that start at different times.
+	if err := r.OpenSend(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	fmt.Println("ready")
 	ctx := context.Background()
 	var buf []byte
 	send := func(i int) error {
@@ -220,6 +227,11 @@ func startRingChild(t *testing.T, o *shm.Object, helper string, args ...string) 
 			p.cmd.Wait()
 		}
 	})
+	if helper == "ring-send" {
+		if l := p.line(t); l != "ready" {
+			t.Fatalf("sender child said %q", l)
+		}
+	}
 	return p
 }
 

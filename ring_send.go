@@ -145,6 +145,21 @@ func (r ringMem) abortReservation() {
 	r.wake(r.u32(ringOffRxWake), false)
 }
 
+// OpenSend registers the handle as a sender now, as its first send would.
+// The receiver reports io.EOF only once every registered sender has
+// closed or died, so senders that start at different times should each
+// call OpenSend (or send) before any of them calls CloseSend, or the
+// receiver may see the end between them. It returns [ErrRingBusy] when
+// every sender slot is taken by a live sender.
+func (r *Ring) OpenSend() error {
+	v, err := r.enterSend(context.Background(), "ring opensend")
+	if err != nil {
+		return err
+	}
+	v.leaveSend()
+	return nil
+}
+
 // CloseSend ends this handle's sending: its later sends return
 // [ErrRingClosed], an outstanding reservation is dropped, and once every
 // sender of the ring has closed or died the receiver gets io.EOF after the
@@ -157,9 +172,9 @@ func (r *Ring) CloseSend() error {
 	if r.sendClosed.Swap(true) {
 		return nil
 	}
-	if p, ok := r.m.holdRing(r.off); ok {
+	if p, ok := r.holdRing(); ok {
 		kick(r.view(p).u32(ringOffTxWake)) // our blocked senders see sendClosed
-		r.m.releaseRing()
+		r.releaseRing()
 	}
 	if r.sendGate.acquire(context.Background(), r.done) != nil {
 		return nil

@@ -469,18 +469,27 @@ func TestRingGoroutines(t *testing.T) {
 	}
 	defer shared.Close()
 	ctx := context.Background()
+	// Every sender registers before any closes, so that the receiver sees
+	// no end between them.
+	txs := make([]*shm.Ring, senders)
+	for s := range txs {
+		txs[s] = shared
+		if s%2 == 0 {
+			if txs[s], err = m.Ring(0, n); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := txs[s].OpenSend(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var wg sync.WaitGroup
 	for s := range uint32(senders) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			tx := shared
+			tx := txs[s]
 			if s%2 == 0 {
-				var err error
-				if tx, err = m.Ring(0, n); err != nil {
-					t.Error(err)
-					return
-				}
 				defer tx.CloseSend()
 			}
 			var buf []byte

@@ -6,7 +6,6 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/shmkit/shm/internal/futex"
 )
@@ -142,16 +141,7 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, spin *spinEsti
 		}
 	}
 	if ctx.Done() != nil {
-		wOff := uintptr(unsafe.Pointer(w)) - uintptr(r.base)
-		cancel := context.AfterFunc(ctx, func() {
-			// Runs on another goroutine, maybe after await returned:
-			// hold the mapping and find the word afresh.
-			if p, ok := r.m.holdRing(r.off); ok {
-				kick((*uint32)(unsafe.Add(p, wOff)))
-				r.m.releaseRing()
-			}
-		})
-		defer cancel()
+		defer kickOnDone(ctx, w)()
 	}
 	deadline, hasDeadline := ctx.Deadline()
 	probe := false
@@ -177,10 +167,8 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, spin *spinEsti
 		if hasDeadline && deadline.Before(until) {
 			until = deadline
 		}
-		r.leave()
-		werr := futex.Wait(w, v, until)
-		if _, ok := r.m.holdRing(r.off); !ok {
-			r.m.reholdRing() // for the caller's deferred leave
+		werr := r.sleep(w, v, until)
+		if r.reg.Err() != nil {
 			return r.err(op, ErrRingClosed)
 		}
 		if werr != nil && !errors.Is(werr, futex.ErrTimeout) {
@@ -189,5 +177,44 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, spin *spinEsti
 		// A slice that ran out (or the deadline) ends in a probe of the
 		// peer, so that even short waits notice deaths.
 		probe = werr != nil
+	}
+}
+
+// ringPollStep bounds each sleep where waits poll: Mapping.Close's wake-up
+// does not reach a polling sleeper, which notices Close between steps.
+const ringPollStep = 5 * time.Millisecond
+
+// sleep waits on w while it holds v, until the time until, inside the
+// mapping's hold and registered with it, so that Mapping.Close wakes it.
+func (r ringMem) sleep(w *uint32, v uint32, until time.Time) error {
+	defer r.reg.WakeOnClose(w)()
+	for {
+		step := until
+		if futex.Kind() == "poll" {
+			if s := time.Now().Add(ringPollStep); s.Before(until) {
+				step = s
+			}
+		}
+		err := futex.Wait(w, v, step)
+		if !errors.Is(err, futex.ErrTimeout) || step.Equal(until) || r.reg.Err() != nil || atomic.LoadUint32(w) != v {
+			return err
+		}
+	}
+}
+
+// kickOnDone kicks w when ctx is done, so that a waiter about to sleep on
+// it returns at once. The returned stop cancels that and waits for a kick
+// in progress: after it, nothing touches w on the waiter's behalf, so the
+// operation may leave the mapping's hold.
+func kickOnDone(ctx context.Context, w *uint32) (stop func()) {
+	done := make(chan struct{})
+	cancel := context.AfterFunc(ctx, func() {
+		defer close(done)
+		kick(w)
+	})
+	return func() {
+		if !cancel() {
+			<-done
+		}
 	}
 }
