@@ -20,8 +20,9 @@ var (
 	// [Ring.CloseSend]. It matches [fs.ErrClosed] under errors.Is.
 	ErrRingClosed error = ringClosedError{}
 
-	// ErrPeerDead is returned to a sender waiting on a full ring when the
-	// ring's receiver died or closed (unless [Ring.WaitForReceiver] asked
+	// ErrPeerDead is returned by the send operations once the ring's
+	// receiver has closed its handle, and to a sender waiting on a full
+	// ring when the receiver has died (unless [Ring.WaitForReceiver] asked
 	// to wait for a new one).
 	ErrPeerDead = errors.New("shm: ring peer is dead")
 
