@@ -3,6 +3,7 @@ package shm
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -298,6 +299,8 @@ func (c *Conn) opError(op string, ctx context.Context, err error) error {
 		if cause := context.Cause(ctx); cause != nil {
 			err = cause
 		}
+	} else if errors.Is(err, ErrPeerDead) {
+		err = fmt.Errorf("%w (%w)", ErrPeerGone, err)
 	}
 	return &net.OpError{Op: op, Net: "shm", Source: c.local, Addr: c.remote, Err: err}
 }

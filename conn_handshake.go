@@ -142,8 +142,8 @@ func (l connLayout) check(objSize int64, maxRing int) error {
 		name     string
 		off, len uint64
 	}{{"dialer-to-listener", l.c2sOff, l.c2sLen}, {"listener-to-dialer", l.s2cOff, l.s2cLen}} {
-		if r.len < MinRingSize || r.len > uint64(maxRing) || r.len%8 != 0 {
-			return fmt.Errorf("%w: the %s ring of %d bytes is outside [%d, %d] or not a multiple of 8", ErrHandshake, r.name, r.len, MinRingSize, maxRing)
+		if limit := uint64(connRingBytes(maxRing)); r.len < MinRingSize || r.len > limit || r.len%8 != 0 {
+			return fmt.Errorf("%w: the %s ring of %d bytes is outside [%d, %d] or not a multiple of 8", ErrHandshake, r.name, r.len, MinRingSize, limit)
 		}
 		if r.off%ringAlign != 0 || r.off > l.size || r.len > l.size-r.off {
 			return fmt.Errorf("%w: the %s ring (%d bytes at %d) does not fit the %d-byte object page-aligned", ErrHandshake, r.name, r.len, r.off, l.size)

@@ -241,7 +241,7 @@ func (l *Listener) handshake(uc *net.UnixConn) (_ *Conn, err error) {
 		refuse(uc, err)
 		return nil, err
 	}
-	lay := newLayout(c2s, s2c)
+	lay := newLayout(connRingBytes(c2s), connRingBytes(s2c))
 	o, err := CreateAnon(int64(lay.size))
 	if err != nil {
 		refuse(uc, fmt.Errorf("the listener could not make the object: %v", err))
@@ -258,7 +258,7 @@ func (l *Listener) handshake(uc *net.UnixConn) (_ *Conn, err error) {
 		refuse(uc, fmt.Errorf("the listener could not map the object: %v", err))
 		return nil, err
 	}
-	in, out, err := attachRings(m, lay, false)
+	in, out, closeRings, err := attachRings(m, lay, false)
 	if err != nil {
 		m.Close()
 		refuse(uc, err)
@@ -284,15 +284,17 @@ func (l *Listener) handshake(uc *net.UnixConn) (_ *Conn, err error) {
 		return nil, err
 	}
 	uc.SetDeadline(time.Time{})
-	c := newConn(in, out, uc, closer(m, uc), l.addr, &Addr{})
+	c := newConn(in, out, uc, closer(closeRings, m, uc), l.addr, &Addr{})
 	return c, nil
 }
 
-// closer returns the cleanup of a Conn: unmap, then close the socket, so
-// that the peer sees the socket close only after this side's last
-// message and its end of stream are in the ring.
-func closer(m *Mapping, uc *net.UnixConn) func() error {
+// closer returns the cleanup of a Conn: close the rings (which ends this
+// side's stream), unmap, then close the socket, so that the peer sees the
+// socket close only after this side's last message and its end of stream
+// are in the ring.
+func closer(closeRings func(), m *Mapping, uc *net.UnixConn) func() error {
 	return func() error {
+		closeRings()
 		err := m.Close()
 		if cerr := uc.Close(); err == nil {
 			err = cerr
@@ -433,7 +435,7 @@ func (d *Dialer) handshake(ctx context.Context, uc *net.UnixConn, path string) (
 		refuse(uc, err)
 		return fail(err)
 	}
-	in, out, err := attachRings(m, lay, true)
+	in, out, closeRings, err := attachRings(m, lay, true)
 	if err != nil {
 		m.Close()
 		refuse(uc, err)
@@ -444,23 +446,25 @@ func (d *Dialer) handshake(ctx context.Context, uc *net.UnixConn, path string) (
 		return fail(fmt.Errorf("%w: writing ack: %v", ErrHandshake, err))
 	}
 	uc.SetDeadline(time.Time{})
-	return newConn(in, out, uc, closer(m, uc), &Addr{}, &Addr{Path: path}), nil
+	return newConn(in, out, uc, closer(closeRings, m, uc), &Addr{}, &Addr{Path: path}), nil
 }
 
 // attachRings returns the rings of a connection: the dialer receives on
-// s2c and sends on c2s, the listener the other way round.
-func attachRings(m *Mapping, lay connLayout, dialer bool) (receiver, sender, error) {
-	mem := m.Bytes()
-	c2s, err := newStandinRing(mem[lay.c2sOff : lay.c2sOff+lay.c2sLen])
+// s2c and sends on c2s, the listener the other way round. Each side has
+// one handle per ring, and its Close closes them.
+func attachRings(m *Mapping, lay connLayout, dialer bool) (receiver, sender, func(), error) {
+	c2s, err := m.Ring(int(lay.c2sOff), int(lay.c2sLen))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, fmt.Errorf("%w: %w", ErrHandshake, err)
 	}
-	s2c, err := newStandinRing(mem[lay.s2cOff : lay.s2cOff+lay.s2cLen])
+	s2c, err := m.Ring(int(lay.s2cOff), int(lay.s2cLen))
 	if err != nil {
-		return nil, nil, err
+		c2s.Close()
+		return nil, nil, nil, fmt.Errorf("%w: %w", ErrHandshake, err)
 	}
+	closeBoth := func() { c2s.Close(); s2c.Close() }
 	if dialer {
-		return s2c, c2s, nil
+		return connRing{s2c}, connRing{c2s}, closeBoth, nil
 	}
-	return c2s, s2c, nil
+	return connRing{c2s}, connRing{s2c}, closeBoth, nil
 }
