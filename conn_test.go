@@ -226,12 +226,13 @@ func TestConnDeadlines(t *testing.T) {
 	}
 	// Close interrupts a blocked Read.
 	go func() {
-		_, err := a.Read(make([]byte, 1<<20))
-		_, err = a.Read(make([]byte, 1<<20))
-		for err == nil {
-			_, err = a.Read(make([]byte, 1<<20))
+		buf := make([]byte, 1<<20)
+		for {
+			if _, err := a.Read(buf); err != nil {
+				done <- err
+				return
+			}
 		}
-		done <- err
 	}()
 	a.Close()
 	if err := <-done; !errors.Is(err, net.ErrClosed) {

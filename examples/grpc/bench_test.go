@@ -1,0 +1,105 @@
+package grpcexample
+
+import (
+	"io"
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/shmkit/shm"
+	"google.golang.org/grpc"
+)
+
+// clients returns a gRPC client per transport, each talking to an Echo
+// server in this process: over shm and over a plain Unix socket.
+func clients(b *testing.B) map[string]*grpc.ClientConn {
+	out := map[string]*grpc.ClientConn{}
+	for _, name := range []string{"shm", "unix"} {
+		path := socketPath(b)
+		var ln net.Listener
+		var err error
+		if name == "shm" {
+			ln, err = shm.Listen(path)
+		} else {
+			ln, err = net.Listen("unix", path)
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		s := NewServer()
+		go s.Serve(ln)
+		b.Cleanup(s.Stop)
+		dial := DialUnix
+		if name == "shm" {
+			dial = DialShm
+		}
+		cc, err := dial(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { cc.Close() })
+		out[name] = cc
+	}
+	return out
+}
+
+// BenchmarkGRPCUnary: a 1 KiB unary round trip; p50-ns and p99-ns per
+// call.
+func BenchmarkGRPCUnary(b *testing.B) {
+	for _, name := range []string{"shm", "unix"} {
+		b.Run(name, func(b *testing.B) {
+			cc := clients(b)[name]
+			in := make([]byte, 1<<10)
+			var out []byte
+			lat := make([]time.Duration, 0, b.N)
+			for b.Loop() {
+				t0 := time.Now()
+				if err := cc.Invoke(b.Context(), MethodEcho, &in, &out); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+		})
+	}
+}
+
+// BenchmarkGRPCStream: server-streaming 1 MiB messages; one message per
+// op.
+func BenchmarkGRPCStream(b *testing.B) {
+	const size = 1 << 20
+	for _, name := range []string{"shm", "unix"} {
+		b.Run(name, func(b *testing.B) {
+			cc := clients(b)[name]
+			s, err := cc.NewStream(b.Context(), StreamDesc, MethodStream)
+			if err != nil {
+				b.Fatal(err)
+			}
+			req := Count(b.N, size)
+			if err := s.SendMsg(&req); err != nil {
+				b.Fatal(err)
+			}
+			s.CloseSend()
+			b.SetBytes(size)
+			b.ResetTimer()
+			var msg []byte
+			n := 0
+			for {
+				err := s.RecvMsg(&msg)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			if n != b.N {
+				b.Fatalf("%d messages, want %d", n, b.N)
+			}
+		})
+	}
+}
