@@ -3,6 +3,7 @@
 package shm_test
 
 import (
+	"context"
 	"errors"
 	"runtime"
 	"strings"
@@ -21,6 +22,8 @@ func TestUnsupported(t *testing.T) {
 	checks["Unlink"] = shm.Unlink("/x")
 	checks["ValidName"] = shm.ValidName("/x")
 	_, checks["Inherited"] = shm.Inherited("x")
+	_, checks["Listen"] = shm.Listen("/x")
+	_, checks["Dial"] = shm.Dial(context.Background(), "/x")
 	for name, err := range checks {
 		if !errors.Is(err, errors.ErrUnsupported) {
 			t.Errorf("%s: %v, want errors.ErrUnsupported", name, err)
