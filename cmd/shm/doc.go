@@ -12,6 +12,10 @@
 //	shm touch [--foreign] NAME...                    set access and modification times to now
 //	shm keepalive [--every DUR] [--foreign] NAME...  keep objects safe from cleaners until interrupted
 //	shm doctor [--json]                              find what would delete or break shared memory
+//	shm send [--raw] [--count N] [--timeout DUR] [--size SIZE] [--foreign] NAME
+//	                                                 send stdin as messages into a ring in an object
+//	shm recv [--raw] [--count N] [--timeout DUR] [--size SIZE] [--foreign] NAME
+//	                                                 print the messages of a ring in an object
 //	shm exec [--size SIZE] [--name NAME] -- CMD [ARGS...]
 //	                                                 run CMD with a fresh anonymous object
 //	shm demo                                         show shm working end to end on this host
@@ -70,6 +74,21 @@
 // says so, naming the object, and exits with status 1. SIGINT and SIGTERM
 // stop it cleanly with status 0.
 //
+// # Rings
+//
+// shm send and shm recv use a shm.Ring that fills the named object (at
+// offset 0, over the whole object), so that a shell script and a Go
+// program can exchange messages: send sends one message per line of stdin
+// (or per read with --raw), recv prints one per line (or as they are with
+// --raw) until every sender has closed its side. The one that finds no
+// object creates it (--size, default 1 MiB + 4 KiB: a 1 MiB ring) and
+// says so on stderr with the ring's capacity. An object holding anything
+// but a ring or zeros is refused. --count stops after N messages;
+// --timeout gives up (exit status 1) when no message, or no room, comes
+// for DUR. shm stat shows a ring's capacity, fill, live senders and
+// receiver when the object holds one. A Go program reaches the same ring
+// with m.Ring(0, m.Len()) on a mapping of the whole object.
+//
 // # Doctor
 //
 // shm doctor runs the library's host checks and prints aligned columns
@@ -99,6 +118,8 @@
 //	atime, mtime, ctime                        last access, modification, change; null when unknown
 //	access_age_s, modify_age_s, change_age_s   seconds since then; null when unknown
 //	risk          "ok", "-" (no cleaner known), or why a cleaner would delete it
+//	ring          shm stat only, when the object holds a ring: {"capacity", "max_message",
+//	              "used" (bytes), "senders" (live), "receiver" (true when live), "lost"}
 //
 // shm doctor --json prints {"os", "worst", "findings": [{"id", "status",
 // "summary", "meaning", "remedy"}]}; status is "ok", "warn", "fail" or

@@ -34,6 +34,8 @@ type objectJSON struct {
 	ModifyAgeS *int64  `json:"modify_age_s"`
 	ChangeAgeS *int64  `json:"change_age_s"`
 	Risk       string  `json:"risk"`
+	// Ring is set by shm stat when the object holds a ring.
+	Ring *ringJSON `json:"ring,omitempty"`
 }
 
 // listJSON is the JSON of shm ls.
@@ -205,7 +207,15 @@ only, else ""), kind ("object" or "semaphore"), path, size (bytes), uid,
 gid (-1 when unknown), owner (user name, "" when unknown), mode (octal
 string such as "0600"), atime, mtime, ctime (RFC 3339, UTC; null when
 unknown), access_age_s, modify_age_s, change_age_s (seconds; null when
-unknown) and risk.`,
+unknown) and risk.
+
+When the object holds a ring at offset 0 (see 'shm send --help'), stat
+also shows its capacity, the bytes in it, its live senders and whether a
+live receiver is attached; with --json as the field "ring": {capacity,
+max_message, used (bytes), senders, receiver (true or false), lost
+(messages whose senders died before committing)}, absent otherwise. To
+look, stat maps the start of an object of at least 4352 bytes, which on
+Linux may set its access time (relatime: at most once a day).`,
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
 		fs := c.flags()
 		asJSON := fs.Bool("json", false, "print JSON")
@@ -227,8 +237,14 @@ unknown) and risk.`,
 		}
 		j := newJudge(rules, filepath.Dir(info.Path), doctorReport(ctx))
 		own := owners{}
+		var ring *ringJSON
+		if info.Kind == "object" {
+			ring = ringStat(pos[0], info.Size)
+		}
 		if *asJSON {
-			return writeJSON(e.stdout, toJSON(info, own, j, now))
+			oj := toJSON(info, own, j, now)
+			oj.Ring = ring
+			return writeJSON(e.stdout, oj)
 		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 0, 1, ' ', 0)
 		fmt.Fprintf(tw, "name:\t%s\n", info.Name)
@@ -251,6 +267,9 @@ unknown) and risk.`,
 			fmt.Fprintf(tw, "%s:\t%s (%s ago)\n", t.label, t.t.Format(time.RFC3339), formatAge(now.Sub(t.t)))
 		}
 		fmt.Fprintf(tw, "risk:\t%s\n", j.judge(info, now))
+		if ring != nil {
+			printRingStat(tw, ring)
+		}
 		return tw.Flush()
 	},
 }

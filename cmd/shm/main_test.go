@@ -170,6 +170,7 @@ func TestScripts(t *testing.T) {
 			"chown-shm":  cmdChownShm,
 			"age-files":  cmdAgeFiles,
 			"wait-atime": cmdWaitAtime,
+			"wait-ring":  cmdWaitRing,
 			"json":       cmdJSON,
 			"json-keys":  cmdJSONKeys,
 		},
@@ -251,6 +252,29 @@ func cmdWaitAtime(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		if time.Now().After(deadline) {
 			ts.Fatalf("wait-atime: %s was not touched within 10s (last error %v)", args[0], err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// wait-ring NAME senders=N|receiver waits up to 20 s until the ring in
+// the named object has N live senders, or a live receiver: the sign that
+// a shm send or shm recv in the background has attached.
+func cmdWaitRing(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: wait-ring NAME senders=N|receiver")
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var r *ringJSON
+		if info, err := shm.Stat(args[0]); err == nil {
+			r = ringStat(args[0], info.Size)
+		}
+		if r != nil && r.Note == "" && (args[1] == "receiver" && r.Receiver || args[1] == fmt.Sprintf("senders=%d", r.Senders)) {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("wait-ring: %s did not reach %s within 20s (last state %+v)", args[0], args[1], r)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

@@ -36,7 +36,7 @@ var commands []*command
 func init() {
 	commands = []*command{
 		cmdLs, cmdStat, cmdCreate, cmdRm, cmdCat, cmdWrite, cmdTouch, cmdKeepalive,
-		cmdDoctor, cmdExec, cmdDemo, cmdBench, cmdVersion, cmdHelp, cmdDemoChild, cmdBenchChild,
+		cmdDoctor, cmdExec, cmdSend, cmdRecv, cmdDemo, cmdBench, cmdVersion, cmdHelp, cmdDemoChild, cmdBenchChild,
 	}
 }
 
