@@ -44,7 +44,9 @@ and verifying every step, with other processes (this program re-executed):
      increment at once under a shm.Mutex, and the mutex taken over with
      shm.ErrOwnerDead after its holder died;
   5. keep-alive: Touch and Check on the named object, and Check reporting
-     the lost name once it is removed.
+     the lost name once it is removed;
+  6. a child streams messages to the parent over a shm.Ring far smaller
+     than the stream; the parent checks their count and order.
 
 The exit status is 1 if any step fails or any check does not match.
 Nothing is left behind.`,
@@ -95,6 +97,7 @@ func runDemo(ctx context.Context, c *command, e *env, args []string) error {
 		{"named object opened by name from another process", d.stepNamed},
 		{"semaphore hand-off and mutex between processes", d.stepLocks},
 		{"keep-alive: Touch and Check, then the name is lost", d.stepKeepAlive},
+		{"a child streams messages to the parent over a shm.Ring", d.stepRing},
 	}
 	var skipped []string
 	defer d.cleanup()
@@ -362,6 +365,8 @@ func demoChild(e *env, mode string, args []string) (err error) {
 		}
 	case "locks":
 		return demoLockChild(e, token, say)
+	case "ring":
+		return demoRingChild(token, say)
 	case "named":
 		if len(args) != 2 {
 			return fmt.Errorf("__demo-child named: want NAME TOKEN")
