@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -18,7 +19,7 @@ import (
 
 var cmdBench = &command{
 	name:    "bench",
-	args:    "[--time DUR] [--large SIZE] [--rounds N] [--json]",
+	args:    "[--time DUR] [--large SIZE] [--rounds N] [--only GROUPS] [--json]",
 	summary: "measure shm against its peers on this host",
 	help: `
 Measure shm's hot paths side by side with their peers, in this one
@@ -55,6 +56,30 @@ the peer (below 1.0 means shm is faster):
                          (shmem_enabled=advise, free hugetlb pages) and
                          say what to change otherwise; bench changes
                          nothing on the host.
+  cacheline-roundtrip    a word bounced between two processes in shared
+                         memory (spinning): near CPUs ~100-140 ns, far
+                         ~500 ns; every data-moving figure follows it
+  memcpy-1MiB            copy of 1 MiB in one process (GB/s in the note)
+  ring-64B, ring-1KiB, ring-64KiB, ring-1MiB
+                         a stream of messages from a child into this
+                         process through a shm.Ring, copying at both ends
+                         (Send, Receive), vs the same stream through a Go
+                         net.UnixConn, a Go os.Pipe, and a pipe and a
+                         socketpair with blocking read and write; ns per
+                         message, msg/s or GB/s in the note
+  ring-64KiB-peek        the ring with a zero-copy receive (Peek, Release)
+  ring-64B-4senders      four sender processes into one receiver
+  ring-roundtrip-64B-p50, -p99
+                         64-byte round trips over two rings, both sides
+                         awake, vs a Go net.UnixConn and the blocking pipe
+                         pair and socketpair; the -asleep rows pause 1 ms
+                         before each round so that the ring's receiver is
+                         asleep in the kernel when the message comes
+  ring-idle-receiver     the CPU of a process asleep in Ring.Receive, as
+                         for the semaphore
+
+--only runs some groups: a comma-separated list of anon, mutex,
+semaphore, idle, large and ring (default: all).
 
 The functions compared are measured interleaved, in ten alternating
 slices of about DUR/10 each, so that noise on the machine hits them alike.
@@ -66,6 +91,7 @@ figures of one machine.`,
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
 		fs := c.flags()
 		d := fs.Duration("time", 500*time.Millisecond, "time spent on each function measured")
+		only := fs.String("only", "", "run only these `GROUPS`, comma-separated: anon, mutex, semaphore, idle, large, ring")
 		asJSON := fs.Bool("json", false, "print JSON")
 		large := &sizeFlag{n: 1 << 30}
 		fs.Var(large, "large", "size of the large-object rows (0: none): "+sizeHelp)
@@ -83,6 +109,15 @@ figures of one machine.`,
 		if *rounds < 1 || *rounds > 100 {
 			return c.usageErr("--rounds %d: want 1 to 100", *rounds)
 		}
+		want := map[string]bool{}
+		if *only != "" {
+			for _, g := range strings.Split(*only, ",") {
+				if !slices.Contains(benchGroups, g) {
+					return c.usageErr("--only: unknown group %q; the groups are %s", g, strings.Join(benchGroups, ", "))
+				}
+				want[g] = true
+			}
+		}
 		rep := benchReport{Machine: machineInfo()}
 		if !*asJSON {
 			printMachine(e.stdout, rep.Machine)
@@ -94,7 +129,10 @@ figures of one machine.`,
 		b := &bencher{ctx: ctx, d: *d, exe: exe, stderr: e.stderr}
 		defer b.close()
 		largeRows := func() ([]benchRow, error) { return b.large(large.n, *rounds) }
-		for _, m := range []func() ([]benchRow, error){b.anon, b.mutex, b.pingPong, b.idle, largeRows} {
+		for i, m := range []func() ([]benchRow, error){b.anon, b.mutex, b.pingPong, b.idle, largeRows, b.ringRows} {
+			if len(want) > 0 && !want[benchGroups[i]] {
+				continue
+			}
 			rows, err := m()
 			if err != nil {
 				return fmt.Errorf("bench: %w", err)
@@ -108,6 +146,9 @@ figures of one machine.`,
 		return nil
 	},
 }
+
+// benchGroups name the groups of rows, in the order they run, for --only.
+var benchGroups = []string{"anon", "mutex", "semaphore", "idle", "large", "ring"}
 
 // benchRow is one measurement. Its JSON field names are stable and all
 // present: a figure that was not measured is null, and note says why.

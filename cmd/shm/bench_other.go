@@ -35,3 +35,18 @@ func (b *bencher) idle() ([]benchRow, error) {
 func unmeasured(name, peer, why string) benchRow {
 	return benchRow{Name: name, Peer: peer, Note: why}
 }
+
+func (b *bencher) ringRows() ([]benchRow, error) {
+	why := "processes sharing memory are not supported on " + runtime.GOOS
+	var rows []benchRow
+	for _, n := range ringRowNames {
+		rows = append(rows, unmeasured(n, "", why))
+	}
+	return rows, nil
+}
+
+// ringRowNames are the ring rows shm bench prints where it can measure
+// them.
+var ringRowNames = []string{"cacheline-roundtrip", "memcpy-1MiB", "ring-64B", "ring-64B-4senders", "ring-1KiB",
+	"ring-64KiB", "ring-64KiB-peek", "ring-1MiB", "ring-roundtrip-64B-p50", "ring-roundtrip-64B-asleep-p50",
+	"ring-roundtrip-64B-p99", "ring-roundtrip-64B-asleep-p99", "ring-idle-receiver"}

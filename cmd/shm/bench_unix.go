@@ -38,7 +38,7 @@ const warmRounds = 200
 var cmdBenchChild = &command{
 	name:   benchChildName,
 	hidden: true,
-	args:   "sem|pipe|socket ROUNDS | idle [mutex]",
+	args:   "sem|pipe|socket ROUNDS | idle [mutex] | ring ... | stream ... | echo KIND SIZE | bounce N",
 	help:   "The child side of shm bench; not for use by hand.",
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
 		pos, err := c.parse(e, c.flags(), args, false)
@@ -47,6 +47,21 @@ var cmdBenchChild = &command{
 		}
 		if len(pos) >= 1 && pos[0] == "idle" {
 			return idleChild(ctx, e.stdout, len(pos) == 2 && pos[1] == "mutex")
+		}
+		if len(pos) >= 1 {
+			switch pos[0] {
+			case "ring", "stream", "bounce":
+				return ringChild(ctx, e.stdout, pos)
+			case "echo":
+				if len(pos) != 3 {
+					return fmt.Errorf("%s echo: want KIND SIZE", benchChildName)
+				}
+				size, err := strconv.Atoi(pos[2])
+				if err != nil || size < 1 {
+					return fmt.Errorf("%s: bad size %q", benchChildName, pos[2])
+				}
+				return echoStream(pos[1], size)
+			}
 		}
 		if len(pos) != 2 {
 			return fmt.Errorf("%s: want MODE ROUNDS or idle", benchChildName)
@@ -465,6 +480,12 @@ func (b *bencher) idleOne(mutex bool) (benchRow, error) {
 		defer done()
 		release = ping.Post
 	}
+	return b.idleRun(o, name, what, args, release)
+}
+
+// idleRun starts the idle child args with o, lets it fall asleep, measures
+// its CPU over b.d, wakes it with release and makes the row.
+func (b *bencher) idleRun(o *shm.Object, name, what string, args []string, release func() error) (benchRow, error) {
 	cmd := b.child(args...)
 	if err := shm.Pass(cmd, "bench", o); err != nil {
 		return benchRow{}, err

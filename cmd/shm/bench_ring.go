@@ -1,0 +1,935 @@
+//go:build linux || freebsd || openbsd || netbsd || dragonfly || darwin || solaris
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/shmkit/shm"
+	"golang.org/x/sys/unix"
+)
+
+// The ring rows: messages between processes through a shm.Ring against
+// the same stream through a Go net.UnixConn, a Go os.Pipe, and a pipe and
+// a Unix socketpair with blocking read and write calls on both sides; a
+// round trip over two rings; an idle receiver's CPU; and two figures of
+// the machine printed beside them: a cache line bounced between two
+// processes (says whether the two CPUs are near or far) and memcpy of
+// 1 MiB.
+
+// The object of the ring rows: a gate at offset 0 (ready counter, go
+// word), the rings from ringBenchOff on.
+const (
+	gateReady    = 0
+	gateGo       = 8
+	ringBenchOff = 4096
+)
+
+// ringBenchSize is the ring for messages of size bytes: a data area of
+// 1 MiB, or for messages over 256 KiB room for two.
+func ringBenchSize(size int) int {
+	return shm.RingSize(size, max(2, (1<<20)/(size+8)))
+}
+
+// benchRingObject makes the object of the ring rows with nRings rings of
+// ring bytes each.
+func benchRingObject(ring, nRings int) (*shm.Object, error) {
+	return shm.CreateAnon(int64(ringBenchOff + nRings*ring))
+}
+
+// benchRings maps o and attaches its rings of ring bytes each. The pages
+// are touched first (zeros, as they are), so that no run times the
+// faults of a fresh object's first pass.
+func benchRings(o *shm.Object, ring, nRings int) (*shm.Mapping, []*shm.Ring, error) {
+	m, err := o.Map()
+	if err != nil {
+		return nil, nil, err
+	}
+	b := m.Bytes()
+	for i := 0; i < len(b); i += 4096 {
+		atomic.AddUint32((*uint32)(unsafe.Pointer(&b[i])), 0)
+	}
+	var rs []*shm.Ring
+	for i := range nRings {
+		r, err := m.Ring(ringBenchOff+i*ring, ring)
+		if err != nil {
+			m.Close()
+			return nil, nil, err
+		}
+		rs = append(rs, r)
+	}
+	return m, rs, nil
+}
+
+func gateWord(m *shm.Mapping, off int) *uint64 {
+	return (*uint64)(unsafe.Pointer(&m.Bytes()[off]))
+}
+
+// waitWord polls w until pred holds (setup only: never timed).
+func waitWord(ctx context.Context, w *uint64, pred func(uint64) bool) error {
+	for !pred(atomic.LoadUint64(w)) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		time.Sleep(20 * time.Microsecond)
+	}
+	return nil
+}
+
+// ringChild is the child side of the ring rows:
+//
+//	ring send SIZE N    wait for the gate, send N messages, CloseSend
+//	ring echo SIZE      receive on ring 0, send back on ring 1, until io.EOF
+//	ring idle           receive one message, print the CPU used meanwhile
+//	stream SIZE N       write N+1 messages of SIZE bytes to descriptor 3
+//	                    (net.UnixConn with "uconn", *os.File with "file",
+//	                    raw blocking writes with "raw")
+//	bounce N            bounce a word in the object with the parent N times
+func ringChild(ctx context.Context, stdout io.Writer, pos []string) error {
+	ctx, cancel := context.WithTimeout(ctx, benchTimeout)
+	defer cancel()
+	num := func(i int) (int, error) {
+		if len(pos) <= i {
+			return 0, fmt.Errorf("%s %s: missing argument %d", benchChildName, pos[0], i)
+		}
+		n, err := strconv.Atoi(pos[i])
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("%s: bad number %q", benchChildName, pos[i])
+		}
+		return n, nil
+	}
+	switch pos[0] {
+	case "stream":
+		if len(pos) != 4 {
+			return fmt.Errorf("%s stream: want KIND SIZE N", benchChildName)
+		}
+		size, err := num(2)
+		if err != nil {
+			return err
+		}
+		n, err := num(3)
+		if err != nil {
+			return err
+		}
+		return streamChild(pos[1], size, n)
+	case "bounce":
+		n, err := num(1)
+		if err != nil {
+			return err
+		}
+		o, err := shm.Inherited("bench")
+		if err != nil {
+			return err
+		}
+		defer o.Close()
+		m, err := o.Map()
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		w := gateWord(m, 0)
+		for i := range uint64(n + warmRounds) {
+			if err := spinUntil(ctx, w, 2*i+1); err != nil {
+				return err
+			}
+			atomic.StoreUint64(w, 2*i+2)
+		}
+		return nil
+	case "ring":
+	default:
+		return fmt.Errorf("%s: unknown mode %q", benchChildName, pos[0])
+	}
+	if len(pos) < 2 {
+		return fmt.Errorf("%s ring: want send, echo or idle", benchChildName)
+	}
+	o, err := shm.Inherited("bench")
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	switch pos[1] {
+	case "send":
+		size, err := num(2)
+		if err != nil {
+			return err
+		}
+		n, err := num(3)
+		if err != nil {
+			return err
+		}
+		m, rs, err := benchRings(o, ringBenchSize(size), 1)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		r := rs[0]
+		msg := make([]byte, size)
+		for i := range msg {
+			msg[i] = byte(i)
+		}
+		// One message first registers this sender, so that the receiver
+		// sees no end while another sender is still to start.
+		if err := r.Send(ctx, msg); err != nil {
+			return err
+		}
+		atomic.AddUint64(gateWord(m, gateReady), 1)
+		if err := waitWord(ctx, gateWord(m, gateGo), func(v uint64) bool { return v != 0 }); err != nil {
+			return err
+		}
+		for range n {
+			if err := r.Send(ctx, msg); err != nil {
+				return err
+			}
+		}
+		return r.CloseSend()
+	case "echo":
+		size, err := num(2)
+		if err != nil {
+			return err
+		}
+		m, rs, err := benchRings(o, ringBenchSize(size), 2)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		var buf []byte
+		for {
+			buf, err = rs[0].Receive(ctx, buf)
+			if errors.Is(err, io.EOF) {
+				return rs[1].CloseSend()
+			}
+			if err != nil {
+				return err
+			}
+			if err := rs[1].Send(ctx, buf); err != nil {
+				return err
+			}
+		}
+	case "idle":
+		m, rs, err := benchRings(o, ringBenchSize(64), 1)
+		if err != nil {
+			return err
+		}
+		defer m.Close()
+		// Attach as the receiver before saying ready.
+		if _, _, err := rs[0].TryReceive(nil); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "ready")
+		before, err := cpuTime()
+		if err != nil {
+			return err
+		}
+		if _, err := rs[0].Receive(ctx, nil); err != nil {
+			return err
+		}
+		after, err := cpuTime()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, int64(after-before))
+		return nil
+	}
+	return fmt.Errorf("%s ring: unknown mode %q", benchChildName, pos[1])
+}
+
+// spinUntil spins until *w == v, giving up when ctx is done.
+func spinUntil(ctx context.Context, w *uint64, v uint64) error {
+	for i := 0; atomic.LoadUint64(w) != v; i++ {
+		if i&(1<<20-1) == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// streamChild writes n+1 messages of size bytes to descriptor 3; the
+// first starts the parent's clock.
+func streamChild(kind string, size, n int) error {
+	f := os.NewFile(3, "stream")
+	defer f.Close()
+	msg := make([]byte, size)
+	var w io.Writer
+	switch kind {
+	case "uconn":
+		c, err := net.FileConn(f)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		w = c
+	case "file":
+		w = f
+	case "raw":
+		w = rawFD(3)
+	default:
+		return fmt.Errorf("%s stream: unknown kind %q", benchChildName, kind)
+	}
+	for range n + 1 {
+		if _, err := w.Write(msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rawFD reads and writes a descriptor in blocking mode with plain system
+// calls: no Go poller in the way.
+type rawFD int
+
+func (fd rawFD) Write(b []byte) (int, error) {
+	done := 0
+	for done < len(b) {
+		n, err := unix.Write(int(fd), b[done:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return done, os.NewSyscallError("write", err)
+		}
+		done += n
+	}
+	return done, nil
+}
+
+func (fd rawFD) Read(b []byte) (int, error) {
+	for {
+		n, err := unix.Read(int(fd), b)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return 0, os.NewSyscallError("read", err)
+		case n == 0 && len(b) > 0:
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+// ringStream runs one timed stream of n messages of size bytes from
+// senders child processes into this process through a ring; with peek
+// it receives with Peek and Release (zero copy), else with Receive into
+// a buffer.
+func (b *bencher) ringStream(size, senders int, peek bool, n int) (time.Duration, error) {
+	ring := ringBenchSize(size)
+	o, err := benchRingObject(ring, 1)
+	if err != nil {
+		return 0, err
+	}
+	defer o.Close()
+	m, rs, err := benchRings(o, ring, 1)
+	if err != nil {
+		return 0, err
+	}
+	defer m.Close()
+	r := rs[0]
+	defer r.Close()
+	per := (n + senders - 1) / senders
+	var cmds []*exec.Cmd
+	defer func() {
+		for _, c := range cmds {
+			reap(c)
+		}
+	}()
+	for range senders {
+		cmd := b.child("ring", "send", strconv.Itoa(size), strconv.Itoa(per))
+		if err := shm.Pass(cmd, "bench", o); err != nil {
+			return 0, err
+		}
+		if err := cmd.Start(); err != nil {
+			return 0, err
+		}
+		cmds = append(cmds, cmd)
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, benchTimeout)
+	defer cancel()
+	// Attach as the receiver, wait for every sender, then open the gate.
+	if _, _, err := r.TryReceive(nil); err != nil {
+		return 0, err
+	}
+	if err := waitWord(ctx, gateWord(m, gateReady), func(v uint64) bool { return v == uint64(senders) }); err != nil {
+		return 0, err
+	}
+	buf := make([]byte, 0, size)
+	for range senders { // the messages that registered the senders
+		if buf, err = r.Receive(ctx, buf); err != nil {
+			return 0, err
+		}
+	}
+	start := time.Now()
+	atomic.StoreUint64(gateWord(m, gateGo), 1)
+	got := 0
+	for {
+		if peek {
+			msg, err := r.Peek(ctx)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return 0, err
+			}
+			if len(msg) != size {
+				return 0, fmt.Errorf("ring stream: a %d-byte message, want %d", len(msg), size)
+			}
+			if err := r.Release(); err != nil {
+				return 0, err
+			}
+		} else {
+			buf, err = r.Receive(ctx, buf)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return 0, err
+			}
+			if len(buf) != size {
+				return 0, fmt.Errorf("ring stream: a %d-byte message, want %d", len(buf), size)
+			}
+		}
+		got++
+	}
+	el := time.Since(start)
+	if got != per*senders {
+		return 0, fmt.Errorf("ring stream: received %d messages, want %d", got, per*senders)
+	}
+	for _, c := range cmds {
+		if err := c.Wait(); err != nil {
+			cmds = nil
+			return 0, fmt.Errorf("bench child: %w", err)
+		}
+	}
+	cmds = nil
+	return el * time.Duration(n) / time.Duration(got), nil
+}
+
+// peerStream runs one timed stream of n messages of size bytes from a
+// child process into this process over kind: "uconn" (net.UnixConn on a
+// socketpair), "file" (os.Pipe), "rawpipe" or "rawsocket" (blocking
+// system calls at both ends).
+func (b *bencher) peerStream(kind string, size, n int) (time.Duration, error) {
+	var mine io.Reader
+	var theirs *os.File
+	childKind := "raw"
+	switch kind {
+	case "uconn":
+		fds, err := rawSocketPair()
+		if err != nil {
+			return 0, err
+		}
+		mf := os.NewFile(uintptr(fds[0]), "socket")
+		c, err := net.FileConn(mf)
+		mf.Close()
+		if err != nil {
+			unix.Close(fds[1])
+			return 0, err
+		}
+		defer c.Close()
+		mine, theirs, childKind = c, os.NewFile(uintptr(fds[1]), "socket"), "uconn"
+	case "file":
+		r, w, err := os.Pipe()
+		if err != nil {
+			return 0, err
+		}
+		defer r.Close()
+		mine, theirs, childKind = r, w, "file"
+	case "rawpipe":
+		p, err := rawPipe()
+		if err != nil {
+			return 0, err
+		}
+		defer unix.Close(p[0])
+		mine, theirs = rawFD(p[0]), os.NewFile(uintptr(p[1]), "pipe")
+	case "rawsocket":
+		fds, err := rawSocketPair()
+		if err != nil {
+			return 0, err
+		}
+		defer unix.Close(fds[0])
+		mine, theirs = rawFD(fds[0]), os.NewFile(uintptr(fds[1]), "socket")
+	default:
+		return 0, errors.New("unknown stream " + kind)
+	}
+	cmd := b.child("stream", childKind, strconv.Itoa(size), strconv.Itoa(n))
+	cmd.ExtraFiles = []*os.File{theirs}
+	err := cmd.Start()
+	theirs.Close()
+	if err != nil {
+		return 0, err
+	}
+	buf := make([]byte, size)
+	if _, err := io.ReadFull(mine, buf); err != nil {
+		reap(cmd)
+		return 0, err
+	}
+	start := time.Now()
+	for range n {
+		if _, err := io.ReadFull(mine, buf); err != nil {
+			reap(cmd)
+			return 0, err
+		}
+	}
+	el := time.Since(start)
+	if err := cmd.Wait(); err != nil {
+		return 0, fmt.Errorf("bench child: %w", err)
+	}
+	return el, nil
+}
+
+// streamPeers are the peers of the ring's stream rows, in order.
+var streamPeers = []struct{ kind, name string }{
+	{"uconn", "Go net.UnixConn stream"},
+	{"file", "Go os.Pipe"},
+	{"rawpipe", "pipe, blocking read/write"},
+	{"rawsocket", "Unix socketpair, blocking read/write"},
+}
+
+// ringRows measures every ring row.
+func (b *bencher) ringRows() ([]benchRow, error) {
+	var rows []benchRow
+	probe, err := b.probeRows()
+	if err != nil {
+		return nil, err
+	}
+	rows = append(rows, probe...)
+	for _, size := range []int{64, 1 << 10, 64 << 10, 1 << 20} {
+		r, err := b.streamRows(size)
+		if err != nil {
+			return nil, fmt.Errorf("ring %s: %w", sizeName(size), err)
+		}
+		rows = append(rows, r...)
+	}
+	r, err := b.pingRows()
+	if err != nil {
+		return nil, fmt.Errorf("ring round trip: %w", err)
+	}
+	rows = append(rows, r...)
+	idle, err := b.ringIdle()
+	if err != nil {
+		return nil, fmt.Errorf("ring idle: %w", err)
+	}
+	return append(rows, idle), nil
+}
+
+func sizeName(size int) string {
+	switch {
+	case size >= 1<<20:
+		return strconv.Itoa(size>>20) + "MiB"
+	case size >= 1<<10:
+		return strconv.Itoa(size>>10) + "KiB"
+	}
+	return strconv.Itoa(size) + "B"
+}
+
+// rate says what ns per message means for size-byte messages.
+func rate(ns float64, size int) string {
+	if size >= 64<<10 {
+		return fmt.Sprintf("%.2f GB/s", float64(size)/ns)
+	}
+	return fmt.Sprintf("%.2f M msg/s", 1e3/ns)
+}
+
+// streamRows measures the ring's stream of size-byte messages against its
+// peers, interleaved: copying at both ends, at 64 KiB also with a
+// zero-copy receive, at 64 B also from four sender processes.
+func (b *bencher) streamRows(size int) ([]benchRow, error) {
+	n0 := max(16, 4096>>(min(size, 1<<20)>>10))
+	if size <= 1<<10 {
+		n0 = 10000
+	}
+	cs := []contender{{n0: n0, run: func(n int) (time.Duration, error) { return b.ringStream(size, 1, false, n) }}}
+	for _, p := range streamPeers {
+		cs = append(cs, contender{n0: n0, run: func(n int) (time.Duration, error) { return b.peerStream(p.kind, size, n) }})
+	}
+	peek := size == 64<<10
+	if peek {
+		cs = append(cs, contender{n0: n0, run: func(n int) (time.Duration, error) { return b.ringStream(size, 1, true, n) }})
+	}
+	multi := size == 64
+	if multi {
+		cs = append(cs, contender{n0: n0, run: func(n int) (time.Duration, error) { return b.ringStream(size, 4, false, n) }})
+	}
+	per, err := b.interleave(cs...)
+	if err != nil {
+		return nil, err
+	}
+	name := "ring-" + sizeName(size)
+	var rows []benchRow
+	for i, p := range streamPeers {
+		r := measured(name, per[0], p.name, per[i+1])
+		r.Note = fmt.Sprintf("2 processes, copying at both ends: ring %s, peer %s", rate(per[0], size), rate(per[i+1], size))
+		rows = append(rows, r)
+	}
+	next := 1 + len(streamPeers)
+	if peek {
+		r := measured(name+"-peek", per[next], streamPeers[0].name, per[1])
+		r.Note = fmt.Sprintf("zero-copy receive (Peek, Release): %s", rate(per[next], size))
+		rows = append(rows, r)
+		next++
+	}
+	if multi {
+		r := measured(name+"-4senders", per[next], "", 0)
+		r.Note = fmt.Sprintf("4 sender processes into 1 receiver, ns per message: %s in total", rate(per[next], size))
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+// probeRows measures the machine's two reference figures: a cache line
+// bounced between two processes, and memcpy of 1 MiB.
+func (b *bencher) probeRows() ([]benchRow, error) {
+	per, err := b.interleave(contender{n0: 10000, run: b.bounce})
+	if err != nil {
+		return nil, fmt.Errorf("cache-line probe: %w", err)
+	}
+	place := "far: the two processes ran on CPUs that share no cache level close by"
+	if per[0] < 250 {
+		place = "near: the two processes ran on CPUs that share a cache"
+	}
+	r := measured("cacheline-roundtrip", per[0], "", 0)
+	r.Note = "a word bounced between 2 processes in shared memory, spinning; " + place + " (near ~100-140 ns, far ~500 ns)"
+	src, dst := make([]byte, 1<<20), make([]byte, 1<<20)
+	for i := range src {
+		src[i] = byte(i)
+	}
+	mc, err := b.interleave(inProcess(func(n int) error {
+		for range n {
+			copy(dst, src)
+		}
+		return nil
+	}))
+	if err != nil {
+		return nil, err
+	}
+	m := measured("memcpy-1MiB", mc[0], "", 0)
+	m.Note = fmt.Sprintf("copy of 1 MiB in one process: %.1f GB/s", float64(1<<20)/mc[0])
+	return []benchRow{r, m}, nil
+}
+
+// bounce runs n timed rounds of the cache-line probe.
+func (b *bencher) bounce(n int) (time.Duration, error) {
+	o, err := shm.CreateAnon(4096)
+	if err != nil {
+		return 0, err
+	}
+	defer o.Close()
+	m, err := o.Map()
+	if err != nil {
+		return 0, err
+	}
+	defer m.Close()
+	cmd := b.child("bounce", strconv.Itoa(n))
+	if err := shm.Pass(cmd, "bench", o); err != nil {
+		return 0, err
+	}
+	if err := cmd.Start(); err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, benchTimeout)
+	defer cancel()
+	w := gateWord(m, 0)
+	var start time.Time
+	for i := range uint64(n + warmRounds) {
+		if i == warmRounds {
+			start = time.Now()
+		}
+		atomic.StoreUint64(w, 2*i+1)
+		if err := spinUntil(ctx, w, 2*i+2); err != nil {
+			reap(cmd)
+			return 0, err
+		}
+	}
+	el := time.Since(start)
+	if err := cmd.Wait(); err != nil {
+		return 0, fmt.Errorf("bench child: %w", err)
+	}
+	return el, nil
+}
+
+// pingPause is how long the parent waits between the rounds of the
+// "receiver asleep" row: longer than the ring's longest spin (50 µs), so
+// the echoing child has gone to sleep in the kernel each time.
+const pingPause = time.Millisecond
+
+// A pinger plays rounds of a 64-byte round trip with a child and records
+// each round's time.
+type pinger struct {
+	start func() error
+	round func() error
+	stop  func() error
+}
+
+// pingRows measures 64-byte round trips over two rings (both sides awake,
+// and with the child asleep in the kernel when the message comes) against
+// a Go net.UnixConn and the blocking pipe pair and socketpair: p50 and
+// p99 of each, from samples taken in alternating slices.
+func (b *bencher) pingRows() ([]benchRow, error) {
+	const size = 64
+	type cont struct {
+		name   string
+		pause  time.Duration
+		newPin func() (*pinger, error)
+	}
+	conts := []cont{
+		{"ring, both awake", 0, func() (*pinger, error) { return b.ringPinger(size) }},
+		{"ring, receiver asleep", pingPause, func() (*pinger, error) { return b.ringPinger(size) }},
+		{"Go net.UnixConn", 0, func() (*pinger, error) { return b.connPinger("uconn", size) }},
+		{"pipe pair, blocking read/write", 0, func() (*pinger, error) { return b.connPinger("pipe", size) }},
+		{"Unix socketpair, blocking read/write", 0, func() (*pinger, error) { return b.connPinger("socket", size) }},
+	}
+	samples := make([][]time.Duration, len(conts))
+	slice := b.d / nSlices
+	for range nSlices {
+		for i, c := range conts {
+			p, err := c.newPin()
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.name, err)
+			}
+			err = p.start()
+			for k := 0; err == nil && k < warmRounds; k++ {
+				err = p.round()
+			}
+			end := time.Now().Add(slice)
+			for err == nil && time.Now().Before(end) {
+				if c.pause > 0 {
+					time.Sleep(c.pause)
+				}
+				t0 := time.Now()
+				err = p.round()
+				samples[i] = append(samples[i], time.Since(t0))
+			}
+			if serr := p.stop(); err == nil {
+				err = serr
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", c.name, err)
+			}
+		}
+	}
+	pct := func(s []time.Duration, q float64) float64 {
+		slices.Sort(s)
+		return float64(s[min(len(s)-1, int(q*float64(len(s))))])
+	}
+	var rows []benchRow
+	for _, q := range []struct {
+		name string
+		q    float64
+	}{{"p50", 0.50}, {"p99", 0.99}} {
+		for _, ring := range []int{0, 1} {
+			name := "ring-roundtrip-64B-" + q.name
+			if ring == 1 {
+				name = "ring-roundtrip-64B-asleep-" + q.name
+			}
+			v := pct(samples[ring], q.q)
+			for j := 2; j < len(conts); j++ {
+				r := measured(name, v, conts[j].name, pct(samples[j], q.q))
+				r.Note = fmt.Sprintf("%s, %d rounds; peer %d rounds, both 2 processes", conts[ring].name, len(samples[ring]), len(samples[j]))
+				rows = append(rows, r)
+			}
+		}
+	}
+	return rows, nil
+}
+
+// ringPinger plays round trips over two rings with an echoing child.
+func (b *bencher) ringPinger(size int) (*pinger, error) {
+	ring := ringBenchSize(size)
+	o, err := benchRingObject(ring, 2)
+	if err != nil {
+		return nil, err
+	}
+	m, rs, err := benchRings(o, ring, 2)
+	if err != nil {
+		o.Close()
+		return nil, err
+	}
+	cmd := b.child("ring", "echo", strconv.Itoa(size))
+	if err := shm.Pass(cmd, "bench", o); err != nil {
+		m.Close()
+		o.Close()
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, benchTimeout)
+	msg, buf := make([]byte, size), make([]byte, 0, size)
+	started := false
+	return &pinger{
+		start: func() error {
+			if err := cmd.Start(); err != nil {
+				return err
+			}
+			started = true
+			_, _, err := rs[1].TryReceive(nil) // attach as ring 1's receiver
+			return err
+		},
+		round: func() error {
+			if err := rs[0].Send(ctx, msg); err != nil {
+				return err
+			}
+			var err error
+			buf, err = rs[1].Receive(ctx, buf)
+			if err == nil && len(buf) != size {
+				err = fmt.Errorf("echo of %d bytes, want %d", len(buf), size)
+			}
+			return err
+		},
+		stop: func() error {
+			defer cancel()
+			defer o.Close()
+			defer m.Close()
+			if !started {
+				return nil
+			}
+			if err := rs[0].CloseSend(); err != nil {
+				reap(cmd)
+				return err
+			}
+			return cmd.Wait()
+		},
+	}, nil
+}
+
+// connPinger plays round trips with an echoing child over a Go
+// net.UnixConn ("uconn"), or a pipe pair or socketpair with blocking
+// system calls ("pipe", "socket").
+func (b *bencher) connPinger(kind string, size int) (*pinger, error) {
+	var mine io.ReadWriter
+	var closers []func() error
+	var theirs []*os.File
+	switch kind {
+	case "uconn":
+		fds, err := rawSocketPair()
+		if err != nil {
+			return nil, err
+		}
+		mf := os.NewFile(uintptr(fds[0]), "socket")
+		c, err := net.FileConn(mf)
+		mf.Close()
+		if err != nil {
+			unix.Close(fds[1])
+			return nil, err
+		}
+		mine, closers = c, []func() error{c.Close}
+		t := os.NewFile(uintptr(fds[1]), "socket")
+		theirs = []*os.File{t, t}
+	case "pipe":
+		p1, err := rawPipe()
+		if err != nil {
+			return nil, err
+		}
+		p2, err := rawPipe()
+		if err != nil {
+			unix.Close(p1[0])
+			unix.Close(p1[1])
+			return nil, err
+		}
+		mine = struct {
+			io.Reader
+			io.Writer
+		}{rawFD(p2[0]), rawFD(p1[1])}
+		closers = []func() error{func() error { return unix.Close(p2[0]) }, func() error { return unix.Close(p1[1]) }}
+		theirs = []*os.File{os.NewFile(uintptr(p1[0]), "pipe"), os.NewFile(uintptr(p2[1]), "pipe")}
+	case "socket":
+		fds, err := rawSocketPair()
+		if err != nil {
+			return nil, err
+		}
+		mine, closers = rawFD(fds[0]), []func() error{func() error { return unix.Close(fds[0]) }}
+		t := os.NewFile(uintptr(fds[1]), "socket")
+		theirs = []*os.File{t, t}
+	}
+	childKind := "raw"
+	if kind == "uconn" {
+		childKind = "uconn"
+	}
+	cmd := b.child("echo", childKind, strconv.Itoa(size))
+	cmd.ExtraFiles = theirs
+	closeMine := func() {
+		for _, c := range closers {
+			c()
+		}
+	}
+	msg, buf := make([]byte, size), make([]byte, size)
+	return &pinger{
+		start: func() error {
+			err := cmd.Start()
+			for _, f := range theirs {
+				f.Close()
+			}
+			if err != nil {
+				closeMine()
+			}
+			return err
+		},
+		round: func() error {
+			if _, err := mine.Write(msg); err != nil {
+				return err
+			}
+			_, err := io.ReadFull(mine, buf)
+			return err
+		},
+		stop: func() error {
+			closeMine() // the child reads io.EOF and ends
+			return cmd.Wait()
+		},
+	}, nil
+}
+
+// echoStream is the child of connPinger: it echoes size-byte messages
+// from descriptor 3 to descriptor 4 until io.EOF.
+func echoStream(kind string, size int) error {
+	in, out := os.NewFile(3, "in"), os.NewFile(4, "out")
+	defer in.Close()
+	defer out.Close()
+	var r io.Reader = rawFD(3)
+	var w io.Writer = rawFD(4)
+	if kind == "uconn" {
+		c, err := net.FileConn(in)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		r, w = c, c
+	}
+	buf := make([]byte, size)
+	for {
+		if _, err := io.ReadFull(r, buf); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+	}
+}
+
+// ringIdle measures the CPU a child asleep in Ring.Receive on an empty
+// ring uses, as idleOne does for the semaphore.
+func (b *bencher) ringIdle() (benchRow, error) {
+	ring := ringBenchSize(64)
+	o, err := benchRingObject(ring, 1)
+	if err != nil {
+		return benchRow{}, err
+	}
+	defer o.Close()
+	m, rs, err := benchRings(o, ring, 1)
+	if err != nil {
+		return benchRow{}, err
+	}
+	defer m.Close()
+	release := func() error { return rs[0].Send(b.ctx, []byte("wake")) }
+	return b.idleRun(o, "ring-idle-receiver", "Ring.Receive on an empty ring", []string{"ring", "idle"}, release)
+}
