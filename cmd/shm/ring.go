@@ -272,7 +272,7 @@ func (g *cliRing) verb() string {
 
 func (g *cliRing) send(ctx context.Context, in io.Reader, f *ringFlags) error {
 	max := g.r.MaxMessage()
-	next := func() ([]byte, error) { return nil, io.EOF }
+	var next func() ([]byte, error) // the next message from stdin
 	if *f.raw {
 		buf := make([]byte, min(max, 1<<20))
 		next = func() ([]byte, error) {
