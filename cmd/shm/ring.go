@@ -79,9 +79,11 @@ Send stdin into the ring in the named object NAME, one message per line
 (without its newline), or with --raw one message per read from stdin (up
 to the ring's largest message). At the end of stdin, or after --count
 messages, the command closes its sending side and exits: once every
-sender has done so, the receiver gets the end of the stream. While the
-ring is full, send waits for the receiver; --timeout gives up with exit
-status 1 when no room appears for DUR. A line longer than the ring's
+sender has done so, the receiver gets the end of the stream. Messages
+queue in the ring whether or not a receiver is attached; while the ring is
+full, send waits for a receiver to take from it (a new one too, when the
+last has gone); --timeout gives up with exit status 1 when no room appears
+for DUR. A line longer than the ring's
 largest message is an error.
 ` + ringNote,
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
@@ -97,6 +99,9 @@ largest message is an error.
 			return err
 		}
 		defer rg.close()
+		// The object outlives its processes: a receiver that has gone
+		// may be followed by another, as with a named pipe.
+		rg.r.WaitForReceiver(true)
 		return rg.send(ctx, e.stdin, f)
 	},
 }
