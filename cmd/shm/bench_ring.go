@@ -338,6 +338,11 @@ func (b *bencher) ringStream(size, senders int, peek bool, n int) (time.Duration
 	defer m.Close()
 	r := rs[0]
 	defer r.Close()
+	// Attach as the receiver before any sender starts, so that the
+	// messages that register the senders all come to the loop below.
+	if _, ok, err := r.TryReceive(nil); err != nil || ok {
+		return 0, fmt.Errorf("ring stream: attaching the receiver to an empty ring: ok %v, %v", ok, err)
+	}
 	per := (n + senders - 1) / senders
 	var cmds []*exec.Cmd
 	defer func() {
@@ -357,10 +362,7 @@ func (b *bencher) ringStream(size, senders int, peek bool, n int) (time.Duration
 	}
 	ctx, cancel := context.WithTimeout(b.ctx, benchTimeout)
 	defer cancel()
-	// Attach as the receiver, wait for every sender, then open the gate.
-	if _, _, err := r.TryReceive(nil); err != nil {
-		return 0, err
-	}
+	// Wait for every sender, then open the gate.
 	if err := waitWord(ctx, gateWord(m, gateReady), func(v uint64) bool { return v == uint64(senders) }); err != nil {
 		return 0, err
 	}
