@@ -19,7 +19,8 @@
 //	shm exec [--size SIZE] [--name NAME] -- CMD [ARGS...]
 //	                                                 run CMD with a fresh anonymous object
 //	shm demo                                         show shm working end to end on this host
-//	shm bench [--time DUR] [--only GROUPS] [--json]  measure shm against its peers on this host
+//	shm bench [--time DUR] [--large SIZE] [--rounds N] [--only GROUPS] [--json]
+//	                                                 measure shm against its peers on this host
 //	shm version                                      print the versions of shm and Go
 //	shm help [COMMAND]                               print the usage of shm or of COMMAND
 //
