@@ -406,7 +406,16 @@ func (b *bencher) ringStream(size, senders int, peek bool, n int) (time.Duration
 	}
 	el := time.Since(start)
 	if got != per*senders {
-		return 0, fmt.Errorf("ring stream: received %d messages, want %d", got, per*senders)
+		// Say what the ring and the senders say, to tell a lost record
+		// from an early end.
+		st, serr := r.Stats()
+		var exits []string
+		for _, c := range cmds {
+			exits = append(exits, fmt.Sprint(c.Wait()))
+		}
+		cmds = nil
+		return 0, fmt.Errorf("ring stream: received %d messages, then io.EOF; want %d from %d senders (ring stats %+v %v; senders exited: %v)",
+			got, per*senders, senders, st, serr, exits)
 	}
 	for _, c := range cmds {
 		if err := c.Wait(); err != nil {
