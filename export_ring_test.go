@@ -27,3 +27,11 @@ func ForceFutexPoll() (restore func()) {
 	futex.ForceFallback(true)
 	return func() { futex.ForceFallback(os.Getenv(futex.EnvVar) == "poll") }
 }
+
+// SetRingIndicesHook makes f run between the loads of head and tail when
+// a handle attaches (as a sender or receiver), until restore is called.
+// Tests only; not safe while rings are in use.
+func SetRingIndicesHook(f func()) (restore func()) {
+	ringIndicesHook = f
+	return func() { ringIndicesHook = nil }
+}

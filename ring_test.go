@@ -676,3 +676,77 @@ func TestRingDeadClaims(t *testing.T) {
 		t.Errorf("Used = %d after draining", st.Used)
 	}
 }
+
+// TestRingAttachRacesTail moves head and tail by several capacities
+// between the head and tail loads of a sender's attach, as a process
+// descheduled there on a loaded machine sees: the attach must not call
+// the ring corrupt (it did: tail-head looked larger than the capacity).
+func TestRingAttachRacesTail(t *testing.T) {
+	n := shm.RingSize(100, 8)
+	o, err := shm.CreateAnon(int64(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	m, err := o.Map()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	rx, err := m.Ring(0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	tx, err := m.Ring(0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	ctx := context.Background()
+	st, err := rx.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := make([]byte, st.MaxMessage)
+	if err := rx.Send(ctx, msg); err != nil { // rx attaches (as sender) first
+		t.Fatal(err)
+	}
+	if _, err := rx.Receive(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	ran := false
+	defer shm.SetRingIndicesHook(func() {
+		if ran {
+			return
+		}
+		ran = true
+		// Three capacities pass, and the ring is left nearly full.
+		for range 3*st.Capacity/len(msg) + 1 {
+			if err := rx.Send(ctx, msg); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := rx.Receive(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := rx.Send(ctx, msg); err != nil {
+			t.Fatal(err)
+		}
+	})()
+	if err := tx.Send(ctx, []byte{7}); err != nil {
+		t.Fatalf("send after a raced attach: %v", err)
+	}
+	if !ran {
+		t.Fatal("the attach did not load head and tail")
+	}
+	for _, want := range []int{len(msg), 1} {
+		got, err := rx.Receive(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != want {
+			t.Fatalf("received %d bytes, want %d", len(got), want)
+		}
+	}
+}
