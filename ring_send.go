@@ -239,7 +239,7 @@ func (r ringMem) leaveSend() {
 // attachSender takes a sender slot: a free one, or one whose sender died
 // with no claim the receiver may still need to resolve.
 func (r ringMem) attachSender(op string) error {
-	h, t, err := r.indices(op)
+	h, _, err := r.indices(op)
 	if err != nil {
 		return err
 	}
@@ -257,6 +257,9 @@ func (r ringMem) attachSender(op string) error {
 			return nil
 		}
 	}
+	if ringReclaimHook != nil {
+		ringReclaimHook()
+	}
 	for i := range ringSenders {
 		v := atomic.LoadUint32(r.slotWord(i))
 		if v == 0 || v == r.token || v > lock.MaxToken || r.alive(v) {
@@ -264,6 +267,10 @@ func (r ringMem) attachSender(op string) error {
 		}
 		ip, il := r.slotIntent(i)
 		p, l := atomic.LoadUint64(ip), atomic.LoadUint64(il)
+		// The tail is read again now that v is known dead: one read
+		// before may miss a claim v made just before it died, and then
+		// its slot, the only trace of that claim, would be wiped.
+		t := atomic.LoadUint64(r.u64(ringOffTail))
 		settled := p >= t || (p <= h && h-p >= l)
 		if settled && atomic.CompareAndSwapUint32(r.slotWord(i), v, r.token) {
 			take(i)
@@ -295,6 +302,10 @@ func (r ringMem) indices(op string) (h, t uint64, err error) {
 	}
 	return h, t, nil
 }
+
+// ringReclaimHook, when set (by tests only), runs in attachSender after
+// head and tail are loaded, before dead senders' slots are looked at.
+var ringReclaimHook func()
 
 // ringIndicesHook, when set (by tests only), runs between the head and
 // the tail loads of indices.
