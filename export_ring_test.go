@@ -27,3 +27,22 @@ func ForceFutexPoll() (restore func()) {
 	futex.ForceFallback(true)
 	return func() { futex.ForceFallback(os.Getenv(futex.EnvVar) == "poll") }
 }
+
+// SetRingIndicesHook makes f run between the loads of head and tail when
+// a handle attaches (as a sender or receiver), until restore is called.
+// Tests only; not safe while rings are in use.
+func SetRingIndicesHook(f func()) (restore func()) {
+	ringIndicesHook = f
+	return func() { ringIndicesHook = nil }
+}
+
+// SetRingReclaimHook makes f run when a sender attaches, after head and
+// tail are loaded and before dead senders' slots are looked at, until
+// restore is called. Tests only; not safe while rings are in use.
+func SetRingReclaimHook(f func()) (restore func()) {
+	ringReclaimHook = f
+	return func() { ringReclaimHook = nil }
+}
+
+// RingSenders is the number of sender slots of a ring. Tests only.
+const RingSenders = ringSenders

@@ -239,7 +239,7 @@ func (r ringMem) leaveSend() {
 // attachSender takes a sender slot: a free one, or one whose sender died
 // with no claim the receiver may still need to resolve.
 func (r ringMem) attachSender(op string) error {
-	h, t, err := r.indices(op)
+	h, _, err := r.indices(op)
 	if err != nil {
 		return err
 	}
@@ -257,6 +257,9 @@ func (r ringMem) attachSender(op string) error {
 			return nil
 		}
 	}
+	if ringReclaimHook != nil {
+		ringReclaimHook()
+	}
 	for i := range ringSenders {
 		v := atomic.LoadUint32(r.slotWord(i))
 		if v == 0 || v == r.token || v > lock.MaxToken || r.alive(v) {
@@ -264,6 +267,10 @@ func (r ringMem) attachSender(op string) error {
 		}
 		ip, il := r.slotIntent(i)
 		p, l := atomic.LoadUint64(ip), atomic.LoadUint64(il)
+		// The tail is read again now that v is known dead: one read
+		// before may miss a claim v made just before it died, and then
+		// its slot, the only trace of that claim, would be wiped.
+		t := atomic.LoadUint64(r.u64(ringOffTail))
 		settled := p >= t || (p <= h && h-p >= l)
 		if settled && atomic.CompareAndSwapUint32(r.slotWord(i), v, r.token) {
 			take(i)
@@ -273,15 +280,36 @@ func (r ringMem) attachSender(op string) error {
 	return r.err(op, fmt.Errorf("all %d sender slots are taken: %w", ringSenders, ErrRingBusy))
 }
 
-// indices loads and checks head and tail.
+// indices loads and checks head and tail: h, then t, so t >= h. The two
+// loads are not one snapshot: between them the receiver and the other
+// senders may move both by any amount, so t-h may exceed the capacity in
+// a sound ring. Only a head loaded after t bounds t (that head may even
+// have passed t), so the head is reloaded for that check; h itself is
+// returned, older and so safe for the callers.
 func (r ringMem) indices(op string) (h, t uint64, err error) {
 	h = atomic.LoadUint64(r.u64(ringOffHead))
+	if ringIndicesHook != nil {
+		ringIndicesHook()
+	}
 	t = atomic.LoadUint64(r.u64(ringOffTail))
-	if h%8 != 0 || t%8 != 0 || t < h || t-h > r.cap {
+	if h%8 != 0 || t%8 != 0 || t < h {
 		return 0, 0, r.corrupt(op, "head %d, tail %d, capacity %d", h, t, r.cap)
+	}
+	if t-h > r.cap {
+		if h2 := atomic.LoadUint64(r.u64(ringOffHead)); h2 < h || h2%8 != 0 || t > h2 && t-h2 > r.cap {
+			return 0, 0, r.corrupt(op, "head %d (then %d), tail %d, capacity %d", h, h2, t, r.cap)
+		}
 	}
 	return h, t, nil
 }
+
+// ringReclaimHook, when set (by tests only), runs in attachSender after
+// head and tail are loaded, before dead senders' slots are looked at.
+var ringReclaimHook func()
+
+// ringIndicesHook, when set (by tests only), runs between the head and
+// the tail loads of indices.
+var ringIndicesHook func()
 
 // claimWait claims room for a record of n payload bytes, waiting for
 // room if wait is set. ok is false when the ring is full and wait is not.

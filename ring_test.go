@@ -676,3 +676,154 @@ func TestRingDeadClaims(t *testing.T) {
 		t.Errorf("Used = %d after draining", st.Used)
 	}
 }
+
+// TestRingAttachRacesTail moves head and tail by several capacities
+// between the head and tail loads of a sender's attach, as a process
+// descheduled there on a loaded machine sees: the attach must not call
+// the ring corrupt (it did: tail-head looked larger than the capacity).
+func TestRingAttachRacesTail(t *testing.T) {
+	n := shm.RingSize(100, 8)
+	o, err := shm.CreateAnon(int64(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	m, err := o.Map()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	rx, err := m.Ring(0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	tx, err := m.Ring(0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	ctx := context.Background()
+	st, err := rx.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := make([]byte, st.MaxMessage)
+	if err := rx.Send(ctx, msg); err != nil { // rx attaches (as sender) first
+		t.Fatal(err)
+	}
+	if _, err := rx.Receive(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	ran := false
+	defer shm.SetRingIndicesHook(func() {
+		if ran {
+			return
+		}
+		ran = true
+		// Three capacities pass, and the ring is left nearly full.
+		for range 3*st.Capacity/len(msg) + 1 {
+			if err := rx.Send(ctx, msg); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := rx.Receive(ctx, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := rx.Send(ctx, msg); err != nil {
+			t.Fatal(err)
+		}
+	})()
+	if err := tx.Send(ctx, []byte{7}); err != nil {
+		t.Fatalf("send after a raced attach: %v", err)
+	}
+	if !ran {
+		t.Fatal("the attach did not load head and tail")
+	}
+	for _, want := range []int{len(msg), 1} {
+		got, err := rx.Receive(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != want {
+			t.Fatalf("received %d bytes, want %d", len(got), want)
+		}
+	}
+}
+
+// TestRingReclaimRacesDeath lets a sender claim room and die after a new
+// sender read the tail and before it probes the dead sender's slot: the
+// slot, the only trace of the claim, must not be reclaimed (it was, and
+// the receiver then found room claimed by no sender: ErrRingCorrupt).
+func TestRingReclaimRacesDeath(t *testing.T) {
+	n := shm.RingSize(100, 8)
+	o, err := shm.CreateAnon(int64(n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	ring := func() (*shm.Mapping, *shm.Ring) {
+		t.Helper()
+		m, err := o.Map() // a Mapping of its own: a liveness token of its own
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := m.Ring(0, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m, r
+	}
+	mrx, rx := ring()
+	defer mrx.Close()
+	defer rx.Close()
+	// Every slot but the victim's holds a live sender.
+	var live *shm.Ring
+	for range shm.RingSenders - 1 {
+		m, r := ring()
+		defer m.Close()
+		if err := r.OpenSend(); err != nil {
+			t.Fatal(err)
+		}
+		live = r
+	}
+	mv, victim := ring()
+	if err := victim.OpenSend(); err != nil {
+		t.Fatal(err)
+	}
+	mn, newcomer := ring()
+	defer mn.Close()
+	ran := false
+	defer shm.SetRingReclaimHook(func() {
+		if ran {
+			return
+		}
+		ran = true
+		if err := shm.RingClaimOnly(victim, 10); err != nil {
+			t.Error(err)
+		}
+		mv.Close() // the victim dies holding its claim
+	})()
+	if err := newcomer.OpenSend(); !errors.Is(err, shm.ErrRingBusy) {
+		t.Fatalf("attach with every slot live or holding a claim: %v, want ErrRingBusy", err)
+	}
+	if !ran {
+		t.Fatal("the attach did not look for dead senders")
+	}
+	// The receiver skips the dead claim (the victim's slot still names
+	// it) and gets the message sent after it.
+	ctx := context.Background()
+	if err := live.Send(ctx, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := rx.Receive(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0] != 1 {
+		t.Fatalf("got %v, want [1]", got)
+	}
+	if st, err := rx.Stats(); err != nil || st.Lost != 1 {
+		t.Fatalf("Stats: %+v, %v; want Lost 1", st, err)
+	}
+}
