@@ -321,7 +321,7 @@ func TestSystemdTmpfiles(t *testing.T) {
 		}
 		defer o.Close()
 		p, _ := o.Path()
-		if err := unix.Flock(int(o.File().Fd()), unix.LOCK_SH); err != nil {
+		if err := unix.Flock(shm.RawFD(o), unix.LOCK_SH); err != nil {
 			t.Fatal(err)
 		}
 		age(t, p, 8*24*time.Hour)

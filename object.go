@@ -52,15 +52,14 @@ var closedChan = func() chan struct{} {
 	return c
 }()
 
-// File returns the object's descriptor as an *os.File, the same file on
-// every call. The file belongs to the Object: do not close it, and do not
-// use it after [Object.Close]. To keep the descriptor beyond the Object,
-// duplicate it. File returns nil when the Object was closed before File
-// was first called.
-//
-// The *os.File is made on the first call (making one costs a system call
-// that most users of an Object never need).
-func (o *Object) File() *os.File { return o.h.osFile() }
+// File returns a new *os.File for the object: a close-on-exec duplicate
+// of its descriptor, as [net.TCPConn.File] returns one. The caller owns
+// the file and must close it; closing it does not affect the Object, and
+// closing the Object does not affect the file, which keeps the memory
+// alive while it is open. Each call makes a new duplicate. After
+// [Object.Close] File returns an error satisfying
+// errors.Is(err, fs.ErrClosed).
+func (o *Object) File() (*os.File, error) { return o.dupFile() }
 
 // Name returns the name the object was created or opened with, or "" for
 // an anonymous object.

@@ -198,8 +198,9 @@ func (o *Object) dupFile() (*os.File, error) {
 
 // NewObject adopts f, a descriptor received from another process or
 // inherited across exec, as an Object. The Object takes ownership of f:
-// closing the Object closes f, and [Object.File] returns f. f is made
-// close-on-exec.
+// closing the Object closes f, so do not close or use f yourself
+// afterwards ([Object.File] returns a duplicate when you need a file). f
+// is made close-on-exec.
 //
 // NewObject rejects what is not a shared-memory object (a pipe, a socket,
 // a directory, or a file on a disk filesystem) with an error wrapping

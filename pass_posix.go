@@ -33,7 +33,8 @@ func Pass(cmd *exec.Cmd, name string, o *Object) error {
 	if cmd.Process != nil {
 		return errors.New("shm: Pass: command already started")
 	}
-	f := o.File()
+	// The file stays the Object's: cmd only reads its number at Start.
+	f := o.h.osFile()
 	if f == nil || o.h.closed() {
 		return o.errClosed("pass")
 	}

@@ -53,6 +53,8 @@ type handle struct{}
 func (*handle) close() error     { return nil }
 func (*handle) osFile() *os.File { return nil }
 
+func (o *Object) dupFile() (*os.File, error) { return nil, o.control("dup", nil) }
+
 func munmap([]byte) error { return errUnsupported("munmap") }
 
 func msync([]byte) error { return errUnsupported("msync") }
