@@ -39,18 +39,24 @@ func (o *Object) Size() (int64, error) {
 	return st.Size, nil
 }
 
-// Truncate sets the object's size. Growing adds zero bytes; shrinking an
+// Truncate sets the object's size. Growing adds zero bytes whose memory
+// is reserved before the size changes (fallocate on Linux, zeros written
+// on OpenBSD, NetBSD, DragonFly, illumos and Solaris; see [Create]), so a
+// full /dev/shm fails here with ENOSPC instead of a later first touch
+// raising SIGBUS; a failed grow leaves the size as it was. Shrinking an
 // object that other processes have mapped makes their accesses past the
 // new end fault (see [Mapping.ReadAt]). On darwin the kernel accepts
 // exactly one size per object, set once before any mapping: a second
-// Truncate fails with an error saying so.
+// Truncate fails with an error saying so. A read-only object cannot be
+// truncated.
 func (o *Object) Truncate(size int64) error {
 	if err := checkSize(size); err != nil {
 		return &fs.PathError{Op: "ftruncate", Path: o.describe(), Err: err}
 	}
-	err := o.control("ftruncate", func(fd int) error {
-		return ignoringEINTR(func() error { return unix.Ftruncate(fd, size) })
-	})
+	if o != nil && o.readOnly && !o.h.closed() {
+		return &fs.PathError{Op: "ftruncate", Path: o.describe(), Err: fmt.Errorf("object was opened read-only, its size cannot change: %w", fs.ErrPermission)}
+	}
+	err := o.control("ftruncate", func(fd int) error { return setSize(fd, size) })
 	if err != nil {
 		if runtime.GOOS == "darwin" && errors.Is(err, unix.EINVAL) {
 			return &fs.PathError{Op: "ftruncate", Path: o.describe(),
