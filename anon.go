@@ -31,7 +31,9 @@ import (
 //   - darwin: shm_open of a random 31-byte name through libSystem,
 //     unlinked at once ("random-darwin").
 //
-// Random names come from crypto/rand. The size is set before CreateAnon
+// Random names come from crypto/rand. The size is set, and its memory
+// reserved where the route lives on a size-limited filesystem (the
+// tmpfile and random routes; see [Object.Truncate]), before CreateAnon
 // returns; it may be 0 (set it later with [Object.Truncate], except on
 // darwin, which allows one size per object).
 //

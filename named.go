@@ -54,8 +54,10 @@ func Open(name string, opts ...OpenOption) (*Object, error) {
 //
 // Openers never see a half-made object: on the systems where an object is
 // a file, Create makes it under a random temporary name, sizes it and
-// reserves its memory (posix_fallocate on Linux, so that a full /dev/shm
-// fails here with ENOSPC rather than later with SIGBUS), and only then
+// reserves its memory (fallocate on Linux, zeros written on OpenBSD,
+// NetBSD, DragonFly, illumos and Solaris, so that a full /dev/shm fails
+// here with ENOSPC rather than later with SIGBUS; FreeBSD and darwin
+// objects are swap-backed and need no reservation), and only then
 // links it to the name, atomically and exclusively, as glibc's sem_open
 // does. On FreeBSD the temporary object is renamed with
 // SHM_RENAME_NOREPLACE. darwin has no rename: there the name appears at

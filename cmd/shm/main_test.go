@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -162,6 +163,8 @@ func TestScripts(t *testing.T) {
 				return os.Geteuid() == 0, nil
 			case "devshm":
 				return objectDir() == "/dev/shm", nil
+			case "tinyshm":
+				return tinyShmAllowed(), nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -176,6 +179,16 @@ func TestScripts(t *testing.T) {
 		},
 	})
 }
+
+// tinyShmAllowed reports whether unshare(1) can give a process a private
+// mount namespace with a 1 MiB tmpfs over /dev/shm (root on Linux, where
+// unshare is not forbidden).
+var tinyShmAllowed = sync.OnceValue(func() bool {
+	if runtime.GOOS != "linux" || objectDir() != "/dev/shm" {
+		return false
+	}
+	return exec.Command("unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /dev/shm").Run() == nil
+})
 
 // status CODE PROG ARGS... runs PROG and checks its exit status, keeping
 // its stdout and stderr for the commands that follow.

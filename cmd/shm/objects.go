@@ -29,6 +29,11 @@ func objErr(op, name string, err error) error {
 		}
 	}
 	if hint == "" {
+		// An error that already says "op name:" is not prefixed again.
+		var pe *fs.PathError
+		if errors.As(err, &pe) && pe.Op == op && pe.Path == name {
+			return err
+		}
 		return fmt.Errorf("%s %s: %w", op, name, err)
 	}
 	return fmt.Errorf("%s %s: %s (%w)", op, name, hint, err)
