@@ -27,14 +27,12 @@ func SetReceiveRoom(n int) (restore func()) {
 	return func() { receiveFDs = prev }
 }
 
-<<<<<<< HEAD
 // LockKeptDescriptors returns how many descriptors the lock registry keeps
 // open because closing them would drop classic locks. Tests only.
 func LockKeptDescriptors() int { return lock.KeptDescriptors() }
-=======
+
 // GrowByWriting grows f's object from from to to bytes by writing zeros,
 // the route of the systems without fallocate. Tests only.
 func GrowByWriting(f *os.File, from, to int64) error {
 	return growByWriting(int(f.Fd()), from, to)
 }
->>>>>>> e3b8e52 (Item 5 tests and docs: reservation checked in a private mount namespace over a 1 MiB tmpfs (Truncate, CreateAnon file routes, zero-writing route, shm write --grow); objErr does not repeat 'op name:')
