@@ -92,10 +92,14 @@ func (o *Object) Close() error {
 	return nil
 }
 
-// describe names the object in error messages.
+// describe names the object in error messages: its name, the file a
+// descriptor given to NewObject came as, or "anonymous object".
 func (o *Object) describe() string {
 	if o.name != "" {
-		return o.name
+		return printableName(o.name)
+	}
+	if o.strategy == "adopted" && o.h != nil && o.h.name != "" {
+		return "adopted " + printableName(o.h.name)
 	}
 	return "anonymous object"
 }

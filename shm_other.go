@@ -48,7 +48,7 @@ func createAnon(int64) (*Object, error) { return nil, errUnsupported("CreateAnon
 
 // handle stands in for the descriptor an Object owns on supported
 // systems; no Object can be made here.
-type handle struct{}
+type handle struct{ name string }
 
 func (*handle) close() error     { return nil }
 func (*handle) osFile() *os.File { return nil }
