@@ -23,7 +23,7 @@ import (
 //     random name created exclusively in /dev/shm and unlinked at once
 //     ("random-linux");
 //   - freebsd: shm_open2(SHM_ANON) with sealing allowed ("shm_open2"),
-//     or the older shm_open(SHM_ANON) ("shm_anon");
+//     or the older shm_open(SHM_ANON) ("shm_open");
 //   - openbsd: the shm_mkstemp technique, /tmp/<sha256>.shm created
 //     exclusively and unlinked at once ("random-openbsd");
 //   - netbsd, dragonfly, illumos, solaris: a random name made the way that

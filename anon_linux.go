@@ -10,7 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// memfdNoExec records that the kernel rejected MFD_NOEXEC_SEAL (before
+// memfdNoExecUnsupported records that the kernel rejected MFD_NOEXEC_SEAL (before
 // Linux 6.3), so later calls skip it.
 var memfdNoExecUnsupported atomic.Bool
 

@@ -338,3 +338,66 @@ func TestSystemdTmpfiles(t *testing.T) {
 		}
 	})
 }
+
+// TestKeepAliveRetriesFlock: a shared flock that conflicts with another
+// process's exclusive one at the start is taken at a later refresh, once
+// the exclusive one is gone (issue 9, item 9: the doc said so, the code
+// tried once).
+func TestKeepAliveRetriesFlock(t *testing.T) {
+	name := testName(t)
+	o, err := shm.Create(name, 4096, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	p, err := o.Path()
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := os.Open(p) // another open file description
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if err := unix.Flock(int(other.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	touched := make(chan struct{}, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- o.KeepAliveFunc(ctx, 5*time.Millisecond, func(time.Time) {
+			select {
+			case touched <- struct{}{}:
+			default:
+			}
+		})
+	}()
+	<-touched // running without the lock
+	if err := unix.Flock(int(other.Fd()), unix.LOCK_UN); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(time.Minute); ; {
+		err := unix.Flock(int(other.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			break // KeepAlive holds its shared lock now
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		unix.Flock(int(other.Fd()), unix.LOCK_UN)
+		if time.Now().After(deadline) {
+			t.Fatal("KeepAlive never took its shared flock after the exclusive one was released")
+		}
+		select {
+		case <-touched:
+		case err := <-done:
+			t.Fatalf("KeepAlive ended: %v", err)
+		}
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("KeepAlive after cancel: %v", err)
+	}
+}

@@ -66,10 +66,13 @@ func (o *Object) File() (*os.File, error) { return o.dupFile() }
 func (o *Object) Name() string { return o.name }
 
 // Strategy reports how the object was made: for anonymous objects the
-// per-OS route ("memfd", "tmpfile", "random-linux", "shm_anon",
-// "mkstemp-openbsd", ...), for named ones "named-" and the dialect
+// per-OS route of [CreateAnon] ("memfd", "tmpfile" or "random-linux" on
+// linux, "shm_open2" or "shm_open" on freebsd, "random-openbsd",
+// "random-netbsd", "random-dragonfly", "random-solaris" (illumos too) and
+// "random-darwin"), for named ones "named-" and the dialect
 // ("named-linux", "named-openbsd", ...), and "adopted" for a descriptor
-// given to [NewObject]. It is meant for diagnostics and bug reports.
+// given to [NewObject], [Receive] or [Inherited]. It is meant for
+// diagnostics and bug reports.
 func (o *Object) Strategy() string { return o.strategy }
 
 // ReadOnly reports whether the object was opened read-only.

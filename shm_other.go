@@ -73,7 +73,9 @@ func Receive(*net.UnixConn) ([]*Object, error) { return nil, errUnsupported("Rec
 
 func touchFD(int) error { return errUnsupported("futimes") }
 
-func (o *Object) flockShared() (func(), error) { return nil, errUnsupported("flock") }
+func (o *Object) flockShared() (bool, error) { return false, errUnsupported("flock") }
+
+func (o *Object) funlock() {}
 
 func (o *Object) checkName() error { return errUnsupported("Check") }
 
