@@ -23,7 +23,7 @@ import (
 //     random name created exclusively in /dev/shm and unlinked at once
 //     ("random-linux");
 //   - freebsd: shm_open2(SHM_ANON) with sealing allowed ("shm_open2"),
-//     or the older shm_open(SHM_ANON) ("shm_anon");
+//     or the older shm_open(SHM_ANON) ("shm_open");
 //   - openbsd: the shm_mkstemp technique, /tmp/<sha256>.shm created
 //     exclusively and unlinked at once ("random-openbsd");
 //   - netbsd, dragonfly, illumos, solaris: a random name made the way that
@@ -31,7 +31,9 @@ import (
 //   - darwin: shm_open of a random 31-byte name through libSystem,
 //     unlinked at once ("random-darwin").
 //
-// Random names come from crypto/rand. The size is set before CreateAnon
+// Random names come from crypto/rand. The size is set, and its memory
+// reserved where the route lives on a size-limited filesystem (the
+// tmpfile and random routes; see [Object.Truncate]), before CreateAnon
 // returns; it may be 0 (set it later with [Object.Truncate], except on
 // darwin, which allows one size per object).
 //

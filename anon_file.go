@@ -19,9 +19,15 @@ func createAnon(size int64) (*Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := d.CreateAnon(size)
+	f, err := d.CreateAnon(0)
 	if err != nil {
 		return nil, err
+	}
+	if size > 0 {
+		if err := grow(int(f.Fd()), 0, size); err != nil {
+			f.Close()
+			return nil, err
+		}
 	}
 	return fileObject(f, "random-"+d.OS), nil
 }

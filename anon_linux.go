@@ -10,7 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// memfdNoExec records that the kernel rejected MFD_NOEXEC_SEAL (before
+// memfdNoExecUnsupported records that the kernel rejected MFD_NOEXEC_SEAL (before
 // Linux 6.3), so later calls skip it.
 var memfdNoExecUnsupported atomic.Bool
 
@@ -68,7 +68,15 @@ func anonMemfd(size int64) (*Object, error) {
 		unix.Close(fd)
 		return nil, os.NewSyscallError("fchmod", err)
 	}
-	return sizedObject(fd, "memfd:shm", "memfd", size)
+	// A memfd lives on the kernel's internal tmpfs, which has no size
+	// limit: nothing to reserve against (see grow), so no fstatfs here.
+	if size > 0 {
+		if err := truncateUnlimited(fd, size); err != nil {
+			unix.Close(fd)
+			return nil, err
+		}
+	}
+	return newFDObject(fd, "memfd:shm", "memfd"), nil
 }
 
 // anonTmpfile creates an unnamed file in /dev/shm with O_TMPFILE.
@@ -95,9 +103,15 @@ func anonDialect(goos, root string, size int64) (*Object, error) {
 	if root != "" {
 		d = d.Rooted(root)
 	}
-	f, err := d.CreateAnon(size)
+	f, err := d.CreateAnon(0)
 	if err != nil {
 		return nil, err
+	}
+	if size > 0 {
+		if err := grow(int(f.Fd()), 0, size); err != nil {
+			f.Close()
+			return nil, err
+		}
 	}
 	return fileObject(f, "random-"+d.OS), nil
 }

@@ -34,7 +34,7 @@ func TestCreateAnon(t *testing.T) {
 	if got, err := o.Size(); err != nil || got < size {
 		t.Fatalf("Size() = %d, %v; want %d", got, err, size)
 	}
-	flags, err := unix.FcntlInt(o.File().Fd(), unix.F_GETFD, 0)
+	flags, err := unix.FcntlInt(uintptr(shm.RawFD(o)), unix.F_GETFD, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestCreateAnon(t *testing.T) {
 		t.Error("descriptor is not close-on-exec")
 	}
 	var st unix.Stat_t
-	if err := unix.Fstat(int(o.File().Fd()), &st); err != nil {
+	if err := unix.Fstat(shm.RawFD(o), &st); err != nil {
 		t.Fatal(err)
 	}
 	if perm := st.Mode & 0o777; perm&0o077 != 0 {
@@ -370,7 +370,7 @@ func TestNewObjectAdopts(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer o.Close()
-	fd, err := unix.Dup(int(o.File().Fd()))
+	fd, err := unix.Dup(shm.RawFD(o))
 	if err != nil {
 		t.Fatal(err)
 	}

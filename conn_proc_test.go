@@ -273,7 +273,7 @@ func helperConnFakeListener(args []string) int {
 		if err != nil {
 			return 1
 		}
-		fd = int(o.File().Fd())
+		fd = shm.RawFD(o)
 		lay[4] = 4 << 20 // the second ring runs past the end
 	}
 	for _, v := range lay {

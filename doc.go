@@ -20,8 +20,10 @@
 //
 // [Object.Map] maps an object into memory as a [Mapping]. [Mapping.Bytes]
 // is the memory itself; [Mapping.ReadAt] and [Mapping.WriteAt] copy in
-// and out and turn a fault (a peer shrank the object) into [ErrFault]
-// instead of a SIGBUS. Mappings are never unmapped by a finalizer: close
+// and out and turn a fault (a peer shrank the object, or the host ran out
+// of memory for a page a foreign program never reserved) into [ErrFault]
+// instead of a SIGBUS. shm itself reserves the memory of every size it
+// sets ([Object.Truncate]), so its own objects do not run out. Mappings are never unmapped by a finalizer: close
 // them.
 //
 // # Passing

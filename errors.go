@@ -14,9 +14,12 @@ import (
 var ErrNameLost = errors.New("shm: name no longer leads to this object")
 
 // ErrFault is returned by [Mapping.ReadAt] and [Mapping.WriteAt] when the
-// access faulted, typically because another process shrank the object
-// below the mapped range. The process survives; the data was not copied.
-var ErrFault = errors.New("shm: memory access fault (object shrunk by a peer?)")
+// access faulted: another process shrank the object below the mapped
+// range, or the host had no memory left to give a page of it (a full
+// tmpfs, for an object grown by a program that did not reserve its
+// memory as [Create], [CreateAnon] and [Object.Truncate] do). The process
+// survives; the data was not copied.
+var ErrFault = errors.New("shm: memory access fault (the object was shrunk by a peer, or the host ran out of memory for its pages)")
 
 // ErrNotMemory is returned by [NewObject] and [Receive] for a descriptor
 // that is not a shared-memory object (a pipe, a socket, a directory, or a

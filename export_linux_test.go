@@ -1,6 +1,8 @@
 package shm
 
 import (
+	"os"
+
 	"github.com/shmkit/shm/internal/dialect"
 	"github.com/shmkit/shm/internal/lock"
 )
@@ -28,3 +30,9 @@ func SetReceiveRoom(n int) (restore func()) {
 // LockKeptDescriptors returns how many descriptors the lock registry keeps
 // open because closing them would drop classic locks. Tests only.
 func LockKeptDescriptors() int { return lock.KeptDescriptors() }
+
+// GrowByWriting grows f's object from from to to bytes by writing zeros,
+// the route of the systems without fallocate. Tests only.
+func GrowByWriting(f *os.File, from, to int64) error {
+	return growByWriting(int(f.Fd()), from, to)
+}

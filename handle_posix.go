@@ -19,10 +19,12 @@ import (
 // fdMutex, reduced to what an Object needs). Every method of Object that
 // touches the descriptor goes through acquire and release.
 //
-// The *os.File is made on first request only. os.NewFile costs a
-// fcntl(F_GETFL) and several allocations, a fifth of what CreateAnon
-// costs when nobody ever asks for the file; see BENCHMARKS.md. Once made,
-// the file owns the descriptor and closing the handle closes the file.
+// The handle's own *os.File is made on first need only (Pass hands it to
+// exec.Cmd; Object.File returns a duplicate instead, which the caller
+// owns). os.NewFile costs a fcntl(F_GETFL) and several allocations, a
+// fifth of what CreateAnon costs when nobody needs the file; see
+// BENCHMARKS.md. Once made, the file owns the descriptor and closing the
+// handle closes the file; it never leaves the package.
 type handle struct {
 	state atomic.Uint64 // handleClosed | number of operations in flight
 	fd    int

@@ -4,8 +4,11 @@ package shm_test
 
 import (
 	"errors"
+	"fmt"
 	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"sync"
 	"testing"
@@ -14,33 +17,92 @@ import (
 	"github.com/shmkit/shm"
 )
 
-// TestFileMadeOnce: File returns one *os.File for the object's life, and
-// Close closes it.
-func TestFileMadeOnce(t *testing.T) {
+// TestFileIsTheCallers: File returns a duplicate the caller owns. Closing
+// it leaves the Object whole, and when the number is reused by an
+// unrelated file, the Object's operations still reach the object, never
+// that file (issue 9, item 3).
+func TestFileIsTheCallers(t *testing.T) {
 	o, err := shm.CreateAnon(4096)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := o.File()
-	if f == nil || o.File() != f {
-		t.Fatalf("File() = %p then %p, want one non-nil file", f, o.File())
+	defer o.Close()
+	f, err := o.File()
+	if err != nil {
+		t.Fatal(err)
 	}
+	g, err := o.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Fd() == g.Fd() || int(f.Fd()) == shm.RawFD(o) {
+		t.Errorf("File() gave descriptors %d and %d, object holds %d: want three", f.Fd(), g.Fd(), shm.RawFD(o))
+	}
+	g.Close()
 	if st, err := f.Stat(); err != nil || st.Size() != 4096 {
 		t.Fatalf("Stat through File(): %v, %v", st, err)
 	}
-	if err := o.Close(); err != nil {
+	num := int(f.Fd())
+	if err := f.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if o.File() != f {
-		t.Error("File() after Close is not the file made before")
+	// Open unrelated files until one gets the number the file had.
+	dir := t.TempDir()
+	var victim *os.File
+	for i := 0; victim == nil && i < 256; i++ {
+		v, err := os.Create(filepath.Join(dir, fmt.Sprint("victim", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer v.Close()
+		if _, err := v.WriteString("precious"); err != nil {
+			t.Fatal(err)
+		}
+		if int(v.Fd()) == num {
+			victim = v
+		}
 	}
-	if _, err := f.Stat(); !errors.Is(err, fs.ErrClosed) {
-		t.Errorf("the file after Object.Close: Stat = %v, want fs.ErrClosed", err)
+	if victim == nil {
+		t.Skipf("descriptor %d was not reused by 256 opens", num)
+	}
+	if err := o.Truncate(0); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Truncate(8192); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := victim.Stat(); err != nil || st.Size() != int64(len("precious")) {
+		t.Errorf("the unrelated file on descriptor %d after o.Truncate: %v, %v; want %d bytes", num, st.Size(), err, len("precious"))
+	}
+	if n, err := o.Size(); err != nil || n != 8192 {
+		t.Errorf("o.Size() = %d, %v; want 8192", n, err)
 	}
 }
 
-// TestFileAfterClose: an object closed before anyone asked for its file
-// has none to give, and cannot be passed.
+// TestFileOutlivesObject: a file from File keeps working after the Object
+// is closed, and File after Close reports fs.ErrClosed.
+func TestFileOutlivesObject(t *testing.T) {
+	o, err := shm.CreateAnon(4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := o.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := f.Stat(); err != nil || st.Size() != 4096 {
+		t.Errorf("the file after Object.Close: %v, %v; want a 4096-byte file", st, err)
+	}
+	if g, err := o.File(); !errors.Is(err, fs.ErrClosed) {
+		t.Errorf("File() after Close = %v, %v; want fs.ErrClosed", g, err)
+	}
+}
+
+// TestFileAfterClose: a closed object cannot be passed or measured.
 func TestFileAfterClose(t *testing.T) {
 	o, err := shm.CreateAnon(4096)
 	if err != nil {
@@ -48,9 +110,6 @@ func TestFileAfterClose(t *testing.T) {
 	}
 	if err := o.Close(); err != nil {
 		t.Fatal(err)
-	}
-	if f := o.File(); f != nil {
-		t.Errorf("File() after Close = %v, want nil", f)
 	}
 	if err := shm.Pass(exec.Command("true"), "x", o); !errors.Is(err, fs.ErrClosed) {
 		t.Errorf("Pass after Close = %v, want fs.ErrClosed", err)
@@ -83,8 +142,11 @@ func TestCloseRacesOperations(t *testing.T) {
 				return err
 			},
 			func() error {
-				_ = o.File() // nil or a file, never a crash
-				return nil
+				f, err := o.File()
+				if err == nil {
+					f.Close()
+				}
+				return err
 			},
 			o.Close,
 		}
@@ -126,14 +188,15 @@ func TestForgottenObjectsCollected(t *testing.T) {
 				t.Fatal(err)
 			}
 			if i%2 == 0 {
-				o.File()
+				// Pass makes the Object's own *os.File.
+				_ = shm.Pass(exec.Command("true"), "x", o)
 			}
 		}
 	}()
 	if n := countFDs(); n < before+40 {
 		t.Fatalf("descriptors: %d before, %d with 40 objects open", before, n)
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for countFDs() > before {
 		if time.Now().After(deadline) {
 			t.Fatalf("descriptors: %d before, %d after the objects became garbage", before, countFDs())

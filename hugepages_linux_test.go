@@ -280,7 +280,7 @@ func TestHugetlb(t *testing.T) {
 		t.Errorf("CreateAnon of 4 MiB took %d huge pages from the pool, want 2 (allocated up front)", got)
 	}
 	var st unix.Statfs_t
-	if err := unix.Fstatfs(int(o.File().Fd()), &st); err != nil || uint32(st.Type) != unix.HUGETLBFS_MAGIC {
+	if err := unix.Fstatfs(shm.RawFD(o), &st); err != nil || uint32(st.Type) != unix.HUGETLBFS_MAGIC {
 		t.Errorf("object is not on hugetlbfs: %v, type %#x", err, st.Type)
 	}
 	m, err := o.Map(shm.Populate(), shm.HugePages())

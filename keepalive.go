@@ -45,7 +45,8 @@ func (o *Object) Check() error {
 // ends or the object is closed. It touches the object at once and every
 // period (zero means [DefaultKeepAlivePeriod]), and holds a shared BSD
 // flock on it for the whole time, which systemd-tmpfiles respects for
-// files it would otherwise age out. Before each touch it checks the name:
+// files it would otherwise age out (while another process holds an
+// exclusive flock, the shared one is tried again at each refresh). Before each touch it checks the name:
 // as soon as the name is gone or leads elsewhere it returns an error
 // wrapping [ErrNameLost], so that the program can recreate or report it.
 //
@@ -68,11 +69,15 @@ func (o *Object) KeepAliveFunc(ctx context.Context, every time.Duration, fn func
 	if err := o.Check(); err != nil {
 		return err
 	}
-	unlock, err := o.flockShared()
+	locked, err := o.flockShared()
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer func() {
+		if locked {
+			o.funlock()
+		}
+	}()
 	t := time.NewTicker(every)
 	defer t.Stop()
 	done := o.doneChan()
@@ -82,6 +87,15 @@ func (o *Object) KeepAliveFunc(ctx context.Context, every time.Duration, fn func
 				return nil
 			}
 			return err
+		}
+		if !locked {
+			// A conflicting lock held at the last try may be gone.
+			if locked, err = o.flockShared(); err != nil {
+				if o.closed.Load() {
+					return nil
+				}
+				return err
+			}
 		}
 		now := time.Now()
 		if err := o.Touch(); err != nil {

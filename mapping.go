@@ -233,6 +233,11 @@ func (m *Mapping) pointer(off, size, align int) (unsafe.Pointer, error) {
 	}
 	p := unsafe.Pointer(&m.data[off])
 	if uintptr(p)%uintptr(align) != 0 {
+		if m.off != 0 {
+			return nil, &fs.PathError{Op: "attach", Path: m.name, Err: fmt.Errorf(
+				"offset %d of the mapping is byte %d of the object, which is not %d-byte aligned: the mapping starts at object offset %d; use mapping offset %d, or map from an aligned offset",
+				off, m.off+int64(off), align, m.off, off+(align-int(uintptr(p)%uintptr(align)))%align)}
+		}
 		return nil, &fs.PathError{Op: "attach", Path: m.name, Err: fmt.Errorf("offset %d is not %d-byte aligned", off, align)}
 	}
 	return p, nil

@@ -1,6 +1,7 @@
 package shm
 
 import (
+	"fmt"
 	"io/fs"
 
 	"github.com/shmkit/shm/internal/dialect"
@@ -50,12 +51,18 @@ func Open(name string, opts ...OpenOption) (*Object, error) {
 
 // Create makes a new named object of size bytes with permission bits perm
 // (0600 when perm is 0), failing with an error satisfying
-// errors.Is(err, fs.ErrExist) if the name is taken.
+// errors.Is(err, fs.ErrExist) if the name is taken. perm may hold only the
+// 0777 bits. Create refuses a name holding a control character (a newline,
+// an escape), which would garble terminals and listings, though the OS
+// may accept it; [Open] and [Unlink] take what the OS takes, so objects
+// other programs made under such names can still be reached.
 //
 // Openers never see a half-made object: on the systems where an object is
 // a file, Create makes it under a random temporary name, sizes it and
-// reserves its memory (posix_fallocate on Linux, so that a full /dev/shm
-// fails here with ENOSPC rather than later with SIGBUS), and only then
+// reserves its memory (fallocate on Linux, zeros written on OpenBSD,
+// NetBSD, DragonFly, illumos and Solaris, so that a full /dev/shm fails
+// here with ENOSPC rather than later with SIGBUS; FreeBSD and darwin
+// objects are swap-backed and need no reservation), and only then
 // links it to the name, atomically and exclusively, as glibc's sem_open
 // does. On FreeBSD the temporary object is renamed with
 // SHM_RENAME_NOREPLACE. darwin has no rename: there the name appears at
@@ -69,7 +76,14 @@ func Create(name string, size int64, perm fs.FileMode) (*Object, error) {
 		return nil, &fs.PathError{Op: "shm_create", Path: name, Err: err}
 	}
 	if perm&^fs.ModePerm != 0 {
-		return nil, &fs.PathError{Op: "shm_create", Path: name, Err: fs.ErrInvalid}
+		return nil, &fs.PathError{Op: "shm_create", Path: printableName(name),
+			Err: fmt.Errorf("permission bits %#o (%v) lie outside 0777: only read, write and execute for owner, group and others may be given: %w", uint32(perm), perm, fs.ErrInvalid)}
+	}
+	if hasControl(name) {
+		if err := validName(name); err != nil {
+			return nil, err
+		}
+		return nil, &fs.PathError{Op: "shm_create", Path: printableName(name), Err: fmt.Errorf("%w: %w", errControlName, fs.ErrInvalid)}
 	}
 	return createNamed(name, size, perm)
 }

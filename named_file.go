@@ -64,10 +64,7 @@ func validName(name string) error {
 	if err != nil {
 		return &fs.PathError{Op: "shm_open", Path: name, Err: err}
 	}
-	if err := d.Check(name); err != nil {
-		return &fs.PathError{Op: "shm_open", Path: name, Err: err}
-	}
-	return nil
+	return explainName(d, name, d.Check(name))
 }
 
 func openNamed(name string, c openConfig) (*Object, error) {
@@ -81,7 +78,7 @@ func openNamed(name string, c openConfig) (*Object, error) {
 	}
 	f, err := d.Open(name, flag, 0, dialect.OpenOptions{AllowForeignOwner: c.foreignOwner})
 	if err != nil {
-		return nil, explainOwner(d, name, err)
+		return nil, explainType(d, name, explainName(d, name, explainOwner(d, name, err)))
 	}
 	return newNamed(f, name, d, c.readOnly)
 }
@@ -91,9 +88,12 @@ func createNamed(name string, size int64, perm fs.FileMode) (*Object, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "shm_open", Path: name, Err: err}
 	}
+	if err := validName(name); err != nil {
+		return nil, err
+	}
 	f, err := d.Create(name, size, perm, reserve)
 	if err != nil {
-		return nil, err
+		return nil, explainType(d, name, err)
 	}
 	return newNamed(f, name, d, false)
 }
@@ -116,7 +116,7 @@ func unlinkNamed(name string) error {
 	if err != nil {
 		return &fs.PathError{Op: "shm_unlink", Path: name, Err: err}
 	}
-	return d.Unlink(name)
+	return explainName(d, name, d.Unlink(name))
 }
 
 // Path returns the file that holds a named object on this host, for
@@ -158,4 +158,27 @@ func explainOwner(d *dialect.Dialect, name string, err error) error {
 	}
 	return &fs.PathError{Op: "shm_open", Path: name,
 		Err: fmt.Errorf("object belongs to uid %d, not to us (use AllowForeignOwner to accept it): %w", st.Uid, unix.EPERM)}
+}
+
+// explainType says what name leads to when the open failed with EINVAL
+// because it is not a regular file (a FIFO, a directory, a symbolic
+// link), as stat(1) would say it, instead of a bare "invalid argument".
+func explainType(d *dialect.Dialect, name string, err error) error {
+	if !errors.Is(err, unix.EINVAL) || d.Check(name) != nil {
+		return err
+	}
+	path, perr := d.Path(name)
+	if perr != nil {
+		return err
+	}
+	var st unix.Stat_t
+	if unix.Lstat(path, &st) != nil || st.Mode&unix.S_IFMT == unix.S_IFREG {
+		return err
+	}
+	why := "not a shared-memory object"
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		why = "which shm_open never follows"
+	}
+	return &fs.PathError{Op: "shm_open", Path: name,
+		Err: fmt.Errorf("%s is a %s, %s: %w", path, fileType(uint32(st.Mode)), why, unix.EINVAL)}
 }

@@ -30,10 +30,7 @@ func validName(name string) error {
 	if err != nil {
 		return &fs.PathError{Op: "shm_open", Path: name, Err: err}
 	}
-	if err := d.Check(name); err != nil {
-		return &fs.PathError{Op: "shm_open", Path: name, Err: err}
-	}
-	return nil
+	return explainName(d, name, d.Check(name))
 }
 
 // kernelOpen opens name with flags, checks the owner, and wraps the fd.

@@ -52,25 +52,27 @@ var closedChan = func() chan struct{} {
 	return c
 }()
 
-// File returns the object's descriptor as an *os.File, the same file on
-// every call. The file belongs to the Object: do not close it, and do not
-// use it after [Object.Close]. To keep the descriptor beyond the Object,
-// duplicate it. File returns nil when the Object was closed before File
-// was first called.
-//
-// The *os.File is made on the first call (making one costs a system call
-// that most users of an Object never need).
-func (o *Object) File() *os.File { return o.h.osFile() }
+// File returns a new *os.File for the object: a close-on-exec duplicate
+// of its descriptor, as [net.TCPConn.File] returns one. The caller owns
+// the file and must close it; closing it does not affect the Object, and
+// closing the Object does not affect the file, which keeps the memory
+// alive while it is open. Each call makes a new duplicate. After
+// [Object.Close] File returns an error satisfying
+// errors.Is(err, fs.ErrClosed).
+func (o *Object) File() (*os.File, error) { return o.dupFile() }
 
 // Name returns the name the object was created or opened with, or "" for
 // an anonymous object.
 func (o *Object) Name() string { return o.name }
 
 // Strategy reports how the object was made: for anonymous objects the
-// per-OS route ("memfd", "tmpfile", "random-linux", "shm_anon",
-// "mkstemp-openbsd", ...), for named ones "named-" and the dialect
+// per-OS route of [CreateAnon] ("memfd", "tmpfile" or "random-linux" on
+// linux, "shm_open2" or "shm_open" on freebsd, "random-openbsd",
+// "random-netbsd", "random-dragonfly", "random-solaris" (illumos too) and
+// "random-darwin"), for named ones "named-" and the dialect
 // ("named-linux", "named-openbsd", ...), and "adopted" for a descriptor
-// given to [NewObject]. It is meant for diagnostics and bug reports.
+// given to [NewObject], [Receive] or [Inherited]. It is meant for
+// diagnostics and bug reports.
 func (o *Object) Strategy() string { return o.strategy }
 
 // ReadOnly reports whether the object was opened read-only.
@@ -93,10 +95,14 @@ func (o *Object) Close() error {
 	return nil
 }
 
-// describe names the object in error messages.
+// describe names the object in error messages: its name, the file a
+// descriptor given to NewObject came as, or "anonymous object".
 func (o *Object) describe() string {
 	if o.name != "" {
-		return o.name
+		return printableName(o.name)
+	}
+	if o.strategy == "adopted" && o.h != nil && o.h.name != "" {
+		return "adopted " + printableName(o.h.name)
 	}
 	return "anonymous object"
 }

@@ -39,18 +39,24 @@ func (o *Object) Size() (int64, error) {
 	return st.Size, nil
 }
 
-// Truncate sets the object's size. Growing adds zero bytes; shrinking an
+// Truncate sets the object's size. Growing adds zero bytes whose memory
+// is reserved before the size changes (fallocate on Linux, zeros written
+// on OpenBSD, NetBSD, DragonFly, illumos and Solaris; see [Create]), so a
+// full /dev/shm fails here with ENOSPC instead of a later first touch
+// raising SIGBUS; a failed grow leaves the size as it was. Shrinking an
 // object that other processes have mapped makes their accesses past the
 // new end fault (see [Mapping.ReadAt]). On darwin the kernel accepts
 // exactly one size per object, set once before any mapping: a second
-// Truncate fails with an error saying so.
+// Truncate fails with an error saying so. A read-only object cannot be
+// truncated.
 func (o *Object) Truncate(size int64) error {
 	if err := checkSize(size); err != nil {
 		return &fs.PathError{Op: "ftruncate", Path: o.describe(), Err: err}
 	}
-	err := o.control("ftruncate", func(fd int) error {
-		return ignoringEINTR(func() error { return unix.Ftruncate(fd, size) })
-	})
+	if o != nil && o.readOnly && !o.h.closed() {
+		return &fs.PathError{Op: "ftruncate", Path: o.describe(), Err: fmt.Errorf("object was opened read-only, its size cannot change: %w", fs.ErrPermission)}
+	}
+	err := o.control("ftruncate", func(fd int) error { return setSize(fd, size) })
 	if err != nil {
 		if runtime.GOOS == "darwin" && errors.Is(err, unix.EINVAL) {
 			return &fs.PathError{Op: "ftruncate", Path: o.describe(),
@@ -198,8 +204,9 @@ func (o *Object) dupFile() (*os.File, error) {
 
 // NewObject adopts f, a descriptor received from another process or
 // inherited across exec, as an Object. The Object takes ownership of f:
-// closing the Object closes f, and [Object.File] returns f. f is made
-// close-on-exec.
+// closing the Object closes f, so do not close or use f yourself
+// afterwards ([Object.File] returns a duplicate when you need a file). f
+// is made close-on-exec.
 //
 // NewObject rejects what is not a shared-memory object (a pipe, a socket,
 // a directory, or a file on a disk filesystem) with an error wrapping

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -33,7 +34,8 @@ func Pass(cmd *exec.Cmd, name string, o *Object) error {
 	if cmd.Process != nil {
 		return errors.New("shm: Pass: command already started")
 	}
-	f := o.File()
+	// The file stays the Object's: cmd only reads its number at Start.
+	f := o.h.osFile()
 	if f == nil || o.h.closed() {
 		return o.errClosed("pass")
 	}
@@ -70,10 +72,13 @@ func Inherited(name string) (*Object, error) {
 	if !ok {
 		return nil, fmt.Errorf("shm: Inherited(%q): %s is not set: the parent did not pass an object under that name: %w", name, key, os.ErrNotExist)
 	}
-	fd, err := strconv.Atoi(val)
-	if err != nil || fd < 3 {
-		return nil, fmt.Errorf("shm: Inherited(%q): %s=%q is not a descriptor number of 3 or more", name, key, val)
+	// A descriptor is a C int: parsed as 32 bits, so that no larger
+	// number can be truncated by the kernel into another descriptor.
+	fd64, err := strconv.ParseInt(val, 10, 32)
+	if err != nil || fd64 < 3 {
+		return nil, fmt.Errorf("shm: Inherited(%q): %s=%q is not a descriptor number from 3 to %d", name, key, val, math.MaxInt32)
 	}
+	fd := int(fd64)
 	inherited.Lock()
 	defer inherited.Unlock()
 	if prev, ok := inherited.taken[fd]; ok {

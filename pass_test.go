@@ -288,7 +288,7 @@ func helperSendRaw(args []string) int {
 		if oerr != nil {
 			return 1
 		}
-		_, _, err = c.WriteMsgUnix([]byte("SHM1\x05"), unix.UnixRights(int(o.File().Fd())), nil)
+		_, _, err = c.WriteMsgUnix([]byte("SHM1\x05"), unix.UnixRights(shm.RawFD(o)), nil)
 	case "many":
 		// More descriptors than one message may carry per shm's rules.
 		o, oerr := shm.CreateAnon(4096)
@@ -297,7 +297,7 @@ func helperSendRaw(args []string) int {
 		}
 		fds := make([]int, 200)
 		for i := range fds {
-			fds[i] = int(o.File().Fd())
+			fds[i] = shm.RawFD(o)
 		}
 		_, _, err = c.WriteMsgUnix([]byte{'S', 'H', 'M', '1', 200}, unix.UnixRights(fds...), nil)
 	case "bytes-with-fd":
@@ -305,7 +305,7 @@ func helperSendRaw(args []string) int {
 		if oerr != nil {
 			return 1
 		}
-		_, _, err = c.WriteMsgUnix([]byte("hello"), unix.UnixRights(int(o.File().Fd())), nil)
+		_, _, err = c.WriteMsgUnix([]byte("hello"), unix.UnixRights(shm.RawFD(o)), nil)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

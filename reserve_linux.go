@@ -7,9 +7,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// reserve allocates the object's memory now (posix_fallocate), so that a
-// full tmpfs fails at Create with ENOSPC instead of killing a process with
-// SIGBUS on first touch. Filesystems without fallocate are left alone.
+// reserve allocates a new object's memory now (fallocate), so that a full
+// tmpfs fails at Create with ENOSPC instead of killing a process with
+// SIGBUS on first touch. The object is not published yet: on a
+// filesystem without fallocate its pages are written with zeros instead.
 func reserve(f *os.File, size int64) error {
 	if size == 0 {
 		return nil
@@ -19,13 +20,47 @@ func reserve(f *os.File, size int64) error {
 		return err
 	}
 	var ferr error
-	if err := rc.Control(func(fd uintptr) {
-		ferr = ignoringEINTR(func() error { return unix.Fallocate(int(fd), 0, 0, size) })
-	}); err != nil {
+	if err := rc.Control(func(fd uintptr) { ferr = grow(int(fd), 0, size) }); err != nil {
 		return err
 	}
-	if errors.Is(ferr, unix.EOPNOTSUPP) || errors.Is(ferr, unix.ENOSYS) {
-		return nil
+	return ferr
+}
+
+// grow sets the size of fd's object, now from bytes, to to bytes (to >
+// from), allocating the memory of the whole object first: fallocate(2)
+// without FALLOC_FL_KEEP_SIZE allocates [0, to) and sets the size in one
+// call, and sets nothing when it fails. Where the filesystem has no
+// fallocate (ramfs), the new bytes are written with zeros instead.
+//
+// A filesystem without a size limit (statfs reports no blocks: the
+// kernel's internal tmpfs that holds memfds, a tmpfs mounted with size=0)
+// cannot run out of space, so a first touch there never raises SIGBUS
+// (lack of memory brings the OOM killer instead, as for any anonymous
+// memory); its objects are sized with ftruncate and their memory is not
+// taken up front, where fallocate of a huge size would eat the host's
+// memory before failing.
+func grow(fd int, from, to int64) error {
+	var st unix.Statfs_t
+	if err := ignoringEINTR(func() error { return unix.Fstatfs(fd, &st) }); err != nil {
+		return os.NewSyscallError("fstatfs", err)
 	}
-	return os.NewSyscallError("fallocate", ferr)
+	if st.Blocks == 0 {
+		return truncateUnlimited(fd, to)
+	}
+	err := ignoringEINTR(func() error { return unix.Fallocate(fd, 0, 0, to) })
+	if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOSYS) {
+		return growByWriting(fd, from, to)
+	}
+	if err != nil {
+		return reserveErr(to, os.NewSyscallError("fallocate", err))
+	}
+	return nil
+}
+
+// truncateUnlimited sizes an object on a filesystem without a size limit.
+func truncateUnlimited(fd int, size int64) error {
+	if err := ignoringEINTR(func() error { return unix.Ftruncate(fd, size) }); err != nil {
+		return os.NewSyscallError("ftruncate", err)
+	}
+	return nil
 }

@@ -48,10 +48,12 @@ func createAnon(int64) (*Object, error) { return nil, errUnsupported("CreateAnon
 
 // handle stands in for the descriptor an Object owns on supported
 // systems; no Object can be made here.
-type handle struct{}
+type handle struct{ name string }
 
 func (*handle) close() error     { return nil }
 func (*handle) osFile() *os.File { return nil }
+
+func (o *Object) dupFile() (*os.File, error) { return nil, o.control("dup", nil) }
 
 func munmap([]byte) error { return errUnsupported("munmap") }
 
@@ -71,7 +73,9 @@ func Receive(*net.UnixConn) ([]*Object, error) { return nil, errUnsupported("Rec
 
 func touchFD(int) error { return errUnsupported("futimes") }
 
-func (o *Object) flockShared() (func(), error) { return nil, errUnsupported("flock") }
+func (o *Object) flockShared() (bool, error) { return false, errUnsupported("flock") }
+
+func (o *Object) funlock() {}
 
 func (o *Object) checkName() error { return errUnsupported("Check") }
 

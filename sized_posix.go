@@ -2,19 +2,16 @@
 
 package shm
 
-import (
-	"os"
+import "golang.org/x/sys/unix"
 
-	"golang.org/x/sys/unix"
-)
-
-// sizedObject sets fd's size and returns an Object that owns fd. On
-// failure fd is closed.
+// sizedObject sets the size of fd's new, empty object, reserving its
+// memory (see grow), and returns an Object that owns fd. On failure fd is
+// closed.
 func sizedObject(fd int, name, strategy string, size int64) (*Object, error) {
 	if size > 0 {
-		if err := ignoringEINTR(func() error { return unix.Ftruncate(fd, size) }); err != nil {
+		if err := grow(fd, 0, size); err != nil {
 			unix.Close(fd)
-			return nil, os.NewSyscallError("ftruncate", err)
+			return nil, err
 		}
 	}
 	return newFDObject(fd, name, strategy), nil

@@ -90,7 +90,7 @@ is printed that was not measured in this run. BENCHMARKS.md records the
 figures of one machine.`,
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
 		fs := c.flags()
-		d := fs.Duration("time", 500*time.Millisecond, "time spent on each function measured")
+		d := durationFlag(fs, "time", 500*time.Millisecond, "time spent on each function measured (a `duration` such as 500ms or 2s)")
 		only := fs.String("only", "", "run only these `GROUPS`, comma-separated: anon, mutex, semaphore, idle, large, ring")
 		asJSON := fs.Bool("json", false, "print JSON")
 		large := &sizeFlag{n: 1 << 30}

@@ -26,7 +26,7 @@ keepalive says so naming the object and exits with status 1. On SIGINT or
 SIGTERM it stops cleanly with status 0.`,
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
 		fs := c.flags()
-		every := fs.Duration("every", shm.DefaultKeepAlivePeriod, "time between refreshes, such as 30s, 10m or 1h")
+		every := durationFlag(fs, "every", shm.DefaultKeepAlivePeriod, "time between refreshes (a `duration` such as 30s, 10m or 1h)")
 		foreign := fs.Bool("foreign", false, foreignHelp)
 		pos, err := c.parse(e, fs, args, true)
 		if err != nil {

@@ -180,8 +180,8 @@ the risk column comes from, "objects": [...]}, each object as in
 		}
 		fmt.Fprintf(tw, "%s\tKIND\tSIZE\tOWNER\tMODE\tACCESSED\tCHANGED\tRISK\n", nameCol)
 		for _, info := range l.Objects {
-			name := info.Name
-			if name == "" {
+			name := quoteName(info.Name)
+			if info.Name == "" {
 				name = info.Hash
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%04o\t%s\t%s\t%s\n", name, info.Kind, formatSize(info.Size),
@@ -247,12 +247,12 @@ Linux may set its access time (relatime: at most once a day).`,
 			return writeJSON(e.stdout, oj)
 		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 0, 1, ' ', 0)
-		fmt.Fprintf(tw, "name:\t%s\n", info.Name)
+		fmt.Fprintf(tw, "name:\t%s\n", quoteName(info.Name))
 		if info.Hash != "" {
 			fmt.Fprintf(tw, "hash:\t%s\n", info.Hash)
 		}
 		fmt.Fprintf(tw, "kind:\t%s\n", info.Kind)
-		fmt.Fprintf(tw, "path:\t%s\n", info.Path)
+		fmt.Fprintf(tw, "path:\t%s\n", quoteName(info.Path))
 		fmt.Fprintf(tw, "size:\t%d (%s)\n", info.Size, formatSize(info.Size))
 		fmt.Fprintf(tw, "owner:\t%s (uid %d, gid %d)\n", own.display(info.UID), info.UID, info.GID)
 		fmt.Fprintf(tw, "mode:\t%04o\n", uint32(info.Mode.Perm()))

@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -162,6 +163,8 @@ func TestScripts(t *testing.T) {
 				return os.Geteuid() == 0, nil
 			case "devshm":
 				return objectDir() == "/dev/shm", nil
+			case "tinyshm":
+				return tinyShmAllowed(), nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
@@ -176,6 +179,16 @@ func TestScripts(t *testing.T) {
 		},
 	})
 }
+
+// tinyShmAllowed reports whether unshare(1) can give a process a private
+// mount namespace with a 1 MiB tmpfs over /dev/shm (root on Linux, where
+// unshare is not forbidden).
+var tinyShmAllowed = sync.OnceValue(func() bool {
+	if runtime.GOOS != "linux" || objectDir() != "/dev/shm" {
+		return false
+	}
+	return exec.Command("unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /dev/shm").Run() == nil
+})
 
 // status CODE PROG ARGS... runs PROG and checks its exit status, keeping
 // its stdout and stderr for the commands that follow.
@@ -238,20 +251,20 @@ func cmdAgeFiles(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// wait-atime FILE waits up to 10 s until FILE was accessed in the last
+// wait-atime FILE waits up to a minute until FILE was accessed in the last
 // minute: the sign that shm keepalive touched it.
 func cmdWaitAtime(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: wait-atime FILE")
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(time.Minute)
 	for {
 		info, err := shm.Stat(strings.TrimPrefix(args[0], objectDir()))
 		if err == nil && time.Since(info.Atime) < time.Minute {
 			return
 		}
 		if time.Now().After(deadline) {
-			ts.Fatalf("wait-atime: %s was not touched within 10s (last error %v)", args[0], err)
+			ts.Fatalf("wait-atime: %s was not touched within a minute (last error %v)", args[0], err)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

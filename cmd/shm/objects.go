@@ -28,7 +28,13 @@ func objErr(op, name string, err error) error {
 				owners{}.display(info.UID), info.UID)
 		}
 	}
+	name = quoteName(name)
 	if hint == "" {
+		// An error that already says "op name:" is not prefixed again.
+		var pe *fs.PathError
+		if errors.As(err, &pe) && pe.Op == op && pe.Path == name {
+			return err
+		}
 		return fmt.Errorf("%s %s: %w", op, name, err)
 	}
 	return fmt.Errorf("%s %s: %s (%w)", op, name, hint, err)
@@ -130,7 +136,7 @@ is not portable to every OS is created anyway, with a note on stderr.`,
 		if err != nil {
 			where = name
 		}
-		fmt.Fprintf(e.stdout, "created %s: %d bytes (%s), mode %04o, at %s\n", name, size.n, formatSize(size.n), uint32(mode.m), where)
+		fmt.Fprintf(e.stdout, "created %s: %d bytes (%s), mode %04o, at %s\n", quoteName(name), size.n, formatSize(size.n), uint32(mode.m), where)
 		return nil
 	},
 }
@@ -158,7 +164,7 @@ exit status is 1 if any could not be removed.`,
 				errs = append(errs, objErr("rm", name, err))
 				continue
 			}
-			fmt.Fprintf(e.stdout, "removed %s\n", name)
+			fmt.Fprintf(e.stdout, "removed %s\n", quoteName(name))
 		}
 		return joinErrs(errs)
 	},
@@ -300,7 +306,7 @@ object never shrinks). The input is read whole before writing.`,
 			}
 			off += k
 		}
-		fmt.Fprintf(e.stdout, "wrote %d bytes to %s\n", n, name)
+		fmt.Fprintf(e.stdout, "wrote %d bytes to %s\n", n, quoteName(name))
 		return nil
 	},
 }
@@ -337,7 +343,7 @@ these times. For a lasting guard, see 'shm keepalive'.`,
 				errs = append(errs, objErr("touch", name, err))
 				continue
 			}
-			fmt.Fprintf(e.stdout, "touched %s\n", name)
+			fmt.Fprintf(e.stdout, "touched %s\n", quoteName(name))
 		}
 		return joinErrs(errs)
 	},

@@ -14,7 +14,7 @@ var anonMeanings = map[string]string{
 		"descriptor and mapping are gone.",
 	"tmpfile": "Anonymous objects are O_TMPFILE files on /dev/shm: nameless, so no cleaner " +
 		"can delete them, but they count against the /dev/shm size limit.",
-	"shm_anon": "Anonymous objects come from shm_open(SHM_ANON): nameless kernel objects " +
+	"shm_open": "Anonymous objects come from shm_open(SHM_ANON): nameless kernel objects " +
 		"that no cleaner can reach.",
 	"shm_open2": "Anonymous objects come from shm_open2(SHM_ANON): nameless kernel objects " +
 		"that no cleaner can reach.",

@@ -123,7 +123,7 @@ type Env struct {
 	UID  int
 	User string
 	// AnonProbe reports which strategy makes anonymous objects on this
-	// host ("memfd", "shm_anon", ...). Nil: anon.strategy is skipped.
+	// host ("memfd", "shm_open2", ...). Nil: anon.strategy is skipped.
 	AnonProbe func() (strategy string, err error)
 	// WantSize is the size in bytes of the objects the caller means to
 	// make (0: not said); hugepages.state checks the host against it.

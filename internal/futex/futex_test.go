@@ -85,13 +85,11 @@ func TestBadAddress(t *testing.T) {
 
 func TestMismatchReturnsAtOnce(t *testing.T) {
 	modes(t, func(t *testing.T) {
+		// A Wait that slept would end in ErrTimeout at the deadline:
+		// nil is the proof that it returned at once, whatever the load.
 		w := uint32(7)
-		start := time.Now()
-		if err := Wait(&w, 6, time.Now().Add(5*time.Second)); err != nil {
+		if err := Wait(&w, 6, time.Now().Add(time.Minute)); err != nil {
 			t.Fatalf("Wait on a mismatched value: %v", err)
-		}
-		if d := time.Since(start); d > time.Second {
-			t.Fatalf("Wait on a mismatched value took %v", d)
 		}
 	})
 }

@@ -80,8 +80,10 @@ func TestIdleWaiterUsesNoCPU(t *testing.T) {
 			}
 			c := startChild(t, f, "idlewait", kind)
 			c.expect(t, "waiting")
-			time.Sleep(50 * time.Millisecond) // past the spin, into the kernel
 			pid := c.cmd.Process.Pid
+			// Past the spin, into the kernel: every thread of the child
+			// asleep, however long a loaded machine takes to get there.
+			waitAsleep(t, pid)
 			before := cpuTicks(t, pid)
 			time.Sleep(300 * time.Millisecond)
 			used := cpuTicks(t, pid) - before
@@ -98,4 +100,40 @@ func TestIdleWaiterUsesNoCPU(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitAsleep waits until every thread of pid is asleep (state S) in two
+// readings in a row, failing after a minute.
+func waitAsleep(t *testing.T, pid int) {
+	t.Helper()
+	row := 0
+	for start := time.Now(); row < 2; time.Sleep(time.Millisecond) {
+		if time.Since(start) > time.Minute {
+			t.Fatalf("child %d not asleep after a minute", pid)
+		}
+		if allAsleep(t, pid) {
+			row++
+		} else {
+			row = 0
+		}
+	}
+}
+
+func allAsleep(t *testing.T, pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range tasks {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+		if err != nil {
+			return false // a thread that just ended
+		}
+		s := string(b)
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(fields) == 0 || fields[0] != "S" {
+			return false
+		}
+	}
+	return true
 }

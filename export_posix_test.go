@@ -1,0 +1,7 @@
+//go:build linux || freebsd || openbsd || netbsd || dragonfly || darwin || solaris
+
+package shm
+
+// RawFD returns the descriptor an Object owns, for tests that inspect it
+// (its flags, its mode) without duplicating it. Tests only.
+func RawFD(o *Object) int { return o.h.fd }

@@ -1,0 +1,35 @@
+//go:build openbsd || netbsd || dragonfly || solaris
+
+package shm
+
+import (
+	"os"
+)
+
+// On these systems objects are files (in /tmp, /var/shm or a tmpfs) and
+// the kernel offers no fallocate that applies to them, so the memory is
+// reserved by writing zeros: a full filesystem then fails the write with
+// ENOSPC, instead of a later first touch raising SIGBUS.
+
+// reserve allocates a new, unpublished object's memory by writing zeros.
+func reserve(f *os.File, size int64) error {
+	if size == 0 {
+		return nil
+	}
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var werr error
+	if err := rc.Control(func(fd uintptr) { werr = writeZeros(int(fd), 0, size) }); err != nil {
+		return err
+	}
+	if werr != nil {
+		return reserveErr(size, werr)
+	}
+	return nil
+}
+
+// grow sets the size of fd's object, now from bytes, to to bytes (to >
+// from) by writing zeros past the end; a failure cuts it back to from.
+func grow(fd int, from, to int64) error { return growByWriting(fd, from, to) }
