@@ -162,6 +162,10 @@ func TestScripts(t *testing.T) {
 				return os.Geteuid() == 0, nil
 			case "devshm":
 				return objectDir() == "/dev/shm", nil
+			case "emulated":
+				// .ci/run sets SHM_TEST_EMULATOR when it runs the suite
+				// of another architecture under qemu-user.
+				return os.Getenv("SHM_TEST_EMULATOR") != "", nil
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
