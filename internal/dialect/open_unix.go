@@ -370,7 +370,10 @@ func (d *Dialect) CreateAnon(size int64) (*os.File, error) {
 }
 
 // checkFS is NetBSD's _shm_check_fs for dir: a tmpfs whose mode includes
-// 01777, else ENOTSUP (wrapped with the reason).
+// 01777, else ENOTSUP (wrapped with the reason). A symbolic link is
+// followed, as librt does: since lib/librt/shm.c 1.3 (2015) it opens the
+// directory with O_DIRECTORY and checks that descriptor's fstatvfs1 and
+// fstat (only the 2014 branch revision 1.1.8.2 used lstat).
 func (d *Dialect) checkFS(dir string) error {
 	if !d.needTmpfs {
 		return nil

@@ -625,6 +625,39 @@ func TestNetBSDFilesystemCheck(t *testing.T) {
 		wantListing(t, d.Dir)
 	}
 
+	// A symbolic link as the directory: librt's _shm_check_fs (shm.c 1.3
+	// of 2015, in every NetBSD release Go supports) opens it with
+	// O_DIRECTORY and checks that descriptor, so the link is followed and
+	// the target's file system and mode decide. (An older branch
+	// revision, 1.1.8.2 of 2014, used lstat; no release shipped it.)
+	for _, mode := range []uint32{0o1777, 0o755} {
+		base := t.TempDir()
+		if err := os.Mkdir(filepath.Join(base, "real"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Chmod(filepath.Join(base, "real"), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("real", filepath.Join(base, "shm")); err != nil {
+			t.Fatal(err)
+		}
+		d := mustForOS(t, "netbsd").Rooted(filepath.Join(base, "shm"))
+		d.fsType = func(string) (string, error) { return "tmpfs", nil }
+		f, err := d.Create("/obj", 1, 0o600, nil)
+		switch {
+		case mode == 0o1777 && err != nil:
+			t.Errorf("symbolic link to a tmpfs of mode %#o: Create: %v", mode, err)
+		case mode != 0o1777 && !errors.Is(err, syscall.ENOTSUP):
+			t.Errorf("symbolic link to a tmpfs of mode %#o: Create: %v, want ENOTSUP", mode, err)
+		}
+		if err == nil {
+			f.Close()
+			if err := d.Unlink("/obj"); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+
 	// The real check on a directory of the test file system.
 	real := mustForOS(t, "netbsd").Rooted(t.TempDir())
 	typ, err := hostFSType(real.Dir)
