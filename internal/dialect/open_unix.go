@@ -72,6 +72,9 @@ func (d *Dialect) open(name string, flag int, perm fs.FileMode, opt OpenOptions)
 		return nil, err
 	}
 	acc := flag & unix.O_ACCMODE
+	if d.rejectWronly && acc == unix.O_WRONLY {
+		return nil, syscall.EINVAL
+	}
 	if d.strictFlags && (acc != unix.O_RDONLY && acc != unix.O_RDWR || flag&^(unix.O_ACCMODE|openbsdFlags) != 0) {
 		return nil, syscall.EINVAL
 	}
@@ -144,7 +147,18 @@ func (d *Dialect) openFile(path string, flag int, perm fs.FileMode) (int, error)
 	if err != nil {
 		return -1, err
 	}
-	if err := unix.SetNonblock(fd, false); err != nil {
+	if d.posixShm {
+		// F_SETFL FPOSIXSHM (FPOSIXSHM is O_NOFOLLOW's value): see the
+		// posixShm field. On hosts whose F_SETFL ignores that bit (Linux,
+		// where tests run these rules) only O_NONBLOCK is cleared.
+		err = ignoringEINTR(func() error {
+			_, err := unix.FcntlInt(uintptr(fd), unix.F_SETFL, unix.O_NOFOLLOW)
+			return err
+		})
+	} else {
+		err = unix.SetNonblock(fd, false)
+	}
+	if err != nil {
 		lock.CloseFD(fd)
 		return -1, err
 	}
@@ -404,4 +418,14 @@ func ignoringEINTR(fn func() error) error {
 			return err
 		}
 	}
+}
+
+// canOpenDir reports whether open(p, O_RDONLY|O_DIRECTORY) succeeds.
+func canOpenDir(p string) bool {
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	unix.Close(fd)
+	return true
 }
