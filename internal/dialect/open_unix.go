@@ -166,7 +166,12 @@ func (d *Dialect) openFile(path string, flag int, perm fs.FileMode) (int, error)
 }
 
 // verify is the check after the open: a regular file (EINVAL) owned by
-// the effective user (EPERM) unless foreign owners are allowed.
+// the effective user (EPERM) unless foreign owners are allowed. OpenBSD's
+// libc compares st_uid with geteuid() since lib/libc/gen/shm_open.c 1.10
+// (2025, the release that added O_CLOFORK); 1.7 to 1.9 used getuid(),
+// which refused the very object a setuid program had just created with
+// O_CREAT (owned by its effective uid). Every OpenBSD release still
+// supported has the geteuid() code, so that is what this matches.
 func (d *Dialect) verify(fd int, opt OpenOptions) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
