@@ -26,6 +26,8 @@ import (
 //     or the older shm_open(SHM_ANON) ("shm_open");
 //   - openbsd: the shm_mkstemp technique, /tmp/<sha256>.shm created
 //     exclusively and unlinked at once ("random-openbsd");
+//   - netbsd: memfd_create on NetBSD 11 and later, decided from
+//     kern.osrevision ("memfd"); before, as below ("random-netbsd");
 //   - netbsd, dragonfly, illumos, solaris: a random name made the way that
 //     OS's libc shm_open makes a file, unlinked at once ("random-<os>");
 //   - darwin: shm_open of a random 31-byte name through libSystem,

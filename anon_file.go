@@ -9,9 +9,10 @@ import (
 	"github.com/shmkit/shm/internal/dialect"
 )
 
-// createAnon makes an anonymous object the way this OS's libc shm_open
-// makes a file: a random name created exclusively and unlinked at once.
-func createAnon(size int64) (*Object, error) {
+// createAnonFile makes an anonymous object the way this OS's libc
+// shm_open makes a file: a random name created exclusively and unlinked
+// at once.
+func createAnonFile(size int64) (*Object, error) {
 	if s := forcedAnon(); s != "" {
 		return nil, fmt.Errorf("%s=%q: strategies can only be forced on linux", anonEnv, s)
 	}

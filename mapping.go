@@ -135,12 +135,17 @@ func guardedCopy(dst, src []byte) (n int, err error) {
 			if !ok {
 				panic(r)
 			}
+			n = 0
 			if fa, ok := re.(interface{ Addr() uintptr }); ok {
 				err = fmt.Errorf("%w at address %#x", ErrFault, fa.Addr())
-				n = 0
 				return
 			}
-			panic(r)
+			// A fault whose reported address is below 0x1000 reaches us
+			// as a nil dereference without an address: the runtime
+			// cannot tell it apart. dst and src are valid slices, so in
+			// this copy it can only be the mapping's fault (qemu-user
+			// reports SIGBUS with si_addr 0 on arm64 and ppc64le).
+			err = fmt.Errorf("%w (%v)", ErrFault, re)
 		}
 	}()
 	return copy(dst, src), nil

@@ -67,7 +67,10 @@ func Open(name string, opts ...OpenOption) (*Object, error) {
 // does. On FreeBSD the temporary object is renamed with
 // SHM_RENAME_NOREPLACE. darwin has no rename: there the name appears at
 // shm_open and the size follows at once, so an opener can see size 0 for
-// an instant ([Open] on darwin waits up to 100 ms for a size).
+// an instant ([Open] on darwin waits up to 100 ms for a size). darwin
+// also allows one size per object, set once: there Create with size 0
+// leaves the object unsized (any ftruncate, even to 0, would use up that
+// one size), and a later [Object.Truncate] sets it.
 func Create(name string, size int64, perm fs.FileMode) (*Object, error) {
 	if perm == 0 {
 		perm = 0o600

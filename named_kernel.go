@@ -93,6 +93,9 @@ func createNamed(name string, size int64, perm fs.FileMode) (*Object, error) {
 		if err != nil {
 			return nil, err
 		}
+		if !sizeAtCreate(runtime.GOOS, size) {
+			return o, nil
+		}
 		if err := o.Truncate(size); err != nil {
 			o.Close()
 			_ = kern.ShmUnlink(name)

@@ -101,7 +101,8 @@ var cmdCreate = &command{
 	summary: "create a named object",
 	help: `
 Create the named object NAME of SIZE bytes, zero-filled, with permission
-bits MODE (octal, default 0600; the umask applies where the OS has one).
+bits MODE (octal, default 0600; the umask applies, except on darwin, whose
+kernel takes MODE as given).
 An existing name is an error: nothing is ever replaced. The object is
 published fully sized: nobody who opens NAME sees it half made. A name that
 is not portable to every OS is created anyway, with a note on stderr.`,

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -60,6 +59,18 @@ type Dialect struct {
 	lockDelay time.Duration
 	// dataType is the type prefix of object files (solaris: ".SHMD").
 	dataType string
+	// rejectWronly refuses O_WRONLY with EINVAL (dragonfly: every
+	// posixshm.c since 2005).
+	rejectWronly bool
+	// posixShm sets the descriptor's status flags to exactly FPOSIXSHM
+	// after each open (dragonfly's shm_open does F_SETFL FPOSIXSHM).
+	// FPOSIXSHM is O_NOFOLLOW's bit reused as a file flag: the kernel's
+	// mmap (vm_mmap.c, inherited from FreeBSD 4) adds MAP_NOSYNC to
+	// shared mappings of such a descriptor, so the syncer does not write
+	// the object's dirty pages to its file, which matters when the object
+	// lives on a disk file system (the /tmp fallback). Setting the flags
+	// to exactly that value also clears O_NONBLOCK and O_APPEND.
+	posixShm bool
 	// needTmpfs makes every operation fail with ENOTSUP unless the
 	// directory is a tmpfs with mode 01777 (netbsd); fsType reports a
 	// directory's file system type and can be replaced by tests.
@@ -110,6 +121,8 @@ func ForOS(goos string) (*Dialect, error) {
 		d.Dir = "/var/run/shm"
 		d.fallback = "/tmp"
 		d.rel = dragonflyRel
+		d.rejectWronly = true
+		d.posixShm = true
 	case "solaris", "illumos":
 		d.OS = "solaris"
 		d.Dir = "/tmp"
@@ -248,10 +261,12 @@ func (d *Dialect) mapUnlink(name string) (string, syscall.Errno) {
 }
 
 // dir returns the directory objects live in now: Dir, or the fallback
-// when Dir is missing.
+// when Dir cannot be opened as a directory for any reason, as
+// dragonfly's posixshm.c does (open("/var/run/shm", O_RDONLY|O_DIRECTORY)
+// failing, whatever the errno, sends it to /tmp).
 func (d *Dialect) dir() string {
 	if d.fallback != "" {
-		if _, err := os.Stat(d.Dir); errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+		if !canOpenDir(d.Dir) {
 			return d.fallback
 		}
 	}

@@ -42,3 +42,10 @@ func (d *Dialect) Create(name string, size int64, perm fs.FileMode, reserve func
 func (d *Dialect) CreateAnon(size int64) (*os.File, error) {
 	return nil, &fs.PathError{Op: "shm_open", Path: "(anonymous)", Err: errNoOpen()}
 }
+
+// canOpenDir reports whether p is a directory (only the Unix dialects
+// open anything).
+func canOpenDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}

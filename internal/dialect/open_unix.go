@@ -72,6 +72,9 @@ func (d *Dialect) open(name string, flag int, perm fs.FileMode, opt OpenOptions)
 		return nil, err
 	}
 	acc := flag & unix.O_ACCMODE
+	if d.rejectWronly && acc == unix.O_WRONLY {
+		return nil, syscall.EINVAL
+	}
 	if d.strictFlags && (acc != unix.O_RDONLY && acc != unix.O_RDWR || flag&^(unix.O_ACCMODE|openbsdFlags) != 0) {
 		return nil, syscall.EINVAL
 	}
@@ -144,7 +147,18 @@ func (d *Dialect) openFile(path string, flag int, perm fs.FileMode) (int, error)
 	if err != nil {
 		return -1, err
 	}
-	if err := unix.SetNonblock(fd, false); err != nil {
+	if d.posixShm {
+		// F_SETFL FPOSIXSHM (FPOSIXSHM is O_NOFOLLOW's value): see the
+		// posixShm field. On hosts whose F_SETFL ignores that bit (Linux,
+		// where tests run these rules) only O_NONBLOCK is cleared.
+		err = ignoringEINTR(func() error {
+			_, err := unix.FcntlInt(uintptr(fd), unix.F_SETFL, unix.O_NOFOLLOW)
+			return err
+		})
+	} else {
+		err = unix.SetNonblock(fd, false)
+	}
+	if err != nil {
 		lock.CloseFD(fd)
 		return -1, err
 	}
@@ -152,7 +166,12 @@ func (d *Dialect) openFile(path string, flag int, perm fs.FileMode) (int, error)
 }
 
 // verify is the check after the open: a regular file (EINVAL) owned by
-// the effective user (EPERM) unless foreign owners are allowed.
+// the effective user (EPERM) unless foreign owners are allowed. OpenBSD's
+// libc compares st_uid with geteuid() since lib/libc/gen/shm_open.c 1.10
+// (2025, the release that added O_CLOFORK); 1.7 to 1.9 used getuid(),
+// which refused the very object a setuid program had just created with
+// O_CREAT (owned by its effective uid). Every OpenBSD release still
+// supported has the geteuid() code, so that is what this matches.
 func (d *Dialect) verify(fd int, opt OpenOptions) error {
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
@@ -370,7 +389,10 @@ func (d *Dialect) CreateAnon(size int64) (*os.File, error) {
 }
 
 // checkFS is NetBSD's _shm_check_fs for dir: a tmpfs whose mode includes
-// 01777, else ENOTSUP (wrapped with the reason).
+// 01777, else ENOTSUP (wrapped with the reason). A symbolic link is
+// followed, as librt does: since lib/librt/shm.c 1.3 (2015) it opens the
+// directory with O_DIRECTORY and checks that descriptor's fstatvfs1 and
+// fstat (only the 2014 branch revision 1.1.8.2 used lstat).
 func (d *Dialect) checkFS(dir string) error {
 	if !d.needTmpfs {
 		return nil
@@ -401,4 +423,14 @@ func ignoringEINTR(fn func() error) error {
 			return err
 		}
 	}
+}
+
+// canOpenDir reports whether open(p, O_RDONLY|O_DIRECTORY) succeeds.
+func canOpenDir(p string) bool {
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	unix.Close(fd)
+	return true
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -625,6 +626,39 @@ func TestNetBSDFilesystemCheck(t *testing.T) {
 		wantListing(t, d.Dir)
 	}
 
+	// A symbolic link as the directory: librt's _shm_check_fs (shm.c 1.3
+	// of 2015, in every NetBSD release Go supports) opens it with
+	// O_DIRECTORY and checks that descriptor, so the link is followed and
+	// the target's file system and mode decide. (An older branch
+	// revision, 1.1.8.2 of 2014, used lstat; no release shipped it.)
+	for _, mode := range []uint32{0o1777, 0o755} {
+		base := t.TempDir()
+		if err := os.Mkdir(filepath.Join(base, "real"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := unix.Chmod(filepath.Join(base, "real"), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink("real", filepath.Join(base, "shm")); err != nil {
+			t.Fatal(err)
+		}
+		d := mustForOS(t, "netbsd").Rooted(filepath.Join(base, "shm"))
+		d.fsType = func(string) (string, error) { return "tmpfs", nil }
+		f, err := d.Create("/obj", 1, 0o600, nil)
+		switch {
+		case mode == 0o1777 && err != nil:
+			t.Errorf("symbolic link to a tmpfs of mode %#o: Create: %v", mode, err)
+		case mode != 0o1777 && !errors.Is(err, syscall.ENOTSUP):
+			t.Errorf("symbolic link to a tmpfs of mode %#o: Create: %v, want ENOTSUP", mode, err)
+		}
+		if err == nil {
+			f.Close()
+			if err := d.Unlink("/obj"); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+
 	// The real check on a directory of the test file system.
 	real := mustForOS(t, "netbsd").Rooted(t.TempDir())
 	typ, err := hostFSType(real.Dir)
@@ -692,6 +726,63 @@ func TestDragonFlyFallback(t *testing.T) {
 	}
 	a.Close()
 	wantListing(t, base, "run-shm")
+}
+
+// TestDragonFlyFallbackAnyError: posixshm.c falls back to /tmp when
+// open("/var/run/shm", O_RDONLY|O_DIRECTORY) fails for any reason, not
+// only when the directory is missing.
+func TestDragonFlyFallbackAnyError(t *testing.T) {
+	base := t.TempDir()
+	for name, make := range map[string]func(p string) error{
+		"symbolic link loop (ELOOP)": func(p string) error { return os.Symlink(filepath.Base(p), p) },
+		"regular file (ENOTDIR)":     func(p string) error { return os.WriteFile(p, nil, 0o600) },
+		"dangling link (ENOENT)":     func(p string) error { return os.Symlink("nowhere", p) },
+	} {
+		fallback := t.TempDir()
+		d := mustForOS(t, "dragonfly")
+		d.Dir = filepath.Join(base, strings.NewReplacer(" ", "-", "(", "", ")", "").Replace(name))
+		d.fallback = fallback
+		if err := make(d.Dir); err != nil {
+			t.Fatal(err)
+		}
+		if p, err := d.Path("/x"); err != nil || p != filepath.Join(fallback, "x") {
+			t.Errorf("%s: Path = %q, %v; want it in the fallback %s", name, p, err, fallback)
+		}
+	}
+}
+
+// TestDragonFlyFlags: dragonfly's shm_open refuses O_WRONLY with EINVAL
+// and sets F_SETFL FPOSIXSHM on every descriptor it returns.
+func TestDragonFlyFlags(t *testing.T) {
+	d := rootedDialect(t, "dragonfly")
+	if !d.rejectWronly || !d.posixShm {
+		t.Fatalf("dragonfly rules: rejectWronly %v, posixShm %v; want both", d.rejectWronly, d.posixShm)
+	}
+	for _, goos := range fileOS {
+		if o := mustForOS(t, goos); goos != "dragonfly" && (o.rejectWronly || o.posixShm) {
+			t.Errorf("%s rules take dragonfly's flags", goos)
+		}
+	}
+	_, err := d.Open("/w", os.O_WRONLY|os.O_CREATE, 0o600, OpenOptions{})
+	if !errors.Is(err, syscall.EINVAL) {
+		t.Errorf("O_WRONLY: %v, want EINVAL", err)
+	}
+	wantListing(t, d.Dir)
+	f, err := d.Open("/rw", os.O_RDWR|os.O_CREATE, 0o600, OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fl, err := unix.FcntlInt(f.Fd(), unix.F_GETFL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fl&unix.O_NONBLOCK != 0 {
+		t.Errorf("status flags %#x after F_SETFL FPOSIXSHM still hold O_NONBLOCK", fl)
+	}
+	if err := d.Unlink("/rw"); err != nil {
+		t.Error(err)
+	}
 }
 
 func TestSolarisStaleLock(t *testing.T) {

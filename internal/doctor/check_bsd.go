@@ -158,7 +158,8 @@ func checkNetBSDVarShm(r *runner) Finding {
 		return r.skipOS("the /var/shm tmpfs", "NetBSD")
 	}
 	const meaning = "NetBSD's librt keeps named objects in /var/shm/.shmobj_<name> and refuses every shm_open with ENOTSUP " +
-		"unless /var/shm is a tmpfs with mode 01777; shm's named objects use the same place. Anonymous objects (memfd_create) do not need it. "
+		"unless /var/shm is a tmpfs with mode 01777; shm's named objects use the same place, and so do its anonymous objects " +
+		"before NetBSD 11 (a random name there, unlinked at once); from NetBSD 11 anonymous objects are memfds and do not need it. "
 	const fstabLine = "tmpfs /var/shm tmpfs rw,-m1777,-sram%25"
 
 	// What /etc/fstab says.

@@ -566,7 +566,26 @@ func TestNetBSDVarShm(t *testing.T) {
 		f.copy("/etc/fstab", "fstab/netbsd-sysinst.fstab")
 		f.mkdir("/var/shm", 0o1777)
 		f.fs["/var/shm"] = FS{Type: "tmpfs", Size: 1 << 30, Free: 1 << 30}
-		f.one(IDNetBSDVarShm, OK, "/var/shm is tmpfs, mode 1777", "rw,-m1777,-sram%25")
+		g := f.one(IDNetBSDVarShm, OK, "/var/shm is tmpfs, mode 1777", "rw,-m1777,-sram%25")
+		// Anonymous objects need /var/shm too before NetBSD 11: the
+		// text must not say that memfds spare every NetBSD from it.
+		if !strings.Contains(g.Meaning, "before NetBSD 11") || !strings.Contains(g.Meaning, "from NetBSD 11 anonymous objects are memfds") {
+			t.Errorf("meaning: %s", g.Meaning)
+		}
+	})
+	t.Run("symbolic link", func(t *testing.T) {
+		// librt's _shm_check_fs since shm.c 1.3 (2015, in every release
+		// Go supports) opens /var/shm with O_DIRECTORY and checks the
+		// fstat and fstatvfs1 of that descriptor: a symbolic link to a
+		// tmpfs with mode 01777 is accepted, and so it is here.
+		f := newFixture(t, "netbsd")
+		f.copy("/etc/fstab", "fstab/netbsd-sysinst.fstab")
+		f.mkdir("/var/shm-real", 0o1777)
+		if err := os.Symlink("shm-real", f.abs("/var/shm")); err != nil {
+			t.Fatal(err)
+		}
+		f.fs["/var/shm"] = FS{Type: "tmpfs", Size: 1 << 30, Free: 1 << 30}
+		f.one(IDNetBSDVarShm, OK, "/var/shm is tmpfs, mode 1777")
 	})
 	t.Run("commented out, not mounted", func(t *testing.T) {
 		f := newFixture(t, "netbsd")

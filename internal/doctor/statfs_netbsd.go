@@ -12,9 +12,11 @@ func hostStatfs(p string) (FS, error) {
 	if err := unix.Statvfs1(p, &st, unix.ST_WAIT); err != nil {
 		return FS{}, &fs.PathError{Op: "statvfs1", Path: p, Err: err}
 	}
-	bs := st.Frsize
+	// Frsize and Bsize are 32-bit on the 32-bit ports (386, arm) and
+	// 64-bit elsewhere; Blocks and Bavail are 64-bit everywhere.
+	bs := uint64(st.Frsize)
 	if bs == 0 {
-		bs = st.Bsize
+		bs = uint64(st.Bsize)
 	}
 	return FS{Type: cString(st.Fstypename[:]), Size: st.Blocks * bs, Free: st.Bavail * bs}, nil
 }

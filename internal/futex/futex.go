@@ -23,7 +23,7 @@
 //	linux      futex(2) FUTEX_WAIT_BITSET (absolute CLOCK_MONOTONIC) / FUTEX_WAKE
 //	freebsd    _umtx_op UMTX_OP_WAIT_UINT (_umtx_time, absolute CLOCK_MONOTONIC) / UMTX_OP_WAKE
 //	openbsd    futex(2) through libc (relative timeout)
-//	netbsd     __futex (NetBSD 10+; probed, else polling)
+//	netbsd     __futex (NetBSD 10+, decided from kern.osrevision; else polling)
 //	dragonfly  umtx_sleep / umtx_wakeup (µs timeouts, each sleep capped at 1 s)
 //	darwin     __ulock_wait / __ulock_wake with UL_COMPARE_AND_WAIT_SHARED through libSystem
 //	others     polling: spin, yield, then sleep with exponential backoff (10 µs to 1 ms)

@@ -38,7 +38,7 @@ func nativeWait(addr *uint32, val uint32, deadline time.Time) error {
 	case 0, unix.EAGAIN, unix.EINTR:
 		return nil
 	case unix.ETIMEDOUT:
-		return ErrTimeout
+		return timedOut(deadline) // the kernel's deadline was capped
 	}
 	return os.NewSyscallError("futex", e)
 }

@@ -1,10 +1,13 @@
 package futex
 
 import (
+	"errors"
+	"fmt"
 	"os"
 	"time"
 	"unsafe"
 
+	"github.com/shmkit/shm/internal/osrev"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,8 +23,18 @@ const (
 	monoClock         = 3 // CLOCK_MONOTONIC
 )
 
-// nativeProbe checks that the kernel has __futex (NetBSD 9 does not: ENOSYS).
+// nativeProbe decides from kern.osrevision whether the kernel has
+// __futex, before any call: NetBSD 9 has no system call 166 (UNIMPL in
+// syscalls.master), and its sys_nosys answers with SIGSYS, which kills a
+// Go program. On NetBSD 10 and later a FUTEX_WAKE of nobody confirms it.
 func nativeProbe() error {
+	rev, err := osrev.NetBSDHost()
+	if err != nil {
+		return fmt.Errorf("futex: cannot tell whether this NetBSD has __futex: %w", err)
+	}
+	if !osrev.NetBSD(rev).Futex {
+		return fmt.Errorf("futex: NetBSD %s has no __futex (NetBSD 10 and later): %w", osrev.NetBSDVersion(rev), errors.ErrUnsupported)
+	}
 	var w uint32
 	if _, _, e := unix.Syscall9(sysFutex, uintptr(unsafe.Pointer(&w)), futexWake, 1, 0, 0, 0, 0, 0, 0); e != 0 {
 		return os.NewSyscallError("__futex", e)
@@ -41,7 +54,7 @@ func nativeWait(addr *uint32, val uint32, deadline time.Time) error {
 	case 0, unix.EAGAIN, unix.EINTR:
 		return nil
 	case unix.ETIMEDOUT:
-		return ErrTimeout
+		return timedOut(deadline) // the kernel's deadline was capped
 	}
 	return os.NewSyscallError("__futex", e)
 }

@@ -13,7 +13,8 @@ import (
 // maxAbsWait bounds how far ahead an absolute deadline is passed to the
 // kernel; waits beyond it return early (spuriously) and the caller waits
 // again.
-const maxAbsWait = 24 * time.Hour
+// (A variable so that tests can shorten it.)
+var maxAbsWait = 24 * time.Hour
 
 // monoBase pairs a time.Time with the CLOCK_MONOTONIC reading at the same
 // instant. Go's monotonic clock is CLOCK_MONOTONIC on these systems, so
@@ -49,6 +50,22 @@ func absMonotonic(deadline time.Time) (ts unix.Timespec, passed bool, err error)
 	}
 	d = min(d, maxAbsWait)
 	return unix.NsecToTimespec(monoBase.ns + int64(now.Sub(monoBase.at)) + int64(d)), false, nil
+}
+
+// clock is the clock of the deadline check after a kernel timeout; tests
+// replace it.
+var clock = time.Now
+
+// timedOut is the result of a wait that the kernel ended with ETIMEDOUT.
+// The kernel was given the deadline capped at maxAbsWait from now, so
+// ETIMEDOUT means the deadline has passed only when it lay within the
+// cap: check it again, and report a spurious return (nil) when it is
+// still ahead.
+func timedOut(deadline time.Time) error {
+	if deadline.IsZero() || clock().Before(deadline) {
+		return nil
+	}
+	return ErrTimeout
 }
 
 // absTimeout is the timeout argument for deadline: nil for no deadline, an

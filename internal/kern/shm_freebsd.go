@@ -85,17 +85,21 @@ func ShmOpenAnon() (fd int, strategy string, err error) {
 	return fd, StrategyShmOpen, err
 }
 
-// ShmOpen opens or creates the named object the way libc's shm_open does:
-// shm_open2(path, flags|O_CLOEXEC, mode, 0, NULL), or the old shm_open
-// system call (482) when the kernel lacks shm_open2. path must start with
-// '/' (else EINVAL); further slashes are not special. The name lives in the
-// jail's namespace, not in the filesystem.
+// ShmOpen opens or creates the named object like libc's shm_open, with
+// shm_open2(path, flags|O_CLOEXEC, mode, shmflags, NULL), or the old
+// shm_open system call (482) when the kernel lacks shm_open2. Unlike
+// libc it never seals an existing object: shmflags are tried in the order
+// of [OpenShmflags], so that the kernel adds no F_SEAL_SEAL. path must
+// start with '/' (else EINVAL); further slashes are not special. The name
+// lives in the jail's namespace, not in the filesystem.
 func ShmOpen(path string, flags int, mode uint32) (int, error) {
 	if path == "" {
 		// An empty path would mean SHM_ANON to ShmOpen2.
 		return -1, unix.EINVAL
 	}
-	fd, err := ShmOpen2(path, flags|unix.O_CLOEXEC, mode, 0, "")
+	fd, err := openEachShmflags(func(shmflags int) (int, error) {
+		return ShmOpen2(path, flags|unix.O_CLOEXEC, mode, shmflags, "")
+	})
 	if err != unix.ENOSYS {
 		return fd, err
 	}

@@ -6,6 +6,9 @@ package kern
 
 // Flags for the shmflags argument of [ShmOpen2] (SHM_* in sys/sys/mman.h).
 const (
+	// ShmLargePage backs the object with large pages; a kernel without
+	// them answers ENOTTY.
+	ShmLargePage = 0x4
 	// ShmAllowSealing permits F_ADD_SEALS on the object. Without it a new
 	// object starts with F_SEAL_SEAL set.
 	ShmAllowSealing = 0x1
@@ -44,3 +47,22 @@ const (
 	// SealWrite forbids writes and new writable shared mappings.
 	SealWrite = 0x0008
 )
+
+// OpenShmflags are the shmflags [ShmOpen] passes to shm_open2, one after
+// the other, until one is accepted. FreeBSD's kern_shm_open2
+// (sys/kern/uipc_shm.c) ORs F_SEAL_SEAL into the seals of an existing
+// object unless SHM_ALLOW_SEALING is passed, so a plain libc shm_open of
+// another program's object makes it unsealable for good; and it refuses
+// an existing object with EINVAL when shmflags is not 0 and differs from
+// the flags the object was created with. So every flag set with
+// SHM_ALLOW_SEALING is tried first; EINVAL from all of them means the
+// object was created without SHM_ALLOW_SEALING, which gave it F_SEAL_SEAL
+// already, and then 0 changes nothing. A new object (O_CREAT) gets the
+// first: it accepts seals.
+var OpenShmflags = []int{
+	ShmAllowSealing,
+	ShmAllowSealing | ShmGrowOnWrite, // what FreeBSD's memfd_create passes
+	ShmAllowSealing | ShmLargePage,
+	ShmAllowSealing | ShmGrowOnWrite | ShmLargePage,
+	0,
+}
