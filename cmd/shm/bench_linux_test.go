@@ -2,19 +2,9 @@ package main
 
 import (
 	"os"
-	"syscall"
 	"testing"
 	"time"
 )
-
-// rusageCPU is the user and system CPU time of this process.
-func rusageCPU(t *testing.T) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		t.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
 
 func TestProcessCPU(t *testing.T) {
 	before, err := processCPU(os.Getpid())
