@@ -68,7 +68,8 @@ func helperConnDialWrite(args []string) int {
 		return 1
 	}
 	fmt.Println("ready")
-	select {}
+	waitForKill()
+	return 0 // not reached: the test kills this process
 }
 
 // TestConnPeerKilled: a dialer process is killed (SIGKILL) while the

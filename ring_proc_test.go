@@ -134,7 +134,7 @@ func ringSendChild(args []string) int {
 			return 1
 		}
 		fmt.Println("r")
-		select {}
+		waitForKill()
 	case "forever":
 		for i := 0; ; i++ {
 			if err := send(i); err != nil {
@@ -194,7 +194,8 @@ func ringRecvChild(args []string) int {
 	default:
 		return 2
 	}
-	select {}
+	waitForKill()
+	return 0 // not reached: the test kills this process
 }
 
 // ringProc is a child process of a ring test, with its stdout as lines.
@@ -508,4 +509,13 @@ func TestRingPeerDead(t *testing.T) {
 		t.Fatalf("Send into a full ring after the receiver died: %v", err)
 	}
 	t.Log(err)
+}
+
+// waitForKill blocks a child until the test kills it. A bare select{}
+// would not do: with no timer pending the runtime may report every
+// goroutine asleep and exit the child itself (seen under qemu-user).
+func waitForKill() {
+	for {
+		time.Sleep(time.Hour)
+	}
 }
