@@ -183,7 +183,18 @@ func (r ringMem) poll(op string, probe bool) (msg []byte, size uint64, slice tim
 			}
 			if t == h {
 				if r.sendersGone(probe) {
-					return nil, 0, 0, io.EOF
+					// A sender may have claimed room, committed and
+					// closed between the tail read above and this check.
+					// Its close is seen, so its claim is too: read the
+					// tail again before calling the stream ended.
+					t, err = r.loadTail(op, h)
+					if err != nil {
+						return nil, 0, 0, err
+					}
+					if t == h {
+						return nil, 0, 0, io.EOF
+					}
+					continue
 				}
 				return nil, 0, ringIdleSlice, nil
 			}
