@@ -1,4 +1,4 @@
-//go:build openbsd || netbsd || dragonfly
+//go:build unix && !linux && !freebsd && !darwin && !solaris
 
 package shm
 

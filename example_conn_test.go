@@ -1,4 +1,4 @@
-//go:build linux || freebsd || openbsd || netbsd || dragonfly || darwin || solaris
+//go:build unix
 
 package shm_test
 

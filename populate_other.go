@@ -1,4 +1,4 @@
-//go:build openbsd || netbsd || dragonfly || darwin || solaris
+//go:build unix && !linux && !freebsd
 
 package shm
 

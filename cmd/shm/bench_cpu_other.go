@@ -1,4 +1,4 @@
-//go:build freebsd || openbsd || netbsd || dragonfly || darwin || solaris
+//go:build unix && !linux
 
 package main
 

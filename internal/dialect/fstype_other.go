@@ -1,4 +1,4 @@
-//go:build !linux && !netbsd && !darwin && !dragonfly && !freebsd && !openbsd && !solaris
+//go:build !unix
 
 package dialect
 

@@ -1,4 +1,4 @@
-//go:build !linux && !darwin && !freebsd && !dragonfly && !openbsd && !netbsd && !solaris
+//go:build !unix
 
 package doctor
 
