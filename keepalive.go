@@ -82,6 +82,8 @@ func (o *Object) KeepAliveFunc(ctx context.Context, every time.Duration, fn func
 	defer t.Stop()
 	done := o.doneChan()
 	for {
+		// An error once the object is closed (fs.ErrClosed, or a call the
+		// close cut short) is the close's doing: KeepAlive ends with nil.
 		if err := o.Check(); err != nil {
 			if o.h.closed() {
 				return nil

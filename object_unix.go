@@ -14,7 +14,9 @@ import (
 )
 
 // control runs fn with the object's descriptor, which stays valid for the
-// duration of the call even if another goroutine closes the object.
+// duration of the call even if another goroutine closes the object: the
+// reference fn runs under makes Close leave the close(2) to release. fn
+// must not keep fd past its return; the number may be reused at once.
 func (o *Object) control(op string, fn func(fd int) error) error {
 	if o == nil {
 		return &fs.PathError{Op: op, Path: "<nil>", Err: fs.ErrInvalid}
@@ -243,6 +245,8 @@ func NewObject(f *os.File) (*Object, error) {
 	if checkErr != nil {
 		return nil, &fs.PathError{Op: "adopt", Path: f.Name(), Err: checkErr}
 	}
+	// fd outlives the Control call because the Object now owns f, and with
+	// it the descriptor: the caller has given f up.
 	return collectFile(&Object{h: newFileHandle(f, fd), strategy: "adopted", readOnly: readOnly}), nil
 }
 
@@ -296,7 +300,8 @@ func fileObject(f *os.File, strategy string) *Object {
 
 // mapGranule returns the alignment of fd's mappings: the huge page size
 // of a hugetlb (Linux) or SHM_LARGEPAGE (FreeBSD) object, else the page
-// size. It asks the kernel once per Object.
+// size. It asks the kernel once per Object; goroutines mapping at once
+// may each ask, and store the same answer.
 func (o *Object) mapGranule(fd int) int64 {
 	if g := o.granule.Load(); g != 0 {
 		return g
