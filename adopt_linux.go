@@ -14,17 +14,11 @@ const (
 	ramfsMagic     = 0x858458f6
 )
 
-// isMemoryObject reports, as an error wrapping ErrNotMemory, whether fd is
-// not a shared-memory object. On Linux that is a regular file on tmpfs,
-// hugetlbfs or ramfs (memfd, O_TMPFILE and /dev/shm files are all tmpfs).
-func isMemoryObject(fd int) error {
-	var st unix.Stat_t
-	if err := ignoringEINTR(func() error { return unix.Fstat(fd, &st) }); err != nil {
-		return fmt.Errorf("fstat: %w", err)
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return fmt.Errorf("%w: descriptor is a %s", ErrNotMemory, fileType(uint32(st.Mode)))
-	}
+// On Linux a shared-memory object is a regular file on tmpfs, hugetlbfs or
+// ramfs (memfd, O_TMPFILE and /dev/shm files are all tmpfs).
+var memoryObject = memoryObjectRule{types: []uint32{unix.S_IFREG}, check: onMemoryFS}
+
+func onMemoryFS(fd int) error {
 	var sfs unix.Statfs_t
 	if err := ignoringEINTR(func() error { return unix.Fstatfs(fd, &sfs) }); err != nil {
 		return fmt.Errorf("fstatfs: %w", err)

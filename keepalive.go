@@ -35,7 +35,7 @@ func (o *Object) Check() error {
 	if o.named == nil {
 		return &fs.PathError{Op: "check", Path: o.describe(), Err: errors.New("anonymous objects have no name to lose")}
 	}
-	if o.closed.Load() {
+	if o.h.closed() {
 		return o.errClosed("check")
 	}
 	return o.checkName()
@@ -82,8 +82,10 @@ func (o *Object) KeepAliveFunc(ctx context.Context, every time.Duration, fn func
 	defer t.Stop()
 	done := o.doneChan()
 	for {
+		// An error once the object is closed (fs.ErrClosed, or a call the
+		// close cut short) is the close's doing: KeepAlive ends with nil.
 		if err := o.Check(); err != nil {
-			if o.closed.Load() {
+			if o.h.closed() {
 				return nil
 			}
 			return err
@@ -91,7 +93,7 @@ func (o *Object) KeepAliveFunc(ctx context.Context, every time.Duration, fn func
 		if !locked {
 			// A conflicting lock held at the last try may be gone.
 			if locked, err = o.flockShared(); err != nil {
-				if o.closed.Load() {
+				if o.h.closed() {
 					return nil
 				}
 				return err
@@ -99,7 +101,7 @@ func (o *Object) KeepAliveFunc(ctx context.Context, every time.Duration, fn func
 		}
 		now := time.Now()
 		if err := o.Touch(); err != nil {
-			if o.closed.Load() {
+			if o.h.closed() {
 				return nil
 			}
 			return err

@@ -35,18 +35,26 @@ func AllowForeignOwner() OpenOption { return func(c *openConfig) { c.foreignOwne
 // OpenReadOnly opens an existing named object for reading only. It never
 // truncates; its mappings are read-only.
 func OpenReadOnly(name string, opts ...OpenOption) (*Object, error) {
-	return Open(name, append(opts, func(c *openConfig) { c.readOnly = true })...)
+	c := openConfigOf(opts)
+	c.readOnly = true
+	return openNamed(name, c)
 }
 
 // Open opens an existing named object for reading and writing. It never
 // creates and never truncates. A missing name gives an error satisfying
 // errors.Is(err, fs.ErrNotExist).
 func Open(name string, opts ...OpenOption) (*Object, error) {
+	return openNamed(name, openConfigOf(opts))
+}
+
+// openConfigOf applies opts to a zero configuration. It never appends to
+// opts: the caller's slice may have spare capacity that it still uses.
+func openConfigOf(opts []OpenOption) openConfig {
 	var c openConfig
 	for _, opt := range opts {
 		opt(&c)
 	}
-	return openNamed(name, c)
+	return c
 }
 
 // Create makes a new named object of size bytes with permission bits perm

@@ -102,6 +102,32 @@ func TestCreateOpenUnlink(t *testing.T) {
 	}
 }
 
+// OpenReadOnly must not write its read-only option into the spare
+// capacity of the caller's slice: a caller that builds options once and
+// passes a prefix (or shares the slice between goroutines) would find an
+// option it never put there.
+func TestOpenReadOnlyLeavesOptionsAlone(t *testing.T) {
+	name := testName(t)
+	o, err := shm.Create(name, 4096, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	opts := make([]shm.OpenOption, 1, 2)
+	opts[0] = shm.AllowForeignOwner()
+	ro, err := shm.OpenReadOnly(name, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	if !ro.ReadOnly() {
+		t.Error("OpenReadOnly with an option gave a writable object")
+	}
+	if spare := opts[:2][1]; spare != nil {
+		t.Error("OpenReadOnly wrote an option into the spare capacity of the caller's slice")
+	}
+}
+
 func TestCreateSizes(t *testing.T) {
 	name := testName(t)
 	if _, err := shm.Create(name, -1, 0); err == nil {

@@ -23,25 +23,44 @@ type Object struct {
 	name     string
 	strategy string
 	readOnly bool
-	named    *namedRef // how to find the name again; nil when anonymous
-	closed   atomic.Bool
+	named    *namedRef    // how to find the name again; nil when anonymous
 	granule  atomic.Int64 // alignment of mappings once known (see mapGranule)
 
-	doneOnce sync.Once
-	done     chan struct{} // closed by Close; see doneChan
+	// Whether the Object is closed is the handle's closed bit and nothing
+	// else; done only wakes those who wait for it (KeepAlive).
+	doneMu sync.Mutex
+	done   chan struct{} // nil until doneChan; closedChan once Close has run
 }
 
-// doneChan returns a channel that Close closes. It is made on first
-// use, so that objects nobody waits on cost no channel.
-func (o *Object) doneChan() chan struct{} {
-	o.doneOnce.Do(func() {
-		if o.closed.Load() {
+// doneChan returns a channel that is closed once the object is. It is
+// made on first use, so that objects nobody waits on cost no channel.
+//
+// Close marks the handle closed before it takes doneMu, and doneChan reads
+// the mark under doneMu: either doneChan runs first and Close then closes
+// the channel it made, or it sees the mark and returns closedChan. No
+// waiter can hold a channel that Close missed.
+func (o *Object) doneChan() <-chan struct{} {
+	o.doneMu.Lock()
+	defer o.doneMu.Unlock()
+	if o.done == nil {
+		if o.h.closed() {
 			o.done = closedChan
 		} else {
 			o.done = make(chan struct{})
 		}
-	})
+	}
 	return o.done
+}
+
+// wakeClosed closes the channel doneChan gave out, if any, once the handle
+// is marked closed. Later calls find closedChan and do nothing.
+func (o *Object) wakeClosed() {
+	o.doneMu.Lock()
+	defer o.doneMu.Unlock()
+	if o.done != nil && o.done != closedChan {
+		close(o.done)
+	}
+	o.done = closedChan
 }
 
 // closedChan is the done channel of an object closed before anyone asked
@@ -82,14 +101,15 @@ func (o *Object) ReadOnly() bool { return o.readOnly }
 // call from several goroutines: only the first call does the work, later
 // calls return nil. Mappings made from the object stay valid.
 func (o *Object) Close() error {
-	if o == nil || !o.closed.CompareAndSwap(false, true) {
+	if o == nil {
 		return nil
 	}
-	o.doneOnce.Do(func() { o.done = closedChan })
-	if o.done != closedChan {
-		close(o.done)
-	}
-	if err := o.h.close(); err != nil {
+	// Only the first h.close marks the handle and may close the
+	// descriptor (or leave that to the last operation in flight); later
+	// and concurrent calls return nil.
+	err := o.h.close()
+	o.wakeClosed()
+	if err != nil {
 		return fmt.Errorf("shm: close %s: %w", o.describe(), err)
 	}
 	return nil

@@ -14,7 +14,9 @@ import (
 )
 
 // control runs fn with the object's descriptor, which stays valid for the
-// duration of the call even if another goroutine closes the object.
+// duration of the call even if another goroutine closes the object: the
+// reference fn runs under makes Close leave the close(2) to release. fn
+// must not keep fd past its return; the number may be reused at once.
 func (o *Object) control(op string, fn func(fd int) error) error {
 	if o == nil {
 		return &fs.PathError{Op: op, Path: "<nil>", Err: fs.ErrInvalid}
@@ -93,7 +95,7 @@ func (o *Object) Map(opts ...MapOption) (*Mapping, error) {
 		return nil, &fs.PathError{Op: "mmap", Path: o.describe(),
 			Err: fmt.Errorf("object size %d does not fit this platform's address space (%s)", size, runtime.GOARCH)}
 	}
-	return o.mapRange("mmap", 0, size, access, mapOptions(opts))
+	return o.mapRange("mmap", 0, size, access, mapOptions(opts), size)
 }
 
 // MapReadOnly maps the whole object read-only, with the options of
@@ -103,7 +105,7 @@ func (o *Object) MapReadOnly(opts ...MapOption) (*Mapping, error) {
 	if err != nil {
 		return nil, err
 	}
-	return o.mapRange("mmap", 0, size, ReadOnly, mapOptions(opts))
+	return o.mapRange("mmap", 0, size, ReadOnly, mapOptions(opts), size)
 }
 
 // MapRange maps length bytes of the object starting at byte off. off need
@@ -111,10 +113,15 @@ func (o *Object) MapReadOnly(opts ...MapOption) (*Mapping, error) {
 // boundary and the view starts at off). The range must lie within the
 // object's current size. The options are those of [Object.Map].
 func (o *Object) MapRange(off, length int64, access Access, opts ...MapOption) (*Mapping, error) {
-	return o.mapRange("mmap", off, length, access, mapOptions(opts))
+	return o.mapRange("mmap", off, length, access, mapOptions(opts), -1)
 }
 
-func (o *Object) mapRange(op string, off, length int64, access Access, cfg mapConfig) (*Mapping, error) {
+// mapRange maps length bytes at off. size is the object's size when the
+// caller has just read it (Map), or -1 to have it read here, after the
+// arguments are checked. Either way it is a snapshot: another process may
+// shrink the object after it, and accesses past the new end then fault,
+// which is why ReadAt and WriteAt catch faults (see Mapping).
+func (o *Object) mapRange(op string, off, length int64, access Access, cfg mapConfig, size int64) (*Mapping, error) {
 	if o == nil {
 		return nil, &fs.PathError{Op: op, Path: "<nil>", Err: fs.ErrInvalid}
 	}
@@ -127,9 +134,11 @@ func (o *Object) mapRange(op string, off, length int64, access Access, cfg mapCo
 	if access == ReadWrite && o.readOnly {
 		return nil, &fs.PathError{Op: op, Path: o.describe(), Err: fmt.Errorf("object was opened read-only: %w", fs.ErrPermission)}
 	}
-	size, err := o.Size()
-	if err != nil {
-		return nil, err
+	var err error
+	if size < 0 {
+		if size, err = o.Size(); err != nil {
+			return nil, err
+		}
 	}
 	switch {
 	case size == 0:
@@ -173,6 +182,11 @@ func (o *Object) mapRange(op string, off, length int64, access Access, cfg mapCo
 		}
 		return nil, o.wrap(op, err)
 	}
+	// The mapping owns a descriptor of its own because a Mutex or Ring made
+	// on it later needs one for its liveness lock (lockOwner), and the
+	// Object may be closed by then: a Mapping outlives its Object. Closing
+	// it goes through internal/lock, which keeps it open instead while
+	// this process holds classic fcntl locks on the object.
 	owner, err := o.dupFile()
 	if err != nil {
 		_ = unix.Munmap(ref)
@@ -231,6 +245,8 @@ func NewObject(f *os.File) (*Object, error) {
 	if checkErr != nil {
 		return nil, &fs.PathError{Op: "adopt", Path: f.Name(), Err: checkErr}
 	}
+	// fd outlives the Control call because the Object now owns f, and with
+	// it the descriptor: the caller has given f up.
 	return collectFile(&Object{h: newFileHandle(f, fd), strategy: "adopted", readOnly: readOnly}), nil
 }
 
@@ -284,7 +300,8 @@ func fileObject(f *os.File, strategy string) *Object {
 
 // mapGranule returns the alignment of fd's mappings: the huge page size
 // of a hugetlb (Linux) or SHM_LARGEPAGE (FreeBSD) object, else the page
-// size. It asks the kernel once per Object.
+// size. It asks the kernel once per Object; goroutines mapping at once
+// may each ask, and store the same answer.
 func (o *Object) mapGranule(fd int) int64 {
 	if g := o.granule.Load(); g != 0 {
 		return g

@@ -51,6 +51,7 @@ func createAnon(int64) (*Object, error) { return nil, errUnsupported("CreateAnon
 type handle struct{ name string }
 
 func (*handle) close() error     { return nil }
+func (*handle) closed() bool     { return false }
 func (*handle) osFile() *os.File { return nil }
 
 func (o *Object) dupFile() (*os.File, error) { return nil, o.control("dup", nil) }
