@@ -31,7 +31,12 @@ import (
 //   - netbsd, dragonfly, illumos, solaris: a random name made the way that
 //     OS's libc shm_open makes a file, unlinked at once ("random-<os>");
 //   - darwin: shm_open of a random 31-byte name through libSystem,
-//     unlinked at once ("random-darwin").
+//     unlinked at once ("random-darwin");
+//   - windows: CreateFileMapping(INVALID_HANDLE_VALUE) without a name, a
+//     section backed by the paging file whose handle is not inheritable
+//     ("section"). Its size is fixed here and may not be 0 (an error
+//     wrapping errors.ErrUnsupported says so); [Object.Size] reports it
+//     rounded up to a whole page.
 //
 // Random names come from crypto/rand. The size is set, and its memory
 // reserved where the route lives on a size-limited filesystem (the

@@ -109,8 +109,10 @@ func (r Report) Worst() Status {
 // Doctor changes nothing on the host: it reads configuration files,
 // /proc and /dev/shm, and creates and closes one anonymous object. It returns ctx's
 // error if ctx is done before all checks ran, with the findings so far.
-// On systems without POSIX shared memory (windows, js, wasip1) it
-// returns a report whose checks are all skipped and an error wrapping
+// On windows anon.strategy says what decides a section's lifetime there
+// and the other checks, which concern Unix hosts, are skipped. On
+// systems without shared memory in shm (js, wasip1) it returns a report
+// whose checks are all skipped and an error wrapping
 // [errors.ErrUnsupported].
 func Doctor(ctx context.Context, opts ...DoctorOption) (Report, error) {
 	env := doctor.Host()
@@ -119,7 +121,7 @@ func Doctor(ctx context.Context, opts ...DoctorOption) (Report, error) {
 			o.applyDoctor(&env)
 		}
 	}
-	if doctor.Supported(env.GOOS) {
+	if doctor.Supported(env.GOOS) || env.GOOS == "windows" {
 		env.AnonProbe = probeAnon
 	}
 	fs, err := doctor.Run(ctx, env)
@@ -142,7 +144,7 @@ func Doctor(ctx context.Context, opts ...DoctorOption) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	if !doctor.Supported(env.GOOS) {
+	if !doctor.Supported(env.GOOS) && env.GOOS != "windows" {
 		return rep, errUnsupported("Doctor")
 	}
 	return rep, nil

@@ -18,7 +18,10 @@ const DefaultKeepAlivePeriod = time.Hour
 // Touch sets the object's access and modification times to now through
 // its descriptor (futimes). Using a mapping never updates these times, so
 // a cleaner that deletes files not accessed for a week (OpenBSD's
-// daily(8)) deletes a live object unless something touches it.
+// daily(8)) deletes a live object unless something touches it. On windows
+// a section has no times and no cleaner: Touch does nothing, [Object.Check]
+// reports nil while the object is open (a section keeps its name while a
+// handle is open), and KeepAlive only waits.
 func (o *Object) Touch() error {
 	if err := o.control("futimes", touchFD); err != nil {
 		return o.wrap("futimes", err)

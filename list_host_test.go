@@ -12,6 +12,9 @@ import (
 
 // TestStatHost stats a real object and checks that Stat changes no time.
 func TestStatHost(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("a Windows section has no owner, mode or times to stat; TestWindowsNamed checks what Stat reports there")
+	}
 	var b [6]byte
 	rand.Read(b[:])
 	name := "/shm-listtest-" + hex.EncodeToString(b[:])

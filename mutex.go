@@ -94,6 +94,9 @@ type Mutex struct {
 // The handle works until the mapping is closed; afterwards its methods
 // return an error satisfying errors.Is(err, fs.ErrClosed).
 func (m *Mapping) Mutex(off int) (*Mutex, error) {
+	if err := lockSupport(); err != nil {
+		return nil, &fs.PathError{Op: "attach", Path: m.name, Err: err}
+	}
 	if _, err := m.pointer(off, MutexSize, 8); err != nil {
 		return nil, err
 	}

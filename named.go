@@ -79,6 +79,12 @@ func openConfigOf(opts []OpenOption) openConfig {
 // also allows one size per object, set once: there Create with size 0
 // leaves the object unsized (any ftruncate, even to 0, would use up that
 // one size), and a later [Object.Truncate] sets it.
+//
+// On windows the object is a named section made whole and sized by one
+// CreateFileMapping call, so openers never see it half-made; its size
+// cannot be 0 or change later, and perm is checked but not applied: the
+// section gets the default security of the creator's token (the creating
+// user, SYSTEM and administrators). See [ValidName] for the names.
 func Create(name string, size int64, perm fs.FileMode) (*Object, error) {
 	if perm == 0 {
 		perm = 0o600
@@ -102,6 +108,12 @@ func Create(name string, size int64, perm fs.FileMode) (*Object, error) {
 // Unlink removes a name. Processes that hold the object keep it; it is
 // freed when the last descriptor and mapping are gone. A missing name
 // gives an error satisfying errors.Is(err, fs.ErrNotExist).
+//
+// On windows a section's name cannot be removed while the section is open
+// anywhere: Unlink returns nil when a section has the name and removes
+// nothing; the name goes when the last handle and view of the section
+// close, and until then [Open] still finds it and [Create] fails with
+// fs.ErrExist.
 func Unlink(name string) error { return unlinkNamed(name) }
 
 // ValidName reports whether name is acceptable to this OS's shm_open, by
@@ -109,6 +121,12 @@ func Unlink(name string) error { return unlinkNamed(name) }
 // everywhere: no name may escape its directory ("..", "../x", "/a/../b")
 // or hold a NUL byte. The error is a *fs.PathError whose Err is the errno
 // libc would return (EINVAL, ENAMETOOLONG) or a message for shm's rules.
+//
+// On windows a name is "/x" (the section "Local\x", in the logon
+// session's namespace), or "Local\x" or "Global\x" as Windows writes it
+// (creating in Global\ needs SeCreateGlobalPrivilege); x is 1 or more
+// bytes of UTF-8 without '/', '\' or NUL, not "." or "..", and the whole
+// Windows name at most 260 bytes.
 func ValidName(name string) error { return validName(name) }
 
 // ValidPortableName reports whether name works on every OS shm supports:

@@ -88,8 +88,9 @@ func (o *Object) Name() string { return o.name }
 // per-OS route of [CreateAnon] ("memfd", "tmpfile" or "random-linux" on
 // linux, "shm_open2" or "shm_open" on freebsd, "random-openbsd",
 // "random-netbsd", "random-dragonfly", "random-solaris" (illumos too) and
-// "random-darwin"), for named ones "named-" and the dialect
-// ("named-linux", "named-openbsd", ...), and "adopted" for a descriptor
+// "random-darwin"; "section" on windows), for named ones "named-" and
+// the dialect ("named-linux", "named-openbsd", ..., "named-windows"), and
+// "adopted" for a descriptor
 // given to [NewObject], [Receive] or [Inherited]. It is meant for
 // diagnostics and bug reports.
 func (o *Object) Strategy() string { return o.strategy }

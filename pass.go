@@ -18,6 +18,10 @@ import (
 //   - over a Unix socket: [Send] and [Receive] carry descriptors as
 //     SCM_RIGHTS ancillary data, with a 5-byte header ("SHM1" and the
 //     count) so that a receiver can tell a shm message from stray bytes.
+//
+// On windows [Pass] passes the section handle by inheritance instead and
+// SHM_FD_<name> holds the handle's value; [Send] and [Receive] are not
+// supported there yet.
 
 // EnvPrefix is the prefix of the environment variables that [Pass] sets
 // and [Inherited] reads: SHM_FD_<name>=<descriptor number>.

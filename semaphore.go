@@ -2,6 +2,7 @@ package shm
 
 import (
 	"context"
+	"io/fs"
 
 	"github.com/shmkit/shm/internal/lock"
 )
@@ -40,6 +41,9 @@ var ErrOverflow = lock.ErrOverflow
 // afterwards its methods return an error satisfying
 // errors.Is(err, fs.ErrClosed).
 func (m *Mapping) Semaphore(off int) (*Semaphore, error) {
+	if err := lockSupport(); err != nil {
+		return nil, &fs.PathError{Op: "attach", Path: m.name, Err: err}
+	}
 	if _, err := m.pointer(off, SemaphoreSize, 8); err != nil {
 		return nil, err
 	}

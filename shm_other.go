@@ -1,4 +1,4 @@
-//go:build !unix
+//go:build !unix && !windows
 
 package shm
 
@@ -10,9 +10,9 @@ import (
 )
 
 // This file is the complement of the supported systems (linux, freebsd,
-// openbsd, netbsd, dragonfly, darwin, illumos, solaris): everything
-// compiles and returns an error wrapping errors.ErrUnsupported that names
-// the OS.
+// openbsd, netbsd, dragonfly, darwin, illumos, solaris, windows):
+// everything compiles and returns an error wrapping errors.ErrUnsupported
+// that names the OS.
 
 type namedRef struct{ path string }
 

@@ -16,8 +16,11 @@ const benchChildName = "__bench-child"
 var cmdBenchChild = &command{
 	name:   benchChildName,
 	hidden: true,
-	help:   "The child side of shm bench; not for use by hand.",
-	run: func(context.Context, *command, *env, []string) error {
+	help:   "The child side of shm bench; not for use by hand. Not supported on this OS.",
+	run: func(_ context.Context, c *command, e *env, args []string) error {
+		if _, err := c.parse(e, c.flags(), args, false); err != nil {
+			return err // -h and --help print the usage
+		}
 		return fmt.Errorf("%s: %s: %w", benchChildName, runtime.GOOS, errors.ErrUnsupported)
 	},
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/shmkit/shm/internal/wine"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +31,13 @@ import (
 // "shm-child" (a Go program that takes an object with shm.Inherited).
 
 func TestMain(m *testing.M) {
+	if v := wine.Version(); v != "" {
+		// testscript.Main's own temporary directory cannot be removed
+		// under wine (see wine.SkipTempDir), which fails the run; the
+		// scripts skip on windows anyway (TestScripts).
+		fmt.Printf("wine %s: running without testscript.Main, whose temporary directory wine cannot remove; TestScripts skips on windows\n", v)
+		os.Exit(leakCheck{m}.Run())
+	}
 	testscript.Main(leakCheck{m}, map[string]func(){
 		"shm":       main,
 		"shm-child": inheritedChild,

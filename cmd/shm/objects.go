@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"runtime"
 	"strconv"
 
 	"github.com/shmkit/shm"
@@ -105,7 +106,9 @@ bits MODE (octal, default 0600; the umask applies, except on darwin, whose
 kernel takes MODE as given).
 An existing name is an error: nothing is ever replaced. The object is
 published fully sized: nobody who opens NAME sees it half made. A name that
-is not portable to every OS is created anyway, with a note on stderr.`,
+is not portable to every OS is created anyway, with a note on stderr.
+On windows it is an error: a section lives only while a handle is open,
+so it would vanish when this command exits.`,
 	run: func(_ context.Context, c *command, e *env, args []string) error {
 		fs := c.flags()
 		size := &sizeFlag{}
@@ -127,6 +130,10 @@ is not portable to every OS is created anyway, with a note on stderr.`,
 			if shm.ValidName(name) == nil {
 				fmt.Fprintf(e.stderr, "shm: note: %v\n", errors.Unwrap(err))
 			}
+		}
+		if runtime.GOOS == "windows" {
+			// A section dies with its last handle: this process's.
+			return fmt.Errorf("create %s: on windows a section lives only while a handle to it is open, so one made by shm create would vanish when the command exits; create it in the program that uses it (shm.Create), or run that program under shm exec: %w", quoteName(name), errors.ErrUnsupported)
 		}
 		o, err := shm.Create(name, size.n, mode.m)
 		if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/shmkit/shm/internal/wine"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,6 +134,7 @@ func put(t *testing.T, path, content string) {
 // doctor says about a fixture OpenBSD host whose daily(8) (revision 1.95)
 // deletes .shm files: if the doctor's wording changes, this fails.
 func TestDoctorContractOpenBSD(t *testing.T) {
+	wine.SkipTempDir(t)
 	root := t.TempDir()
 	daily, err := os.ReadFile("../../internal/doctor/testdata/daily/openbsd-1.95")
 	if err != nil {

@@ -2,6 +2,7 @@ package cpeer
 
 import (
 	"context"
+	"github.com/shmkit/shm/internal/wine"
 	"os"
 	"runtime"
 	"strings"
@@ -42,6 +43,7 @@ func TestBuildAndRun(t *testing.T) {
 }
 
 func TestCloseRemovesTheBinary(t *testing.T) {
+	wine.SkipTempDir(t)
 	t.Setenv("TMPDIR", t.TempDir())
 	p, err := Build()
 	if err != nil {

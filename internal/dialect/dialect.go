@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
+	"path"
 	"syscall"
 	"time"
 )
@@ -148,12 +148,12 @@ func ForOS(goos string) (*Dialect, error) {
 // Rooted returns a copy of d whose objects (and, for solaris, lock files
 // and hash directories) live in dir instead, with no fallback directory.
 // It serves tests and running another OS's rules on Linux. dir is cleaned
-// with [filepath.Clean]. A kernel dialect has no directory: Rooted
+// with [path.Clean] (object paths always use slashes). A kernel dialect has no directory: Rooted
 // returns an unchanged copy of it.
 func (d *Dialect) Rooted(dir string) *Dialect {
 	c := *d
 	if !c.kernel {
-		c.Dir = filepath.Clean(dir)
+		c.Dir = path.Clean(dir)
 		c.fallback = ""
 	}
 	return &c
@@ -220,7 +220,7 @@ func (d *Dialect) Path(name string) (string, error) {
 	if !d.File() {
 		return "", d.errKernel()
 	}
-	return filepath.Join(d.dir(), rel), nil
+	return path.Join(d.dir(), rel), nil
 }
 
 // SemPath returns the file that holds the named semaphore name, for
@@ -232,7 +232,7 @@ func (d *Dialect) SemPath(name string) (string, error) {
 	if e := checkOurs(name); e != 0 {
 		return "", e
 	}
-	return filepath.Join(d.Dir, sha256Hex(name)+".sem"), nil
+	return path.Join(d.Dir, sha256Hex(name)+".sem"), nil
 }
 
 // mapName applies the libc rule, then ours, and returns the path relative

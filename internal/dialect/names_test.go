@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
-	"path/filepath"
+	"path"
 	"regexp"
 	"strings"
 	"syscall"
@@ -373,7 +373,7 @@ func TestPathStaysInDir(t *testing.T) {
 			if err != nil {
 				continue
 			}
-			if filepath.Clean(p) != p || !strings.HasPrefix(p, "/objdir/") {
+			if path.Clean(p) != p || !strings.HasPrefix(p, "/objdir/") {
 				t.Errorf("%s Path(%.20q) = %q leaves /objdir", goos, tc.name, p)
 			}
 		}

@@ -22,6 +22,9 @@ var anonMeanings = map[string]string{
 
 // checkAnonStrategy reports how anonymous objects are made here.
 func checkAnonStrategy(r *runner) Finding {
+	if r.env.GOOS == "windows" {
+		return checkSections(r)
+	}
 	if !Supported(r.env.GOOS) {
 		return Finding{
 			Status:  Skip,

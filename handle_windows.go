@@ -1,0 +1,108 @@
+package shm
+
+import (
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/windows"
+)
+
+// A handle owns an Object's section handle, with the scheme of the Unix
+// descriptor's (handle_posix.go): operations in flight are counted, and
+// the handle is closed when it is both marked closed and idle.
+type handle struct {
+	state atomic.Uint64 // handleClosed | number of operations in flight
+	h     windows.Handle
+	name  string // the name os.File reports
+
+	mu   sync.Mutex // serialises making the file
+	file atomic.Pointer[os.File]
+}
+
+const handleClosed = 1 << 63
+
+// newHandle takes ownership of h; if obj is collected while h is open
+// and no *os.File was made of it, h is closed.
+func newHandle(obj *Object, h windows.Handle, name string) *handle {
+	hd := &handle{h: h, name: name}
+	runtime.AddCleanup(obj, (*handle).collect, hd)
+	return hd
+}
+
+// acquire marks an operation in flight; false once the handle is closed.
+func (h *handle) acquire() bool {
+	for {
+		s := h.state.Load()
+		if s&handleClosed != 0 {
+			return false
+		}
+		if h.state.CompareAndSwap(s, s+1) {
+			return true
+		}
+	}
+}
+
+// release ends an operation; the last one after close closes the handle.
+func (h *handle) release() {
+	if h.state.Add(^uint64(0)) == handleClosed {
+		_ = h.destroy()
+	}
+}
+
+// close marks the handle closed, closing it at once when idle. Only the
+// first call does anything.
+func (h *handle) close() error {
+	for {
+		s := h.state.Load()
+		if s&handleClosed != 0 {
+			return nil
+		}
+		if h.state.CompareAndSwap(s, s|handleClosed) {
+			if s == 0 {
+				return h.destroy()
+			}
+			return nil
+		}
+	}
+}
+
+// closed reports whether close was called.
+func (h *handle) closed() bool { return h.state.Load()&handleClosed != 0 }
+
+// destroy closes the section handle, through the file if one was made.
+func (h *handle) destroy() error {
+	if f := h.file.Load(); f != nil {
+		return f.Close()
+	}
+	return windows.CloseHandle(h.h)
+}
+
+// osFile returns an *os.File owning the section handle, made on the
+// first call. After close it returns the file if one was made, else nil.
+func (h *handle) osFile() *os.File {
+	if f := h.file.Load(); f != nil {
+		return f
+	}
+	if !h.acquire() {
+		return h.file.Load()
+	}
+	defer h.release()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if f := h.file.Load(); f != nil {
+		return f
+	}
+	f := os.NewFile(uintptr(h.h), h.name)
+	h.file.Store(f)
+	return f
+}
+
+// collect closes the handle of an Object that became unreachable unclosed;
+// once a file was made, the file's own cleanup owns the handle.
+func (h *handle) collect() {
+	if h.file.Load() == nil {
+		_ = h.close()
+	}
+}
