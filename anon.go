@@ -3,7 +3,8 @@ package shm
 import (
 	"fmt"
 	"os"
-	"sync"
+
+	"github.com/shmkit/shm/internal/shmdebug"
 )
 
 // CreateAnon creates an anonymous shared-memory object of size bytes.
@@ -63,11 +64,23 @@ func CreateAnon(size int64, opts ...AnonOption) (*Object, error) {
 	return o, nil
 }
 
-// anonEnv is the environment variable that forces an anonymous strategy,
-// for tests and bug reports: see ARCHITECTURE.md.
-const anonEnv = "SHM_ANON"
+// anonRoute, when not "", is the route CreateAnon must take (Linux only):
+// SHMDEBUG's anon key (memfd, tmpfile or random), or, set by a test binary
+// (export_linux_test.go), the file dialect of another system rooted in
+// /dev/shm ("openbsd", "netbsd", "dragonfly", "solaris").
+var anonRoute = func() string {
+	s, _ := shmdebug.Get()
+	return s.Anon
+}()
 
-var forcedAnon = sync.OnceValue(func() string { return os.Getenv(anonEnv) })
+// anonNotForced returns an error where no route can be forced: on every
+// system but Linux, which has more than one.
+func anonNotForced() error {
+	if anonRoute != "" {
+		return fmt.Errorf("%s anon=%s: strategies can only be forced on linux", shmdebug.Var, anonRoute)
+	}
+	return nil
+}
 
 // probeAnon creates and closes a one-page anonymous object and reports the
 // strategy this host gets. shm doctor uses it.

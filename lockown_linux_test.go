@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/internal/shmdebug"
 )
 
 func init() { registerHelper("classic-peer", classicPeerChild) }
@@ -77,11 +78,12 @@ const shmProbe = 50 * time.Millisecond
 // drops a Mapping and Objects to the garbage collector; a peer process
 // must still see the holder alive (and not take the mutex over), and get
 // the mutex only once it is unlocked. The test re-runs itself with each
-// fallback mechanism forced (SHM_OWNER); the Linux OFD locks are immune
-// by design.
+// fallback mechanism forced (SHMDEBUG=owner=...); the Linux OFD locks are
+// immune by design.
 func TestClassicLocksSurviveCloses(t *testing.T) {
-	mech := os.Getenv("SHM_OWNER")
-	if mech == "" {
+	s, _ := shmdebug.Get()
+	mech := s.Owner
+	if mech == "" || mech == "ofd" {
 		exe, err := os.Executable()
 		if err != nil {
 			t.Fatal(err)
@@ -89,10 +91,12 @@ func TestClassicLocksSurviveCloses(t *testing.T) {
 		for _, mech := range []string{"fcntl", "flock"} {
 			t.Run(mech, func(t *testing.T) {
 				cmd := exec.Command(exe, "-test.run=^TestClassicLocksSurviveCloses$", "-test.count=1", "-test.v")
-				cmd.Env = append(os.Environ(), "SHM_OWNER="+mech, "SHM_OWNER_DIR="+filepath.Join(t.TempDir(), "owners"))
+				s, _ := shmdebug.Get()
+				s.Owner = mech
+				cmd.Env = append(os.Environ(), shmdebug.Var+"="+s.String(), shm.TestOwnerDirEnv+"="+filepath.Join(t.TempDir(), "owners"))
 				out, err := cmd.CombinedOutput()
 				if err != nil || !strings.Contains(string(out), "--- PASS: TestClassicLocksSurviveCloses") {
-					t.Fatalf("with SHM_OWNER=%s: %v\n%s", mech, err, out)
+					t.Fatalf("with %s: %v\n%s", s, err, out)
 				}
 			})
 		}
@@ -221,7 +225,7 @@ func TestClassicLocksSurviveCloses(t *testing.T) {
 	}
 	fmt.Fprintln(stdin, "check")
 	if got := line(); got != "alive" {
-		t.Fatalf("with SHM_OWNER=%s, after the other closes the peer says: %s", mech, got)
+		t.Fatalf("with SHMDEBUG owner=%s, after the other closes the peer says: %s", mech, got)
 	}
 	if err := mu.Unlock(); err != nil {
 		t.Fatalf("Unlock: %v (the peer took the mutex over?)", err)

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/internal/shmdebug"
 )
 
 // The test binary doubles as the helper processes of the cross-process
@@ -74,14 +77,34 @@ func helperArgs() []string {
 }
 
 func TestMain(m *testing.M) {
+	if s, _ := shmdebug.Get(); s.Owner == "flock" && os.Getenv(shm.TestOwnerDirEnv) == "" {
+		// Flock owners' token files go to a directory of this run, which
+		// its children share, not to /tmp/.shm-owners.
+		dir, err := os.MkdirTemp("", "shm-owners-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		os.Setenv(shm.TestOwnerDirEnv, dir)
+		code := runMain(m)
+		os.RemoveAll(dir)
+		os.Exit(code)
+	}
+	os.Exit(runMain(m))
+}
+
+// runMain applies the test switches of the environment, then runs the
+// helper it names or the tests, and returns the exit code.
+func runMain(m *testing.M) int {
+	shm.ApplyTestEnv()
 	if name := os.Getenv(helperEnv); name != "" {
 		os.Unsetenv(helperEnv)
 		fn := helpers[name]
 		if fn == nil {
 			fmt.Fprintf(os.Stderr, "helper %q is not registered\n", name)
-			os.Exit(2)
+			return 2
 		}
-		os.Exit(fn(helperArgs()))
+		return fn(helperArgs())
 	}
 	if os.Getenv(runEnv) == "" {
 		var b [4]byte
@@ -94,7 +117,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "FAIL: the tests left entries in /dev/shm: %s\n", strings.Join(extra, ", "))
 		code = 1
 	}
-	os.Exit(code)
+	return code
 }
 
 // devShmEntries lists /dev/shm (nil where it does not exist).
