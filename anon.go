@@ -2,7 +2,6 @@ package shm
 
 import (
 	"fmt"
-	"os"
 
 	"github.com/shmkit/shm/internal/shmdebug"
 )
@@ -80,15 +79,4 @@ func anonNotForced() error {
 		return fmt.Errorf("%s anon=%s: strategies can only be forced on linux", shmdebug.Var, anonRoute)
 	}
 	return nil
-}
-
-// probeAnon creates and closes a one-page anonymous object and reports the
-// strategy this host gets. shm doctor uses it.
-func probeAnon() (string, error) {
-	o, err := CreateAnon(int64(os.Getpagesize()))
-	if err != nil {
-		return "", err
-	}
-	defer o.Close()
-	return o.Strategy(), nil
 }

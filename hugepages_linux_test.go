@@ -523,24 +523,6 @@ func doctorFree(t *testing.T) bool {
 	return false
 }
 
-// TestDoctorSize checks that DoctorSize reaches hugepages.state.
-func TestDoctorSize(t *testing.T) {
-	rep, err := shm.Doctor(t.Context(), shm.DoctorSize(1<<40))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range rep.Findings {
-		if f.ID == "hugepages.state" {
-			t.Logf("%s %s", f.Status, f.Summary)
-			if !strings.Contains(f.Summary, "asked for 1.0 TiB") || f.Status != shm.StatusWarn {
-				t.Errorf("hugepages.state with DoctorSize(1 TiB): %s %q", f.Status, f.Summary)
-			}
-			return
-		}
-	}
-	t.Error("no hugepages.state finding")
-}
-
 // skipUnlessPopulateVisible skips a test whose check reads back, through
 // /proc/self/smaps, pages that MAP_POPULATE or madvise put in place, when
 // this process cannot see that happen: qemu-user (the suites of other

@@ -62,11 +62,11 @@ SIGTERM it stops cleanly with status 0.`,
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				err := o.KeepAliveFunc(ctx, *every, func(t time.Time) {
+				err := o.KeepAlive(ctx, *every, shm.OnRefresh(func(t time.Time) {
 					mu.Lock()
 					defer mu.Unlock()
 					fmt.Fprintf(e.stdout, "%s touched %s\n", t.Format(time.RFC3339), o.Name())
-				})
+				}))
 				if err == nil || errors.Is(err, context.Canceled) {
 					return
 				}
