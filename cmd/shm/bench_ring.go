@@ -17,6 +17,7 @@ import (
 	"unsafe"
 
 	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/internal/sockpair"
 	"golang.org/x/sys/unix"
 )
 
@@ -437,7 +438,7 @@ func (b *bencher) peerStream(kind string, size, n int) (time.Duration, error) {
 	childKind := "raw"
 	switch kind {
 	case "uconn":
-		fds, err := rawSocketPair()
+		fds, err := sockpair.Raw()
 		if err != nil {
 			return 0, err
 		}
@@ -458,14 +459,14 @@ func (b *bencher) peerStream(kind string, size, n int) (time.Duration, error) {
 		defer r.Close()
 		mine, theirs, childKind = r, w, "file"
 	case "rawpipe":
-		p, err := rawPipe()
+		p, err := sockpair.Pipe()
 		if err != nil {
 			return 0, err
 		}
 		defer unix.Close(p[0])
 		mine, theirs = rawFD(p[0]), os.NewFile(uintptr(p[1]), "pipe")
 	case "rawsocket":
-		fds, err := rawSocketPair()
+		fds, err := sockpair.Raw()
 		if err != nil {
 			return 0, err
 		}
@@ -821,7 +822,7 @@ func (b *bencher) connPinger(kind string, size int) (*pinger, error) {
 	var theirs []*os.File
 	switch kind {
 	case "uconn":
-		fds, err := rawSocketPair()
+		fds, err := sockpair.Raw()
 		if err != nil {
 			return nil, err
 		}
@@ -836,11 +837,11 @@ func (b *bencher) connPinger(kind string, size int) (*pinger, error) {
 		t := os.NewFile(uintptr(fds[1]), "socket")
 		theirs = []*os.File{t, t}
 	case "pipe":
-		p1, err := rawPipe()
+		p1, err := sockpair.Pipe()
 		if err != nil {
 			return nil, err
 		}
-		p2, err := rawPipe()
+		p2, err := sockpair.Pipe()
 		if err != nil {
 			unix.Close(p1[0])
 			unix.Close(p1[1])
@@ -853,7 +854,7 @@ func (b *bencher) connPinger(kind string, size int) (*pinger, error) {
 		closers = []func() error{func() error { return unix.Close(p2[0]) }, func() error { return unix.Close(p1[1]) }}
 		theirs = []*os.File{os.NewFile(uintptr(p1[0]), "pipe"), os.NewFile(uintptr(p2[1]), "pipe")}
 	case "socket":
-		fds, err := rawSocketPair()
+		fds, err := sockpair.Raw()
 		if err != nil {
 			return nil, err
 		}
@@ -928,7 +929,7 @@ func echoStream(kind string, size int) error {
 }
 
 // ringIdle measures the CPU a child asleep in Ring.Receive on an empty
-// ring uses, as idleOne does for the semaphore.
+// ring uses, as idleSemaphore does for the semaphore.
 func (b *bencher) ringIdle() (benchRow, error) {
 	ring := ringBenchSize(64)
 	o, err := benchRingObject(ring, 1)

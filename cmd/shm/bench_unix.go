@@ -12,10 +12,11 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
+	"sync/atomic"
 	"time"
 
 	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/internal/sockpair"
 	"golang.org/x/sys/unix"
 )
 
@@ -329,17 +330,20 @@ func (b *bencher) semRounds(n int) (time.Duration, error) {
 
 // byteRounds plays n timed rounds of one byte each way with a child over
 // a pipe pair or a socketpair, with blocking read and write calls on
-// both sides (no Go poller in the way).
+// both sides (no Go poller in the way). A child that stops answering
+// cannot hang it: past benchTimeout (or when b.ctx ends) the child is
+// killed, its ends close with it, and the blocked read returns end of
+// file.
 func (b *bencher) byteRounds(mode string, n int) (time.Duration, error) {
 	var mineR, mineW int
 	var theirs []*os.File
 	switch mode {
 	case "pipe":
-		p1, err := rawPipe()
+		p1, err := sockpair.Pipe()
 		if err != nil {
 			return 0, err
 		}
-		p2, err := rawPipe()
+		p2, err := sockpair.Pipe()
 		if err != nil {
 			unix.Close(p1[0])
 			unix.Close(p1[1])
@@ -348,7 +352,7 @@ func (b *bencher) byteRounds(mode string, n int) (time.Duration, error) {
 		mineW, mineR = p1[1], p2[0]
 		theirs = []*os.File{os.NewFile(uintptr(p1[0]), "pipe"), os.NewFile(uintptr(p2[1]), "pipe")}
 	case "socket":
-		fds, err := rawSocketPair()
+		fds, err := sockpair.Raw()
 		if err != nil {
 			return 0, err
 		}
@@ -373,6 +377,21 @@ func (b *bencher) byteRounds(mode string, n int) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
+	// This process holds no copy of the child's ends (closed above), so
+	// killing the child is enough to end a blocked read or write.
+	var late atomic.Bool
+	watchdog := time.AfterFunc(benchTimeout, func() {
+		late.Store(true)
+		cmd.Process.Kill()
+	})
+	defer watchdog.Stop()
+	fail := func(err error) (time.Duration, error) {
+		reap(cmd)
+		if late.Load() {
+			return 0, fmt.Errorf("%s ping-pong: the child did not answer within %v: %w", mode, benchTimeout, err)
+		}
+		return 0, err
+	}
 	buf := []byte{0}
 	var start time.Time
 	for i := range n + warmRounds {
@@ -380,12 +399,10 @@ func (b *bencher) byteRounds(mode string, n int) (time.Duration, error) {
 			start = time.Now()
 		}
 		if err := writeByte(mineW, buf); err != nil {
-			reap(cmd)
-			return 0, err
+			return fail(err)
 		}
 		if err := readByte(mineR, buf); err != nil {
-			reap(cmd)
-			return 0, err
+			return fail(err)
 		}
 	}
 	el := time.Since(start)
@@ -393,41 +410,6 @@ func (b *bencher) byteRounds(mode string, n int) (time.Duration, error) {
 		return 0, fmt.Errorf("bench child: %w", err)
 	}
 	return el, nil
-}
-
-// rawPipe returns a pipe in blocking mode, both ends close-on-exec.
-func rawPipe() ([2]int, error) {
-	// Not every system has pipe2 (darwin): as in rawSocketPair.
-	var p [2]int
-	syscall.ForkLock.RLock()
-	err := unix.Pipe(p[:])
-	if err == nil {
-		unix.CloseOnExec(p[0])
-		unix.CloseOnExec(p[1])
-	}
-	syscall.ForkLock.RUnlock()
-	if err != nil {
-		return p, os.NewSyscallError("pipe", err)
-	}
-	return p, nil
-}
-
-// rawSocketPair returns a connected Unix stream socket pair in blocking
-// mode, both ends close-on-exec.
-func rawSocketPair() ([2]int, error) {
-	// Not every system has SOCK_CLOEXEC (darwin): hold ForkLock so that no
-	// exec sees the descriptors before they are close-on-exec.
-	syscall.ForkLock.RLock()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err == nil {
-		unix.CloseOnExec(fds[0])
-		unix.CloseOnExec(fds[1])
-	}
-	syscall.ForkLock.RUnlock()
-	if err != nil {
-		return fds, os.NewSyscallError("socketpair", err)
-	}
-	return fds, nil
 }
 
 // idleSettle is how long the idle waiter is left to fall asleep before
@@ -441,8 +423,8 @@ const idleSettle = 100 * time.Millisecond
 // over the whole wait.
 func (b *bencher) idle() ([]benchRow, error) {
 	var rows []benchRow
-	for _, mutex := range []bool{false, true} {
-		r, err := b.idleOne(mutex)
+	for _, run := range []func() (benchRow, error){b.idleSemaphore, b.idleMutex} {
+		r, err := run()
 		if err != nil {
 			return nil, err
 		}
@@ -451,36 +433,38 @@ func (b *bencher) idle() ([]benchRow, error) {
 	return rows, nil
 }
 
-func (b *bencher) idleOne(mutex bool) (benchRow, error) {
-	name, what, args := "semaphore-idle-waiter", "Semaphore.Wait", []string{"idle"}
-	if mutex {
-		name, what, args = "mutex-idle-waiter", "Mutex.Lock (the mutex held by this process)", []string{"idle", "mutex"}
-	}
+// idleSemaphore measures a child asleep in Semaphore.Wait.
+func (b *bencher) idleSemaphore() (benchRow, error) {
 	o, err := shm.CreateAnon(4096)
 	if err != nil {
 		return benchRow{}, err
 	}
 	defer o.Close()
-	var release func() error
-	if mutex {
-		mu, done, err := benchMutex(o)
-		if err != nil {
-			return benchRow{}, err
-		}
-		defer done()
-		if err := mu.Lock(b.ctx); err != nil {
-			return benchRow{}, err
-		}
-		release = mu.Unlock
-	} else {
-		ping, _, done, err := benchSems(o)
-		if err != nil {
-			return benchRow{}, err
-		}
-		defer done()
-		release = ping.Post
+	ping, _, done, err := benchSems(o)
+	if err != nil {
+		return benchRow{}, err
 	}
-	return b.idleRun(o, name, what, args, release)
+	defer done()
+	return b.idleRun(o, "semaphore-idle-waiter", "Semaphore.Wait", []string{"idle"}, ping.Post)
+}
+
+// idleMutex measures a child asleep in Mutex.Lock on a mutex this
+// process holds.
+func (b *bencher) idleMutex() (benchRow, error) {
+	o, err := shm.CreateAnon(4096)
+	if err != nil {
+		return benchRow{}, err
+	}
+	defer o.Close()
+	mu, done, err := benchMutex(o)
+	if err != nil {
+		return benchRow{}, err
+	}
+	defer done()
+	if err := mu.Lock(b.ctx); err != nil {
+		return benchRow{}, err
+	}
+	return b.idleRun(o, "mutex-idle-waiter", "Mutex.Lock (the mutex held by this process)", []string{"idle", "mutex"}, mu.Unlock)
 }
 
 // idleRun starts the idle child args with o, lets it fall asleep, measures

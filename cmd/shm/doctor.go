@@ -51,11 +51,11 @@ objects.atrisk adds "at_risk": [{"path", "reason"}], every object a cleaner
 would delete (the summary names ten at most), and "cleaners", the active
 cleaners that apply; both are left out when empty.`,
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
-		fs := c.flags()
-		asJSON := fs.Bool("json", false, "print JSON")
+		flags := c.flags()
+		asJSON := flags.Bool("json", false, "print JSON")
 		size := &sizeFlag{}
-		fs.Var(size, "size", "size of the objects you mean to make: "+sizeHelp)
-		pos, err := c.parse(e, fs, args, true)
+		flags.Var(size, "size", "size of the objects you mean to make: "+sizeHelp)
+		pos, err := c.parse(e, flags, args, true)
 		if err != nil {
 			return err
 		}
