@@ -25,31 +25,19 @@ func init() { registerHelper("classic-peer", classicPeerChild) }
 // out, not take the mutex over), and says "alive". On "go" it locks the
 // mutex without a deadline (the holder unlocks) and says "got".
 func classicPeerChild([]string) int {
-	m, err := inheritedMapping()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "classic-peer:", err)
-		return 1
-	}
-	defer m.Close()
-	mu, err := m.Mutex(0)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "classic-peer:", err)
-		return 1
-	}
-	in := bufio.NewScanner(os.Stdin)
-	for in.Scan() {
-		switch in.Text() {
+	return serveMutex(1, func(mu *shm.Mutex, line string) (int, bool) {
+		switch line {
 		case "check":
 			if ok, err := mu.TryLock(); ok || err != nil {
 				fmt.Printf("TryLock = %v, %v: the holder looked dead\n", ok, err)
-				return 0
+				return 0, true
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*shmProbe)
 			err := mu.Lock(ctx)
 			cancel()
 			if !errors.Is(err, context.DeadlineExceeded) {
 				fmt.Printf("Lock = %v: the holder looked dead\n", err)
-				return 0
+				return 0, true
 			}
 			fmt.Println("alive")
 		case "go":
@@ -58,14 +46,14 @@ func classicPeerChild([]string) int {
 			cancel()
 			if err != nil {
 				fmt.Printf("Lock = %v\n", err)
-				return 0
+				return 0, true
 			}
 			fmt.Println("got")
 			mu.Unlock()
-			return 0
+			return 0, true
 		}
-	}
-	return 1
+		return 0, false
+	})
 }
 
 // shmProbe is the library's probe interval (lock.ProbeInterval).
@@ -186,14 +174,10 @@ func TestClassicLocksSurviveCloses(t *testing.T) {
 	if mech != "fcntl" {
 		done = func() bool { return countFDs() <= fds0 }
 	}
-	for deadline := time.Now().Add(30 * time.Second); !done(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("30 s after the drops: the lock registry keeps %d descriptors (%d before), %d are open (%d before)",
-				shm.LockKeptDescriptors(), kept0, countFDs(), fds0)
-		}
-		runtime.GC()
-		time.Sleep(time.Millisecond)
-	}
+	settle(t, func() bool { runtime.GC(); return done() }, func() string {
+		return fmt.Sprintf("after the drops the lock registry keeps %d descriptors (%d before), %d are open (%d before)",
+			shm.LockKeptDescriptors(), kept0, countFDs(), fds0)
+	})
 	// Let the finalizers of whatever the collector found run too.
 	runtime.GC()
 	runtime.GC()

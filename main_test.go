@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/shmkit/shm"
 	"github.com/shmkit/shm/internal/shmdebug"
@@ -185,4 +186,21 @@ func countFDs() int {
 		}
 	}
 	return -1
+}
+
+// settleWithin is how long settle waits for what ends asynchronously.
+const settleWithin = 30 * time.Second
+
+// settle polls done every millisecond until it holds, and fails t with
+// state() if it still does not after settleWithin: descriptors close and
+// goroutines end asynchronously (cleanups run after a collection,
+// watches end as their threads return from the kernel), so a count is
+// awaited, never read once.
+func settle(t *testing.T, done func() bool, state func() string) {
+	t.Helper()
+	for deadline := time.Now().Add(settleWithin); !done(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%v later: %s", settleWithin, state())
+		}
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -249,6 +250,18 @@ func (b *bencher) child(args ...string) *exec.Cmd {
 	return cmd
 }
 
+// startWith starts the bench child args with o passed as "bench".
+func (b *bencher) startWith(o *shm.Object, args ...string) (*exec.Cmd, error) {
+	cmd := b.child(args...)
+	if err := shm.Pass(cmd, "bench", o); err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return cmd, nil
+}
+
 // reap kills cmd after a failure and waits for it.
 func reap(cmd *exec.Cmd) {
 	cmd.Process.Kill()
@@ -298,30 +311,70 @@ func (b *bencher) semRounds(n int) (time.Duration, error) {
 		return 0, err
 	}
 	defer done()
-	cmd := b.child("sem", strconv.Itoa(n))
-	if err := shm.Pass(cmd, "bench", o); err != nil {
-		return 0, err
-	}
-	if err := cmd.Start(); err != nil {
+	cmd, err := b.startWith(o, "sem", strconv.Itoa(n))
+	if err != nil {
 		return 0, err
 	}
 	ctx, cancel := context.WithTimeout(b.ctx, benchTimeout)
 	defer cancel()
+	return timedRounds(cmd, "semaphore ping-pong", warmRounds, n, func() error {
+		if err := ping.Post(); err != nil {
+			return err
+		}
+		return pong.Wait(ctx)
+	})
+}
+
+// benchStall is how long timedRounds lets a child go without a round
+// (tests shorten it).
+var benchStall = benchTimeout
+
+// timedRounds runs round warm+n times with the child cmd, times the last
+// n, waits for the child and returns the time. A child that stops
+// answering cannot hang it: when no round completes for benchStall the
+// child is killed, which closes its ends of the pipes and sockets (this
+// process holds no copy of them) and so fails the blocked round; the
+// error then says so, naming what.
+func timedRounds(cmd *exec.Cmd, what string, warm, n int, round func() error) (time.Duration, error) {
+	var rounds atomic.Uint64
+	var stalled atomic.Bool
+	stop := make(chan struct{})
+	stopWatch := sync.OnceFunc(func() { close(stop) })
+	defer stopWatch()
+	go func() {
+		t := time.NewTicker(benchStall)
+		defer t.Stop()
+		for last := uint64(0); ; {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			now := rounds.Load()
+			if now == last {
+				stalled.Store(true)
+				cmd.Process.Kill()
+				return
+			}
+			last = now
+		}
+	}()
 	var start time.Time
-	for i := range n + warmRounds {
-		if i == warmRounds {
+	for i := range warm + n {
+		if i == warm {
 			start = time.Now()
 		}
-		if err := ping.Post(); err != nil {
+		if err := round(); err != nil {
 			reap(cmd)
+			if stalled.Load() {
+				return 0, fmt.Errorf("%s: the child made no progress for %v and was killed: %w", what, benchStall, err)
+			}
 			return 0, err
 		}
-		if err := pong.Wait(ctx); err != nil {
-			reap(cmd)
-			return 0, err
-		}
+		rounds.Add(1)
 	}
 	el := time.Since(start)
+	stopWatch() // the child may take its time to exit
 	if err := cmd.Wait(); err != nil {
 		return 0, fmt.Errorf("bench child: %w", err)
 	}
@@ -331,9 +384,7 @@ func (b *bencher) semRounds(n int) (time.Duration, error) {
 // byteRounds plays n timed rounds of one byte each way with a child over
 // a pipe pair or a socketpair, with blocking read and write calls on
 // both sides (no Go poller in the way). A child that stops answering
-// cannot hang it: past benchTimeout (or when b.ctx ends) the child is
-// killed, its ends close with it, and the blocked read returns end of
-// file.
+// cannot hang it (see timedRounds).
 func (b *bencher) byteRounds(mode string, n int) (time.Duration, error) {
 	var mineR, mineW int
 	var theirs []*os.File
@@ -377,39 +428,13 @@ func (b *bencher) byteRounds(mode string, n int) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	// This process holds no copy of the child's ends (closed above), so
-	// killing the child is enough to end a blocked read or write.
-	var late atomic.Bool
-	watchdog := time.AfterFunc(benchTimeout, func() {
-		late.Store(true)
-		cmd.Process.Kill()
-	})
-	defer watchdog.Stop()
-	fail := func(err error) (time.Duration, error) {
-		reap(cmd)
-		if late.Load() {
-			return 0, fmt.Errorf("%s ping-pong: the child did not answer within %v: %w", mode, benchTimeout, err)
-		}
-		return 0, err
-	}
 	buf := []byte{0}
-	var start time.Time
-	for i := range n + warmRounds {
-		if i == warmRounds {
-			start = time.Now()
-		}
+	return timedRounds(cmd, mode+" ping-pong", warmRounds, n, func() error {
 		if err := writeByte(mineW, buf); err != nil {
-			return fail(err)
+			return err
 		}
-		if err := readByte(mineR, buf); err != nil {
-			return fail(err)
-		}
-	}
-	el := time.Since(start)
-	if err := cmd.Wait(); err != nil {
-		return 0, fmt.Errorf("bench child: %w", err)
-	}
-	return el, nil
+		return readByte(mineR, buf)
+	})
 }
 
 // idleSettle is how long the idle waiter is left to fall asleep before
