@@ -2,6 +2,7 @@ package shm
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/shmkit/shm/internal/shmdebug"
 )
@@ -54,7 +55,7 @@ func CreateAnon(size int64, opts ...AnonOption) (*Object, error) {
 	var err error
 	if cfg := anonOptions(opts); cfg.huge {
 		o, err = createAnonHuge(size, cfg)
-	} else {
+	} else if err = anonNotForced(); err == nil {
 		o, err = createAnon(size)
 	}
 	if err != nil {
@@ -75,7 +76,7 @@ var anonRoute = func() string {
 // anonNotForced returns an error where no route can be forced: on every
 // system but Linux, which has more than one.
 func anonNotForced() error {
-	if anonRoute != "" {
+	if anonRoute != "" && runtime.GOOS != "linux" {
 		return fmt.Errorf("%s anon=%s: strategies can only be forced on linux", shmdebug.Var, anonRoute)
 	}
 	return nil

@@ -22,9 +22,6 @@ const (
 // revision cannot be read, the object is a random name in /var/shm,
 // unlinked at once (which needs the /var/shm tmpfs).
 func createAnon(size int64) (*Object, error) {
-	if err := anonNotForced(); err != nil {
-		return nil, err
-	}
 	if rev, err := osrev.NetBSDHost(); err != nil || !osrev.NetBSD(rev).MemfdCreate {
 		return createAnonFile(size)
 	}
