@@ -2,8 +2,9 @@ package shm
 
 import (
 	"fmt"
-	"os"
-	"sync"
+	"runtime"
+
+	"github.com/shmkit/shm/internal/shmdebug"
 )
 
 // CreateAnon creates an anonymous shared-memory object of size bytes.
@@ -54,7 +55,7 @@ func CreateAnon(size int64, opts ...AnonOption) (*Object, error) {
 	var err error
 	if cfg := anonOptions(opts); cfg.huge {
 		o, err = createAnonHuge(size, cfg)
-	} else {
+	} else if err = anonNotForced(); err == nil {
 		o, err = createAnon(size)
 	}
 	if err != nil {
@@ -63,19 +64,20 @@ func CreateAnon(size int64, opts ...AnonOption) (*Object, error) {
 	return o, nil
 }
 
-// anonEnv is the environment variable that forces an anonymous strategy,
-// for tests and bug reports: see ARCHITECTURE.md.
-const anonEnv = "SHM_ANON"
+// anonRoute, when not "", is the route CreateAnon must take (Linux only):
+// SHMDEBUG's anon key (memfd, tmpfile or random), or, set by a test binary
+// (export_linux_test.go), the file dialect of another system rooted in
+// /dev/shm ("openbsd", "netbsd", "dragonfly", "solaris").
+var anonRoute = func() string {
+	s, _ := shmdebug.Get()
+	return s.Anon
+}()
 
-var forcedAnon = sync.OnceValue(func() string { return os.Getenv(anonEnv) })
-
-// probeAnon creates and closes a one-page anonymous object and reports the
-// strategy this host gets. shm doctor uses it.
-func probeAnon() (string, error) {
-	o, err := CreateAnon(int64(os.Getpagesize()))
-	if err != nil {
-		return "", err
+// anonNotForced returns an error where no route can be forced: on every
+// system but Linux, which has more than one.
+func anonNotForced() error {
+	if anonRoute != "" && runtime.GOOS != "linux" {
+		return fmt.Errorf("%s anon=%s: strategies can only be forced on linux", shmdebug.Var, anonRoute)
 	}
-	defer o.Close()
-	return o.Strategy(), nil
+	return nil
 }

@@ -2,7 +2,6 @@ package shm
 
 import (
 	"errors"
-	"fmt"
 	"os"
 
 	"github.com/shmkit/shm/internal/dialect"
@@ -13,9 +12,6 @@ import (
 // createAnon opens a random name through libSystem's shm_open, exclusively,
 // and unlinks it at once. darwin has neither memfd nor SHM_ANON.
 func createAnon(size int64) (*Object, error) {
-	if s := forcedAnon(); s != "" {
-		return nil, fmt.Errorf("%s=%q: strategies can only be forced on linux", anonEnv, s)
-	}
 	d, err := dialect.ForOS("darwin")
 	if err != nil {
 		return nil, err

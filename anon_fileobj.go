@@ -3,7 +3,6 @@
 package shm
 
 import (
-	"fmt"
 	"runtime"
 
 	"github.com/shmkit/shm/internal/dialect"
@@ -13,9 +12,6 @@ import (
 // shm_open makes a file: a random name created exclusively and unlinked
 // at once.
 func createAnonFile(size int64) (*Object, error) {
-	if s := forcedAnon(); s != "" {
-		return nil, fmt.Errorf("%s=%q: strategies can only be forced on linux", anonEnv, s)
-	}
 	d, err := dialect.ForOS(runtime.GOOS)
 	if err != nil {
 		return nil, err

@@ -1,7 +1,6 @@
 package shm
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/shmkit/shm/internal/kern"
@@ -10,9 +9,6 @@ import (
 // createAnon uses SHM_ANON: shm_open2 with sealing allowed, or the older
 // shm_open on kernels before FreeBSD 13.
 func createAnon(size int64) (*Object, error) {
-	if s := forcedAnon(); s != "" {
-		return nil, fmt.Errorf("%s=%q: strategies can only be forced on linux", anonEnv, s)
-	}
 	fd, strategy, err := kern.ShmOpenAnon()
 	if err != nil {
 		return nil, os.NewSyscallError("shm_open2", err)

@@ -16,8 +16,8 @@ var hostRoot = "/"
 // createAnonHuge makes a hugetlb memfd of size bytes with pages of
 // cfg.hugePage bytes (0: the default size) and allocates all of it, so
 // that a host without enough free pages fails here, with an error that
-// says what to change, and not with SIGBUS at the first touch. SHM_ANON
-// does not apply: there is no other route to hugetlb pages without a
+// says what to change, and not with SIGBUS at the first touch.
+// SHMDEBUG's anon key does not apply: there is no other route to hugetlb pages without a
 // mounted hugetlbfs.
 func createAnonHuge(size int64, cfg anonConfig) (*Object, error) {
 	if cfg.hugeInvalid != nil {

@@ -15,10 +15,11 @@ import (
 var memfdNoExecUnsupported atomic.Bool
 
 // createAnon picks the Linux strategy: memfd, then O_TMPFILE, then a
-// random name in /dev/shm. SHM_ANON forces one of them, or the file
-// dialect of another OS rooted in /dev/shm, so that every route runs here.
+// random name in /dev/shm. SHMDEBUG=anon=... forces one of them, and tests
+// the file dialect of another OS rooted in /dev/shm (anonRoute), so that
+// every route runs here.
 func createAnon(size int64) (*Object, error) {
-	switch s := forcedAnon(); s {
+	switch s := anonRoute; s {
 	case "":
 	case "memfd":
 		return anonMemfd(size)
@@ -29,7 +30,7 @@ func createAnon(size int64) (*Object, error) {
 	case "openbsd", "netbsd", "dragonfly", "solaris":
 		return anonDialect(s, "/dev/shm", size)
 	default:
-		return nil, fmt.Errorf("unknown strategy %s=%q (want memfd, tmpfile, random, openbsd, netbsd, dragonfly or solaris)", anonEnv, s)
+		return nil, fmt.Errorf("unknown anonymous route %q (want memfd, tmpfile, random, openbsd, netbsd, dragonfly or solaris)", s)
 	}
 	o, err := anonMemfd(size)
 	if err == nil {

@@ -1,7 +1,6 @@
 package shm
 
 import (
-	"fmt"
 	"os"
 	"unsafe"
 
@@ -23,9 +22,6 @@ const (
 // revision cannot be read, the object is a random name in /var/shm,
 // unlinked at once (which needs the /var/shm tmpfs).
 func createAnon(size int64) (*Object, error) {
-	if s := forcedAnon(); s != "" {
-		return nil, fmt.Errorf("%s=%q: strategies can only be forced on linux", anonEnv, s)
-	}
 	if rev, err := osrev.NetBSDHost(); err != nil || !osrev.NetBSD(rev).MemfdCreate {
 		return createAnonFile(size)
 	}

@@ -41,8 +41,9 @@
 // objects at logout, tmpfiles.d rules age files, and a container's 64 MiB
 // /dev/shm fills up. [Object.KeepAlive] touches the object and holds a
 // shared flock that cleaners respect; [Object.Check] reports
-// [ErrNameLost] when the name no longer leads to the object; [Doctor]
-// lists what on this host would delete objects.
+// [ErrNameLost] when the name no longer leads to the object; package
+// [github.com/shmkit/shm/doctor] lists what on this host would delete
+// objects.
 //
 // # Locks
 //
@@ -62,6 +63,16 @@
 // then unmaps and returns. A mutex held through the Mapping is not a call
 // in progress: Close does not wait for it, and other processes then see
 // its holder as dead.
+//
+// # Environment
+//
+// The package reads one environment variable, SHMDEBUG, once, in the style
+// of GODEBUG, for hosts whose kernel misbehaves: anon=memfd|tmpfile|random
+// forces the route of [CreateAnon] on Linux, futex=poll makes waits poll
+// instead of sleeping in the kernel, owner=ofd|fcntl|flock forces the
+// liveness lock of mutex owners (every process sharing a mutex must use
+// the same). Settings it does not know are ignored; `shm doctor` reports
+// them.
 //
 // # Errors
 //

@@ -14,9 +14,9 @@ func UseDialect(goos, dir string) (restore func(), err error) {
 	if err != nil {
 		return nil, err
 	}
-	prev := testDialect
-	testDialect = d.Rooted(dir)
-	return func() { testDialect = prev }, nil
+	prev := dialect.TestHost()
+	dialect.SetTestHost(d.Rooted(dir))
+	return func() { dialect.SetTestHost(prev) }, nil
 }
 
 // SetReceiveRoom makes Receive keep room for only n descriptors, until the
@@ -35,4 +35,8 @@ func LockKeptDescriptors() int { return lock.KeptDescriptors() }
 // the route of the systems without fallocate. Tests only.
 func GrowByWriting(f *os.File, from, to int64) error {
 	return growByWriting(int(f.Fd()), from, to)
+}
+
+func init() {
+	testEnvHooks = append(testEnvHooks, func() { populateMmap = os.Getenv(TestPopulateEnv) == "mmap" })
 }

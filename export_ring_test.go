@@ -2,9 +2,9 @@ package shm
 
 import (
 	"context"
-	"os"
 
 	"github.com/shmkit/shm/internal/futex"
+	"github.com/shmkit/shm/internal/shmdebug"
 )
 
 // RingClaimOnly claims room for an n-byte message as Send does and stops
@@ -21,11 +21,14 @@ func RingClaimOnly(r *Ring, n int) error {
 }
 
 // ForceFutexPoll makes this process's waits poll instead of sleeping in
-// the kernel (as SHM_FUTEX=poll does), until restore is called. Tests
-// only.
+// the kernel (as SHMDEBUG=futex=poll does), until restore is called.
+// Tests only.
 func ForceFutexPoll() (restore func()) {
 	futex.ForceFallback(true)
-	return func() { futex.ForceFallback(os.Getenv(futex.EnvVar) == "poll") }
+	return func() {
+		s, _ := shmdebug.Get()
+		futex.ForceFallback(s.Futex == "poll")
+	}
 }
 
 // SetRingIndicesHook makes f run between the loads of head and tail when

@@ -125,7 +125,7 @@ func tinyTruncate(name string) error {
 }
 
 // tinyAnon: CreateAnon past the tmpfs, then a small one grown past it,
-// on whatever route SHM_ANON forces.
+// on whatever route the test forces (anonRouteEnv).
 func tinyAnon() error {
 	o, err := shm.CreateAnon(bigSize)
 	if err == nil {
@@ -184,7 +184,7 @@ func TestTruncateGrowReserves(t *testing.T) {
 func TestCreateAnonReservesOnFileRoutes(t *testing.T) {
 	for _, route := range []string{"tmpfile", "random", "openbsd", "solaris"} {
 		t.Run(route, func(t *testing.T) {
-			runInTinyDevShm(t, []string{"SHM_ANON=" + route}, "anon")
+			runInTinyDevShm(t, []string{anonRouteEnv(route)}, "anon")
 		})
 	}
 }

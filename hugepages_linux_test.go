@@ -34,7 +34,7 @@ func residentKB(t *testing.T, b []byte) (in, total int) {
 // TestMapPopulate checks that Populate puts every page of a new object in
 // memory before Map returns, read-write and read-only, and that without
 // it none is. It is in the anonymous suite (every strategy) and runs
-// again with SHM_POPULATE=mmap (TestForcedPopulate).
+// again with the MAP_POPULATE route forced (TestForcedPopulate).
 func TestMapPopulate(t *testing.T) {
 	skipUnlessPopulateVisible(t)
 	const size = 4 << 20
@@ -80,7 +80,7 @@ func TestMapPopulate(t *testing.T) {
 // forced, as kernels before 5.14 get it.
 func TestForcedPopulate(t *testing.T) {
 	skipUnlessPopulateVisible(t)
-	if os.Getenv("SHM_POPULATE") != "" {
+	if os.Getenv(shm.TestPopulateEnv) != "" {
 		t.Skip("already forced")
 	}
 	exe, err := os.Executable()
@@ -88,15 +88,16 @@ func TestForcedPopulate(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, "-test.run=^TestMapPopulate$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), "SHM_POPULATE=mmap")
+	cmd.Env = append(os.Environ(), shm.TestPopulateEnv+"=mmap")
 	out, err := cmd.CombinedOutput()
 	if err != nil || !bytes.Contains(out, []byte("--- PASS: TestMapPopulate")) {
-		t.Fatalf("TestMapPopulate with SHM_POPULATE=mmap: %v\n%s", err, out)
+		t.Fatalf("TestMapPopulate with %s=mmap: %v\n%s", shm.TestPopulateEnv, err, out)
 	}
 }
 
 // populateChild maps the inherited object "p" with Populate under the
-// SHM_POPULATE of its environment and prints the resident page count.
+// route its environment forces (shm.TestPopulateEnv) and prints the
+// resident page count.
 func populateChild([]string) int {
 	o, err := shm.Inherited("p")
 	if err != nil {
@@ -130,13 +131,13 @@ func TestPopulateInChild(t *testing.T) {
 	defer o.Close()
 	for _, env := range []string{"", "mmap"} {
 		cmd := helperCommand(t, "populate-child")
-		cmd.Env = append(cmd.Env, "SHM_POPULATE="+env)
+		cmd.Env = append(cmd.Env, shm.TestPopulateEnv+"="+env)
 		if err := shm.Pass(cmd, "p", o); err != nil {
 			t.Fatal(err)
 		}
 		out, err := cmd.CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "resident 1024 of 1024 kB") {
-			t.Errorf("child with SHM_POPULATE=%q: %v\n%s", env, err, out)
+			t.Errorf("child with %s=%q: %v\n%s", shm.TestPopulateEnv, env, err, out)
 		}
 	}
 }
@@ -520,24 +521,6 @@ func doctorFree(t *testing.T) bool {
 		}
 	}
 	return false
-}
-
-// TestDoctorSize checks that DoctorSize reaches hugepages.state.
-func TestDoctorSize(t *testing.T) {
-	rep, err := shm.Doctor(t.Context(), shm.DoctorSize(1<<40))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range rep.Findings {
-		if f.ID == "hugepages.state" {
-			t.Logf("%s %s", f.Status, f.Summary)
-			if !strings.Contains(f.Summary, "asked for 1.0 TiB") || f.Status != shm.StatusWarn {
-				t.Errorf("hugepages.state with DoctorSize(1 TiB): %s %q", f.Status, f.Summary)
-			}
-			return
-		}
-	}
-	t.Error("no hugepages.state finding")
 }
 
 // skipUnlessPopulateVisible skips a test whose check reads back, through

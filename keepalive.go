@@ -15,6 +15,15 @@ import (
 // cost nothing.
 const DefaultKeepAlivePeriod = time.Hour
 
+// A KeepAliveOption changes what [Object.KeepAlive] does besides keeping
+// the object alive.
+type KeepAliveOption struct{ onRefresh func(time.Time) }
+
+// OnRefresh makes [Object.KeepAlive] call fn, in its goroutine, after each
+// successful refresh with the time it set: for logging (the shm keepalive
+// command prints it).
+func OnRefresh(fn func(time.Time)) KeepAliveOption { return KeepAliveOption{onRefresh: fn} }
+
 // Touch sets the object's access and modification times to now through
 // its descriptor (futimes). Using a mapping never updates these times, so
 // a cleaner that deletes files not accessed for a week (OpenBSD's
@@ -55,14 +64,13 @@ func (o *Object) Check() error {
 //
 // It returns nil when the object is closed and ctx.Err() when ctx ends.
 // Run it in its own goroutine.
-func (o *Object) KeepAlive(ctx context.Context, every time.Duration) error {
-	return o.KeepAliveFunc(ctx, every, nil)
-}
-
-// KeepAliveFunc is [Object.KeepAlive] calling fn after each successful
-// refresh with the time it set, for logging (the shm keepalive command
-// uses it).
-func (o *Object) KeepAliveFunc(ctx context.Context, every time.Duration, fn func(time.Time)) error {
+func (o *Object) KeepAlive(ctx context.Context, every time.Duration, opts ...KeepAliveOption) error {
+	var refreshed []func(time.Time)
+	for _, opt := range opts {
+		if opt.onRefresh != nil {
+			refreshed = append(refreshed, opt.onRefresh)
+		}
+	}
 	if every < 0 {
 		return fmt.Errorf("shm: KeepAlive: negative period %v", every)
 	}
@@ -109,7 +117,7 @@ func (o *Object) KeepAliveFunc(ctx context.Context, every time.Duration, fn func
 			}
 			return err
 		}
-		if fn != nil {
+		for _, fn := range refreshed {
 			fn(now)
 		}
 		select {

@@ -367,12 +367,12 @@ func TestKeepAliveRetriesFlock(t *testing.T) {
 	touched := make(chan struct{}, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- o.KeepAliveFunc(ctx, 5*time.Millisecond, func(time.Time) {
+		done <- o.KeepAlive(ctx, 5*time.Millisecond, shm.OnRefresh(func(time.Time) {
 			select {
 			case touched <- struct{}{}:
 			default:
 			}
-		})
+		}))
 	}()
 	<-touched // running without the lock
 	if err := unix.Flock(int(other.Fd()), unix.LOCK_UN); err != nil {

@@ -26,6 +26,7 @@ import (
 	"unsafe"
 
 	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/internal/shmdebug"
 )
 
 // Layout of the lock object in these tests.
@@ -219,7 +220,7 @@ func lifeWaiterChild(args []string) int {
 // /proc/PID/task/*/syscall. observable is false where that cannot be read
 // (no /proc, or a waiter that polls).
 func asleepOn(pid int, addr uintptr) (asleep, observable bool) {
-	if os.Getenv("SHM_FUTEX") == "poll" {
+	if s, _ := shmdebug.Get(); s.Futex == "poll" {
 		return false, false
 	}
 	files, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/syscall", pid))

@@ -28,8 +28,8 @@ func useDialect(t *testing.T, goos string) string {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	testDialect = d.Rooted(dir)
-	t.Cleanup(func() { testDialect = nil })
+	dialect.SetTestHost(d.Rooted(dir))
+	t.Cleanup(func() { dialect.SetTestHost(nil) })
 	return dir
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/internal/shmdebug"
 )
 
 func init() { registerHelper("classic-peer", classicPeerChild) }
@@ -24,31 +25,19 @@ func init() { registerHelper("classic-peer", classicPeerChild) }
 // out, not take the mutex over), and says "alive". On "go" it locks the
 // mutex without a deadline (the holder unlocks) and says "got".
 func classicPeerChild([]string) int {
-	m, err := inheritedMapping()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "classic-peer:", err)
-		return 1
-	}
-	defer m.Close()
-	mu, err := m.Mutex(0)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "classic-peer:", err)
-		return 1
-	}
-	in := bufio.NewScanner(os.Stdin)
-	for in.Scan() {
-		switch in.Text() {
+	return serveMutex(1, func(mu *shm.Mutex, line string) (int, bool) {
+		switch line {
 		case "check":
 			if ok, err := mu.TryLock(); ok || err != nil {
 				fmt.Printf("TryLock = %v, %v: the holder looked dead\n", ok, err)
-				return 0
+				return 0, true
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 10*shmProbe)
 			err := mu.Lock(ctx)
 			cancel()
 			if !errors.Is(err, context.DeadlineExceeded) {
 				fmt.Printf("Lock = %v: the holder looked dead\n", err)
-				return 0
+				return 0, true
 			}
 			fmt.Println("alive")
 		case "go":
@@ -57,14 +46,14 @@ func classicPeerChild([]string) int {
 			cancel()
 			if err != nil {
 				fmt.Printf("Lock = %v\n", err)
-				return 0
+				return 0, true
 			}
 			fmt.Println("got")
 			mu.Unlock()
-			return 0
+			return 0, true
 		}
-	}
-	return 1
+		return 0, false
+	})
 }
 
 // shmProbe is the library's probe interval (lock.ProbeInterval).
@@ -77,11 +66,12 @@ const shmProbe = 50 * time.Millisecond
 // drops a Mapping and Objects to the garbage collector; a peer process
 // must still see the holder alive (and not take the mutex over), and get
 // the mutex only once it is unlocked. The test re-runs itself with each
-// fallback mechanism forced (SHM_OWNER); the Linux OFD locks are immune
-// by design.
+// fallback mechanism forced (SHMDEBUG=owner=...); the Linux OFD locks are
+// immune by design.
 func TestClassicLocksSurviveCloses(t *testing.T) {
-	mech := os.Getenv("SHM_OWNER")
-	if mech == "" {
+	s, _ := shmdebug.Get()
+	mech := s.Owner
+	if mech == "" || mech == "ofd" {
 		exe, err := os.Executable()
 		if err != nil {
 			t.Fatal(err)
@@ -89,10 +79,12 @@ func TestClassicLocksSurviveCloses(t *testing.T) {
 		for _, mech := range []string{"fcntl", "flock"} {
 			t.Run(mech, func(t *testing.T) {
 				cmd := exec.Command(exe, "-test.run=^TestClassicLocksSurviveCloses$", "-test.count=1", "-test.v")
-				cmd.Env = append(os.Environ(), "SHM_OWNER="+mech, "SHM_OWNER_DIR="+filepath.Join(t.TempDir(), "owners"))
+				s, _ := shmdebug.Get()
+				s.Owner = mech
+				cmd.Env = append(os.Environ(), shmdebug.Var+"="+s.String(), shm.TestOwnerDirEnv+"="+filepath.Join(t.TempDir(), "owners"))
 				out, err := cmd.CombinedOutput()
 				if err != nil || !strings.Contains(string(out), "--- PASS: TestClassicLocksSurviveCloses") {
-					t.Fatalf("with SHM_OWNER=%s: %v\n%s", mech, err, out)
+					t.Fatalf("with %s: %v\n%s", s, err, out)
 				}
 			})
 		}
@@ -182,14 +174,10 @@ func TestClassicLocksSurviveCloses(t *testing.T) {
 	if mech != "fcntl" {
 		done = func() bool { return countFDs() <= fds0 }
 	}
-	for deadline := time.Now().Add(30 * time.Second); !done(); {
-		if time.Now().After(deadline) {
-			t.Fatalf("30 s after the drops: the lock registry keeps %d descriptors (%d before), %d are open (%d before)",
-				shm.LockKeptDescriptors(), kept0, countFDs(), fds0)
-		}
-		runtime.GC()
-		time.Sleep(time.Millisecond)
-	}
+	settle(t, func() bool { runtime.GC(); return done() }, func() string {
+		return fmt.Sprintf("after the drops the lock registry keeps %d descriptors (%d before), %d are open (%d before)",
+			shm.LockKeptDescriptors(), kept0, countFDs(), fds0)
+	})
 	// Let the finalizers of whatever the collector found run too.
 	runtime.GC()
 	runtime.GC()
@@ -221,7 +209,7 @@ func TestClassicLocksSurviveCloses(t *testing.T) {
 	}
 	fmt.Fprintln(stdin, "check")
 	if got := line(); got != "alive" {
-		t.Fatalf("with SHM_OWNER=%s, after the other closes the peer says: %s", mech, got)
+		t.Fatalf("with SHMDEBUG owner=%s, after the other closes the peer says: %s", mech, got)
 	}
 	if err := mu.Unlock(); err != nil {
 		t.Fatalf("Unlock: %v (the peer took the mutex over?)", err)

@@ -12,6 +12,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/internal/shmdebug"
 )
 
 // The test binary doubles as the helper processes of the cross-process
@@ -74,14 +78,34 @@ func helperArgs() []string {
 }
 
 func TestMain(m *testing.M) {
+	if s, _ := shmdebug.Get(); s.Owner == "flock" && os.Getenv(shm.TestOwnerDirEnv) == "" {
+		// Flock owners' token files go to a directory of this run, which
+		// its children share, not to /tmp/.shm-owners.
+		dir, err := os.MkdirTemp("", "shm-owners-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		os.Setenv(shm.TestOwnerDirEnv, dir)
+		code := runMain(m)
+		os.RemoveAll(dir)
+		os.Exit(code)
+	}
+	os.Exit(runMain(m))
+}
+
+// runMain applies the test switches of the environment, then runs the
+// helper it names or the tests, and returns the exit code.
+func runMain(m *testing.M) int {
+	shm.ApplyTestEnv()
 	if name := os.Getenv(helperEnv); name != "" {
 		os.Unsetenv(helperEnv)
 		fn := helpers[name]
 		if fn == nil {
 			fmt.Fprintf(os.Stderr, "helper %q is not registered\n", name)
-			os.Exit(2)
+			return 2
 		}
-		os.Exit(fn(helperArgs()))
+		return fn(helperArgs())
 	}
 	if os.Getenv(runEnv) == "" {
 		var b [4]byte
@@ -94,7 +118,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "FAIL: the tests left entries in /dev/shm: %s\n", strings.Join(extra, ", "))
 		code = 1
 	}
-	os.Exit(code)
+	return code
 }
 
 // devShmEntries lists /dev/shm (nil where it does not exist).
@@ -162,4 +186,21 @@ func countFDs() int {
 		}
 	}
 	return -1
+}
+
+// settleWithin is how long settle waits for what ends asynchronously.
+const settleWithin = 30 * time.Second
+
+// settle polls done every millisecond until it holds, and fails t with
+// state() if it still does not after settleWithin: descriptors close and
+// goroutines end asynchronously (cleanups run after a collection,
+// watches end as their threads return from the kernel), so a count is
+// awaited, never read once.
+func settle(t *testing.T, done func() bool, state func() string) {
+	t.Helper()
+	for deadline := time.Now().Add(settleWithin); !done(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%v later: %s", settleWithin, state())
+		}
+	}
 }

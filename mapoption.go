@@ -54,8 +54,6 @@ func (populateOption) applyMap(c *mapConfig) { c.populate = true }
 //   - openbsd, netbsd, dragonfly, darwin, illumos, solaris: nothing; these
 //     systems have no way to ask for it short of touching every page, which
 //     is what the first accesses do anyway.
-//
-// SHM_POPULATE=mmap forces the MAP_POPULATE route on Linux (for tests).
 func Populate() MapOption { return populateOption{} }
 
 type hugePagesOption struct{}

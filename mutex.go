@@ -65,8 +65,8 @@ var (
 // plus scheduling latency in both cases. Liveness rests on an advisory lock
 // the kernel releases when the process dies, taken on the object's file
 // through a private re-open (Linux) or on the file itself (other
-// systems), or on a lock file per holder in /tmp/.shm-owners (or
-// $SHM_OWNER_DIR) where the object takes no byte-range locks (macOS). So:
+// systems), or on a lock file per holder in /tmp/.shm-owners where the
+// object takes no byte-range locks (macOS). So:
 //   - a stopped or hung holder is alive, and waiters wait for it;
 //   - outside Linux, the liveness locks are classic fcntl locks, which the
 //     kernel drops when the process closes ANY descriptor of the object.

@@ -52,6 +52,42 @@ func inheritedMapping() (*shm.Mapping, error) {
 	return o.Map()
 }
 
+// inheritedMutex maps the object passed as "lockobj" and returns the
+// mutex at offset 0 of it, for the children of the mutex tests; the
+// caller closes the mapping.
+func inheritedMutex() (*shm.Mapping, *shm.Mutex, error) {
+	m, err := inheritedMapping()
+	if err != nil {
+		return nil, nil, err
+	}
+	mu, err := m.Mutex(0)
+	if err != nil {
+		m.Close()
+		return nil, nil, err
+	}
+	return m, mu, nil
+}
+
+// serveMutex is the body of a child of the mutex tests driven by lines
+// on its standard input: it takes the mutex at offset 0 of the object
+// passed as "lockobj" and calls step with it for each line until step
+// says stop, and returns step's exit code, or atEOF when the input ends.
+func serveMutex(atEOF int, step func(mu *shm.Mutex, line string) (code int, stop bool)) int {
+	m, mu, err := inheritedMutex()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer m.Close()
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		if code, stop := step(mu, in.Text()); stop {
+			return code
+		}
+	}
+	return atEOF
+}
+
 // startLockChild starts helper name with the object passed as "lockobj".
 func startLockChild(t *testing.T, o *shm.Object, name string, args ...string) (*exec.Cmd, *bufio.Reader) {
 	t.Helper()
@@ -159,17 +195,12 @@ func TestMutexOwnership(t *testing.T) {
 // the mutex at 0, from two goroutines.
 func mutexCounterChild(args []string) int {
 	n, _ := strconv.Atoi(args[0])
-	m, err := inheritedMapping()
+	m, mu, err := inheritedMutex()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer m.Close()
-	mu, err := m.Mutex(0)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
 	counter := counterAt(m, 64)
 	var wg sync.WaitGroup
 	errs := make(chan error, 2)

@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
-	"strings"
 	"sync"
 
 	"github.com/shmkit/shm/internal/dialect"
@@ -16,39 +15,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// dialectEnv overrides the named-object dialect on Linux, for tests and
-// demonstrations: "openbsd:/some/dir" runs OpenBSD's rules rooted in a
-// directory. See ARCHITECTURE.md.
-const dialectEnv = "SHM_DIALECT"
-
-// hostDialect returns the file dialect named objects use.
+// hostDialect returns the file dialect of this OS.
 var hostDialect = sync.OnceValues(func() (*dialect.Dialect, error) {
-	if v := os.Getenv(dialectEnv); v != "" {
-		if runtime.GOOS != "linux" {
-			return nil, fmt.Errorf("%s=%q: dialects can only be forced on linux", dialectEnv, v)
-		}
-		goos, dir, _ := strings.Cut(v, ":")
-		d, err := dialect.ForOS(goos)
-		if err != nil {
-			return nil, fmt.Errorf("%s=%q: %w", dialectEnv, v, err)
-		}
-		if !d.File() {
-			return nil, fmt.Errorf("%s=%q: %s objects are not files", dialectEnv, v, goos)
-		}
-		if dir != "" {
-			d = d.Rooted(dir)
-		}
-		return d, nil
-	}
 	return dialect.ForOS(runtime.GOOS)
 })
 
-// testDialect, when set by a test, replaces hostDialect.
-var testDialect *dialect.Dialect
-
+// namedDialect returns the file dialect named objects use: this OS's, or,
+// in a test binary, the one the test set (another system's rules rooted
+// in a test directory, see dialect.SetTestHost).
 func namedDialect() (*dialect.Dialect, error) {
-	if testDialect != nil {
-		return testDialect, nil
+	if d := dialect.TestHost(); d != nil {
+		return d, nil
 	}
 	return hostDialect()
 }

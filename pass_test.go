@@ -10,11 +10,11 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/internal/sockpair"
 	"golang.org/x/sys/unix"
 )
 
@@ -147,27 +147,14 @@ func TestPassErrors(t *testing.T) {
 // other end as an *os.File to hand to a child.
 func socketpair(t *testing.T) (*net.UnixConn, *os.File) {
 	t.Helper()
-	syscall.ForkLock.RLock()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err == nil {
-		unix.CloseOnExec(fds[0])
-		unix.CloseOnExec(fds[1])
-	}
-	syscall.ForkLock.RUnlock()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ours := os.NewFile(uintptr(fds[0]), "ours")
-	theirs := os.NewFile(uintptr(fds[1]), "theirs")
-	c, err := net.FileConn(ours)
-	ours.Close()
+	c, theirs, err := sockpair.Conn()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close(); theirs.Close() })
 	// No test may hang on a peer that misbehaves.
 	c.SetDeadline(time.Now().Add(30 * time.Second))
-	return c.(*net.UnixConn), theirs
+	return c, theirs
 }
 
 // childConn returns the Unix socket a parent handed over as descriptor 3.

@@ -3,18 +3,16 @@ package shm
 import (
 	"fmt"
 	"os"
-	"sync"
 	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// populateEnv forces the MAP_POPULATE route of [Populate] ("mmap"), the
-// one kernels before 5.14 get, so that the suite runs it here.
-const populateEnv = "SHM_POPULATE"
-
-var forcedPopulate = sync.OnceValue(func() string { return os.Getenv(populateEnv) })
+// populateMmap, set by a test binary (export_linux_test.go), forces the
+// MAP_POPULATE route of [Populate], the one kernels before 5.14 get, so
+// that the suite runs it here.
+var populateMmap bool
 
 // madvPopulateMissing records that the kernel rejected MADV_POPULATE_*
 // (before Linux 5.14), so later mappings use MAP_POPULATE.
@@ -22,7 +20,7 @@ var madvPopulateMissing atomic.Bool
 
 // usePopulateMadvise reports whether Populate goes through madvise.
 func usePopulateMadvise() bool {
-	return !madvPopulateMissing.Load() && forcedPopulate() != "mmap"
+	return !madvPopulateMissing.Load() && !populateMmap
 }
 
 // mmapFlags returns the mmap flags cfg adds to MAP_SHARED.

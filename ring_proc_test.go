@@ -18,6 +18,7 @@ import (
 	"unsafe"
 
 	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/internal/shmdebug"
 )
 
 // The cross-process ring tests pass an object to children with shm.Pass:
@@ -208,7 +209,9 @@ func startRingChild(t *testing.T, o *shm.Object, helper string, args ...string) 
 	t.Helper()
 	cmd := helperCommand(t, helper, args...)
 	if ringPolling {
-		cmd.Env = append(cmd.Env, "SHM_FUTEX=poll")
+		s, _ := shmdebug.Get()
+		s.Futex = "poll"
+		cmd.Env = append(cmd.Env, shmdebug.Var+"="+s.String())
 	}
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -305,7 +308,7 @@ func receiveAll(ctx context.Context, r *shm.Ring) (map[uint32]uint32, error) {
 	}
 }
 
-// ringPolling makes the children of startRingChild poll (SHM_FUTEX=poll).
+// ringPolling makes the children of startRingChild poll (SHMDEBUG=futex=poll).
 var ringPolling bool
 
 // TestRingPolling runs process and goroutine tests with waits forced to

@@ -20,6 +20,14 @@ import (
 // newRingMapping makes an anonymous object of size bytes and maps it.
 func newRingMapping(t testing.TB, size int) *shm.Mapping {
 	t.Helper()
+	_, m := newAnonMapping(t, size)
+	return m
+}
+
+// newAnonMapping makes an anonymous object of size bytes and maps it;
+// both are closed when the test ends.
+func newAnonMapping(t testing.TB, size int) (*shm.Object, *shm.Mapping) {
+	t.Helper()
 	o, err := shm.CreateAnon(int64(size))
 	if err != nil {
 		t.Fatal(err)
@@ -30,19 +38,27 @@ func newRingMapping(t testing.TB, size int) *shm.Mapping {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { m.Close() })
-	return m
+	return o, m
 }
 
 // newRing returns a ring of n bytes at offset 0 of a fresh mapping.
 func newRing(t testing.TB, n int) (*shm.Mapping, *shm.Ring) {
 	t.Helper()
-	m := newRingMapping(t, n)
+	_, m, r := newAnonRing(t, n)
+	return m, r
+}
+
+// newAnonRing returns a ring of n bytes at offset 0 of a fresh mapping,
+// with the object and the mapping; all are closed when the test ends.
+func newAnonRing(t testing.TB, n int) (*shm.Object, *shm.Mapping, *shm.Ring) {
+	t.Helper()
+	o, m := newAnonMapping(t, n)
 	r, err := m.Ring(0, n)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
-	return m, r
+	return o, m, r
 }
 
 // seqMessage is message i of sender s: its header (s, i), then filler
@@ -614,21 +630,7 @@ func TestRingRandomOps(t *testing.T) {
 // order.
 func TestRingDeadClaims(t *testing.T) {
 	n := shm.RingSize(100, 8)
-	o, err := shm.CreateAnon(int64(n))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer o.Close()
-	m, err := o.Map()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	rx, err := m.Ring(0, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rx.Close()
+	o, _, rx := newAnonRing(t, n)
 	ctx := context.Background()
 	send := func(i byte) {
 		t.Helper()
@@ -683,21 +685,7 @@ func TestRingDeadClaims(t *testing.T) {
 // the ring corrupt (it did: tail-head looked larger than the capacity).
 func TestRingAttachRacesTail(t *testing.T) {
 	n := shm.RingSize(100, 8)
-	o, err := shm.CreateAnon(int64(n))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer o.Close()
-	m, err := o.Map()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	rx, err := m.Ring(0, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rx.Close()
+	_, m, rx := newAnonRing(t, n)
 	tx, err := m.Ring(0, n)
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package shm_test
 
 import (
 	"errors"
-	"os"
 	"testing"
 
 	"github.com/shmkit/shm"
@@ -10,8 +9,8 @@ import (
 )
 
 func TestSeal(t *testing.T) {
-	if s := os.Getenv("SHM_ANON"); s != "" && s != "memfd" {
-		t.Skipf("SHM_ANON=%s: only memfd objects take seals", s)
+	if s := forcedAnonRoute(); s != "" && s != "memfd" {
+		t.Skipf("anonymous route %s forced: only memfd objects take seals", s)
 	}
 	o, err := shm.CreateAnon(8192)
 	if err != nil {

@@ -50,10 +50,10 @@ func TestStrategyDocNamesRoutes(t *testing.T) {
 	var got []string
 	for _, route := range []string{"", "memfd", "tmpfile", "random", "openbsd", "netbsd", "dragonfly", "solaris"} {
 		cmd := helperCommand(t, "print-strategy")
-		cmd.Env = append(cmd.Env, "SHM_ANON="+route)
+		cmd.Env = append(cmd.Env, anonRouteEnv(route))
 		out, err := cmd.Output()
 		if err != nil {
-			t.Fatalf("SHM_ANON=%s: %v: %s", route, err, out)
+			t.Fatalf("%s: %v: %s", anonRouteEnv(route), err, out)
 		}
 		got = append(got, string(out))
 	}

@@ -19,35 +19,24 @@ func init() { registerHelper("mutex-stepper", mutexStepperChild) }
 // mutexStepperChild locks the mutex on "lock" (then says "locked") and
 // unlocks it on "unlock" ("unlocked"), until its input ends.
 func mutexStepperChild([]string) int {
-	m, err := inheritedMapping()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer m.Close()
-	mu, err := m.Mutex(0)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	in := bufio.NewScanner(os.Stdin)
-	for in.Scan() {
-		switch in.Text() {
+	return serveMutex(0, func(mu *shm.Mutex, line string) (int, bool) {
+		var err error
+		switch line {
 		case "lock":
-			if err := mu.Lock(context.Background()); err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				return 1
+			if err = mu.Lock(context.Background()); err == nil {
+				fmt.Println("locked")
 			}
-			fmt.Println("locked")
 		case "unlock":
-			if err := mu.Unlock(); err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				return 1
+			if err = mu.Unlock(); err == nil {
+				fmt.Println("unlocked")
 			}
-			fmt.Println("unlocked")
 		}
-	}
-	return 0
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1, true
+		}
+		return 0, false
+	})
 }
 
 // TestMapLockCloseLeavesNothing (issue 9, item 2): a waiter on Linux
@@ -119,24 +108,18 @@ func TestMapLockCloseLeavesNothing(t *testing.T) {
 		}
 	}
 	counts := func() (int, int) { return runtime.NumGoroutine(), countFDs() }
-	// settle polls until the counts are at most g, n: the watches end
-	// asynchronously, as their threads return from the kernel.
-	settle := func(g, n int, what string) {
+	// atMost awaits counts of at most g goroutines and n descriptors: the
+	// watches end asynchronously, as their threads return from the kernel.
+	atMost := func(g, n int, what string) {
 		t.Helper()
-		for deadline := time.Now().Add(30 * time.Second); ; {
+		settle(t, func() bool { g1, n1 := counts(); return g1 <= g && n1 <= n }, func() string {
 			g1, n1 := counts()
-			if g1 <= g && n1 <= n {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("%s: %d goroutines and %d descriptors 30 s later, want at most %d and %d", what, g1, n1, g, n)
-			}
-			time.Sleep(time.Millisecond)
-		}
+			return fmt.Sprintf("%s: %d goroutines and %d descriptors, want at most %d and %d", what, g1, n1, g, n)
+		})
 	}
 	g0, n0 := counts()
 	round(-1) // what lives as long as the process (one descriptor) is made now
-	settle(g0, n0+1, "after a first round")
+	atMost(g0, n0+1, "after a first round")
 	g0, n0 = counts()
 	rounds := 1000
 	if testing.Short() {
@@ -145,5 +128,5 @@ func TestMapLockCloseLeavesNothing(t *testing.T) {
 	for r := range rounds {
 		round(r)
 	}
-	settle(g0, n0, fmt.Sprintf("after %d rounds", rounds))
+	atMost(g0, n0, fmt.Sprintf("after %d rounds", rounds))
 }

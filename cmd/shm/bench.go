@@ -89,14 +89,14 @@ afterwards; without a compiler its rows say why they are missing. Nothing
 is printed that was not measured in this run. BENCHMARKS.md records the
 figures of one machine.`,
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
-		fs := c.flags()
-		d := durationFlag(fs, "time", 500*time.Millisecond, "time spent on each function measured (a `duration` such as 500ms or 2s)")
-		only := fs.String("only", "", "run only these `GROUPS`, comma-separated: anon, mutex, semaphore, idle, large, ring")
-		asJSON := fs.Bool("json", false, "print JSON")
+		flags := c.flags()
+		d := durationFlag(flags, "time", 500*time.Millisecond, "time spent on each function measured (a `duration` such as 500ms or 2s)")
+		only := flags.String("only", "", "run only these `GROUPS`, comma-separated: anon, mutex, semaphore, idle, large, ring")
+		asJSON := flags.Bool("json", false, "print JSON")
 		large := &sizeFlag{n: 1 << 30}
-		fs.Var(large, "large", "size of the large-object rows (0: none): "+sizeHelp)
-		rounds := fs.Int("rounds", 1, "rounds of the large-object rows")
-		pos, err := c.parse(e, fs, args, false)
+		flags.Var(large, "large", "size of the large-object rows (0: none): "+sizeHelp)
+		rounds := flags.Int("rounds", 1, "rounds of the large-object rows")
+		pos, err := c.parse(e, flags, args, false)
 		if err != nil {
 			return err
 		}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/shmkit/shm"
-	"github.com/shmkit/shm/internal/doctor"
+	hostdoc "github.com/shmkit/shm/internal/doctor"
 	"golang.org/x/sys/unix"
 )
 
@@ -96,28 +96,28 @@ func rawLarge(size int64) (time.Duration, time.Duration, error) {
 // cannot run why.
 func (b *bencher) largeVariants(size int64) []largeVariant {
 	thpWhy := ""
-	if mode, err := doctor.ReadShmemEnabled("/"); err != nil {
+	if mode, err := hostdoc.ReadShmemEnabled("/"); err != nil {
 		thpWhy = "no transparent huge pages: " + err.Error()
-	} else if !doctor.ShmemFollowsAdvice(mode) {
-		thpWhy = fmt.Sprintf("shmem_enabled=%s ignores MADV_HUGEPAGE: `echo advise > %s` to measure it", mode, doctor.ShmemEnabledPath)
+	} else if !hostdoc.ShmemFollowsAdvice(mode) {
+		thpWhy = fmt.Sprintf("shmem_enabled=%s ignores MADV_HUGEPAGE: `echo advise > %s` to measure it", mode, hostdoc.ShmemEnabledPath)
 	}
 	tlbWhy := ""
-	def, err := doctor.ReadDefaultHugePageSize("/")
-	pools, perr := doctor.ReadHugePools("/")
+	def, err := hostdoc.ReadDefaultHugePageSize("/")
+	pools, perr := hostdoc.ReadHugePools("/")
 	switch {
 	case err != nil:
 		tlbWhy = err.Error()
 	case perr != nil:
 		tlbWhy = perr.Error()
 	default:
-		tlbWhy = fmt.Sprintf("no %s hugetlb pool", doctor.FormatBytes(def))
+		tlbWhy = fmt.Sprintf("no %s hugetlb pool", hostdoc.FormatBytes(def))
 		for _, p := range pools {
 			if p.PageSize == def {
 				need := (uint64(size) + def - 1) / def
 				tlbWhy = ""
 				if p.Available() < need {
-					tlbWhy = fmt.Sprintf("%d free %s hugetlb pages, %d needed: %s to measure it", p.Available(), doctor.FormatBytes(def), need,
-						doctor.HugePoolRemedy(def, def, p.Total-min(p.Total, p.Available())+need))
+					tlbWhy = fmt.Sprintf("%d free %s hugetlb pages, %d needed: %s to measure it", p.Available(), hostdoc.FormatBytes(def), need,
+						hostdoc.HugePoolRemedy(def, def, p.Total-min(p.Total, p.Available())+need))
 				}
 			}
 		}
@@ -227,7 +227,7 @@ func memoryShort(size int64, hugetlb bool) string {
 	if err != nil {
 		return "cannot tell the memory available: " + err.Error()
 	}
-	avail, ok := doctor.ParseMeminfo(b, "MemAvailable")
+	avail, ok := hostdoc.ParseMeminfo(b, "MemAvailable")
 	if !ok {
 		return "no MemAvailable in /proc/meminfo"
 	}
@@ -236,7 +236,7 @@ func memoryShort(size int64, hugetlb bool) string {
 		need = largeHeadroom
 	}
 	if avail < need {
-		return fmt.Sprintf("skipped to spare the host: %s available, %s needed with headroom", doctor.FormatBytes(avail), doctor.FormatBytes(need))
+		return fmt.Sprintf("skipped to spare the host: %s available, %s needed with headroom", hostdoc.FormatBytes(avail), hostdoc.FormatBytes(need))
 	}
 	return ""
 }

@@ -17,6 +17,7 @@ import (
 	"unsafe"
 
 	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/internal/sockpair"
 	"golang.org/x/sys/unix"
 )
 
@@ -158,17 +159,22 @@ func ringChild(ctx context.Context, stdout io.Writer, pos []string) error {
 		return err
 	}
 	defer o.Close()
-	switch pos[1] {
-	case "send":
+	// rings maps count rings for messages of the size argument 2 gives.
+	rings := func(count int) (int, *shm.Mapping, []*shm.Ring, error) {
 		size, err := num(2)
 		if err != nil {
-			return err
+			return 0, nil, nil, err
 		}
+		m, rs, err := benchRings(o, ringBenchSize(size), count)
+		return size, m, rs, err
+	}
+	switch pos[1] {
+	case "send":
 		n, err := num(3)
 		if err != nil {
 			return err
 		}
-		m, rs, err := benchRings(o, ringBenchSize(size), 1)
+		size, m, rs, err := rings(1)
 		if err != nil {
 			return err
 		}
@@ -194,11 +200,7 @@ func ringChild(ctx context.Context, stdout io.Writer, pos []string) error {
 		}
 		return r.CloseSend()
 	case "echo":
-		size, err := num(2)
-		if err != nil {
-			return err
-		}
-		m, rs, err := benchRings(o, ringBenchSize(size), 2)
+		_, m, rs, err := rings(2)
 		if err != nil {
 			return err
 		}
@@ -351,11 +353,8 @@ func (b *bencher) ringStream(size, senders int, peek bool, n int) (time.Duration
 		}
 	}()
 	for range senders {
-		cmd := b.child("ring", "send", strconv.Itoa(size), strconv.Itoa(per))
-		if err := shm.Pass(cmd, "bench", o); err != nil {
-			return 0, err
-		}
-		if err := cmd.Start(); err != nil {
+		cmd, err := b.startWith(o, "ring", "send", strconv.Itoa(size), strconv.Itoa(per))
+		if err != nil {
 			return 0, err
 		}
 		cmds = append(cmds, cmd)
@@ -437,19 +436,12 @@ func (b *bencher) peerStream(kind string, size, n int) (time.Duration, error) {
 	childKind := "raw"
 	switch kind {
 	case "uconn":
-		fds, err := rawSocketPair()
+		c, t, err := sockpair.Conn()
 		if err != nil {
-			return 0, err
-		}
-		mf := os.NewFile(uintptr(fds[0]), "socket")
-		c, err := net.FileConn(mf)
-		mf.Close()
-		if err != nil {
-			unix.Close(fds[1])
 			return 0, err
 		}
 		defer c.Close()
-		mine, theirs, childKind = c, os.NewFile(uintptr(fds[1]), "socket"), "uconn"
+		mine, theirs, childKind = c, t, "uconn"
 	case "file":
 		r, w, err := os.Pipe()
 		if err != nil {
@@ -458,14 +450,14 @@ func (b *bencher) peerStream(kind string, size, n int) (time.Duration, error) {
 		defer r.Close()
 		mine, theirs, childKind = r, w, "file"
 	case "rawpipe":
-		p, err := rawPipe()
+		p, err := sockpair.Pipe()
 		if err != nil {
 			return 0, err
 		}
 		defer unix.Close(p[0])
 		mine, theirs = rawFD(p[0]), os.NewFile(uintptr(p[1]), "pipe")
 	case "rawsocket":
-		fds, err := rawSocketPair()
+		fds, err := sockpair.Raw()
 		if err != nil {
 			return 0, err
 		}
@@ -482,22 +474,11 @@ func (b *bencher) peerStream(kind string, size, n int) (time.Duration, error) {
 		return 0, err
 	}
 	buf := make([]byte, size)
-	if _, err := io.ReadFull(mine, buf); err != nil {
-		reap(cmd)
-		return 0, err
-	}
-	start := time.Now()
-	for range n {
-		if _, err := io.ReadFull(mine, buf); err != nil {
-			reap(cmd)
-			return 0, err
-		}
-	}
-	el := time.Since(start)
-	if err := cmd.Wait(); err != nil {
-		return 0, fmt.Errorf("bench child: %w", err)
-	}
-	return el, nil
+	// One message first: the child has started and connected.
+	return timedRounds(cmd, kind+" stream", 1, n, func() error {
+		_, err := io.ReadFull(mine, buf)
+		return err
+	})
 }
 
 // streamPeers are the peers of the ring's stream rows, in order.
@@ -642,11 +623,8 @@ func (b *bencher) bounce(n int) (time.Duration, error) {
 		return 0, err
 	}
 	defer m.Close()
-	cmd := b.child("bounce", strconv.Itoa(n))
-	if err := shm.Pass(cmd, "bench", o); err != nil {
-		return 0, err
-	}
-	if err := cmd.Start(); err != nil {
+	cmd, err := b.startWith(o, "bounce", strconv.Itoa(n))
+	if err != nil {
 		return 0, err
 	}
 	ctx, cancel := context.WithTimeout(b.ctx, benchTimeout)
@@ -821,7 +799,7 @@ func (b *bencher) connPinger(kind string, size int) (*pinger, error) {
 	var theirs []*os.File
 	switch kind {
 	case "uconn":
-		fds, err := rawSocketPair()
+		fds, err := sockpair.Raw()
 		if err != nil {
 			return nil, err
 		}
@@ -836,11 +814,11 @@ func (b *bencher) connPinger(kind string, size int) (*pinger, error) {
 		t := os.NewFile(uintptr(fds[1]), "socket")
 		theirs = []*os.File{t, t}
 	case "pipe":
-		p1, err := rawPipe()
+		p1, err := sockpair.Pipe()
 		if err != nil {
 			return nil, err
 		}
-		p2, err := rawPipe()
+		p2, err := sockpair.Pipe()
 		if err != nil {
 			unix.Close(p1[0])
 			unix.Close(p1[1])
@@ -853,7 +831,7 @@ func (b *bencher) connPinger(kind string, size int) (*pinger, error) {
 		closers = []func() error{func() error { return unix.Close(p2[0]) }, func() error { return unix.Close(p1[1]) }}
 		theirs = []*os.File{os.NewFile(uintptr(p1[0]), "pipe"), os.NewFile(uintptr(p2[1]), "pipe")}
 	case "socket":
-		fds, err := rawSocketPair()
+		fds, err := sockpair.Raw()
 		if err != nil {
 			return nil, err
 		}
@@ -928,7 +906,7 @@ func echoStream(kind string, size int) error {
 }
 
 // ringIdle measures the CPU a child asleep in Ring.Receive on an empty
-// ring uses, as idleOne does for the semaphore.
+// ring uses, as idleSemaphore does for the semaphore.
 func (b *bencher) ringIdle() (benchRow, error) {
 	ring := ringBenchSize(64)
 	o, err := benchRingObject(ring, 1)

@@ -12,10 +12,12 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/internal/sockpair"
 	"golang.org/x/sys/unix"
 )
 
@@ -248,6 +250,18 @@ func (b *bencher) child(args ...string) *exec.Cmd {
 	return cmd
 }
 
+// startWith starts the bench child args with o passed as "bench".
+func (b *bencher) startWith(o *shm.Object, args ...string) (*exec.Cmd, error) {
+	cmd := b.child(args...)
+	if err := shm.Pass(cmd, "bench", o); err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	return cmd, nil
+}
+
 // reap kills cmd after a failure and waits for it.
 func reap(cmd *exec.Cmd) {
 	cmd.Process.Kill()
@@ -297,30 +311,70 @@ func (b *bencher) semRounds(n int) (time.Duration, error) {
 		return 0, err
 	}
 	defer done()
-	cmd := b.child("sem", strconv.Itoa(n))
-	if err := shm.Pass(cmd, "bench", o); err != nil {
-		return 0, err
-	}
-	if err := cmd.Start(); err != nil {
+	cmd, err := b.startWith(o, "sem", strconv.Itoa(n))
+	if err != nil {
 		return 0, err
 	}
 	ctx, cancel := context.WithTimeout(b.ctx, benchTimeout)
 	defer cancel()
+	return timedRounds(cmd, "semaphore ping-pong", warmRounds, n, func() error {
+		if err := ping.Post(); err != nil {
+			return err
+		}
+		return pong.Wait(ctx)
+	})
+}
+
+// benchStall is how long timedRounds lets a child go without a round
+// (tests shorten it).
+var benchStall = benchTimeout
+
+// timedRounds runs round warm+n times with the child cmd, times the last
+// n, waits for the child and returns the time. A child that stops
+// answering cannot hang it: when no round completes for benchStall the
+// child is killed, which closes its ends of the pipes and sockets (this
+// process holds no copy of them) and so fails the blocked round; the
+// error then says so, naming what.
+func timedRounds(cmd *exec.Cmd, what string, warm, n int, round func() error) (time.Duration, error) {
+	var rounds atomic.Uint64
+	var stalled atomic.Bool
+	stop := make(chan struct{})
+	stopWatch := sync.OnceFunc(func() { close(stop) })
+	defer stopWatch()
+	go func() {
+		t := time.NewTicker(benchStall)
+		defer t.Stop()
+		for last := uint64(0); ; {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			now := rounds.Load()
+			if now == last {
+				stalled.Store(true)
+				cmd.Process.Kill()
+				return
+			}
+			last = now
+		}
+	}()
 	var start time.Time
-	for i := range n + warmRounds {
-		if i == warmRounds {
+	for i := range warm + n {
+		if i == warm {
 			start = time.Now()
 		}
-		if err := ping.Post(); err != nil {
+		if err := round(); err != nil {
 			reap(cmd)
+			if stalled.Load() {
+				return 0, fmt.Errorf("%s: the child made no progress for %v and was killed: %w", what, benchStall, err)
+			}
 			return 0, err
 		}
-		if err := pong.Wait(ctx); err != nil {
-			reap(cmd)
-			return 0, err
-		}
+		rounds.Add(1)
 	}
 	el := time.Since(start)
+	stopWatch() // the child may take its time to exit
 	if err := cmd.Wait(); err != nil {
 		return 0, fmt.Errorf("bench child: %w", err)
 	}
@@ -329,17 +383,18 @@ func (b *bencher) semRounds(n int) (time.Duration, error) {
 
 // byteRounds plays n timed rounds of one byte each way with a child over
 // a pipe pair or a socketpair, with blocking read and write calls on
-// both sides (no Go poller in the way).
+// both sides (no Go poller in the way). A child that stops answering
+// cannot hang it (see timedRounds).
 func (b *bencher) byteRounds(mode string, n int) (time.Duration, error) {
 	var mineR, mineW int
 	var theirs []*os.File
 	switch mode {
 	case "pipe":
-		p1, err := rawPipe()
+		p1, err := sockpair.Pipe()
 		if err != nil {
 			return 0, err
 		}
-		p2, err := rawPipe()
+		p2, err := sockpair.Pipe()
 		if err != nil {
 			unix.Close(p1[0])
 			unix.Close(p1[1])
@@ -348,7 +403,7 @@ func (b *bencher) byteRounds(mode string, n int) (time.Duration, error) {
 		mineW, mineR = p1[1], p2[0]
 		theirs = []*os.File{os.NewFile(uintptr(p1[0]), "pipe"), os.NewFile(uintptr(p2[1]), "pipe")}
 	case "socket":
-		fds, err := rawSocketPair()
+		fds, err := sockpair.Raw()
 		if err != nil {
 			return 0, err
 		}
@@ -374,60 +429,12 @@ func (b *bencher) byteRounds(mode string, n int) (time.Duration, error) {
 		return 0, err
 	}
 	buf := []byte{0}
-	var start time.Time
-	for i := range n + warmRounds {
-		if i == warmRounds {
-			start = time.Now()
-		}
+	return timedRounds(cmd, mode+" ping-pong", warmRounds, n, func() error {
 		if err := writeByte(mineW, buf); err != nil {
-			reap(cmd)
-			return 0, err
+			return err
 		}
-		if err := readByte(mineR, buf); err != nil {
-			reap(cmd)
-			return 0, err
-		}
-	}
-	el := time.Since(start)
-	if err := cmd.Wait(); err != nil {
-		return 0, fmt.Errorf("bench child: %w", err)
-	}
-	return el, nil
-}
-
-// rawPipe returns a pipe in blocking mode, both ends close-on-exec.
-func rawPipe() ([2]int, error) {
-	// Not every system has pipe2 (darwin): as in rawSocketPair.
-	var p [2]int
-	syscall.ForkLock.RLock()
-	err := unix.Pipe(p[:])
-	if err == nil {
-		unix.CloseOnExec(p[0])
-		unix.CloseOnExec(p[1])
-	}
-	syscall.ForkLock.RUnlock()
-	if err != nil {
-		return p, os.NewSyscallError("pipe", err)
-	}
-	return p, nil
-}
-
-// rawSocketPair returns a connected Unix stream socket pair in blocking
-// mode, both ends close-on-exec.
-func rawSocketPair() ([2]int, error) {
-	// Not every system has SOCK_CLOEXEC (darwin): hold ForkLock so that no
-	// exec sees the descriptors before they are close-on-exec.
-	syscall.ForkLock.RLock()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
-	if err == nil {
-		unix.CloseOnExec(fds[0])
-		unix.CloseOnExec(fds[1])
-	}
-	syscall.ForkLock.RUnlock()
-	if err != nil {
-		return fds, os.NewSyscallError("socketpair", err)
-	}
-	return fds, nil
+		return readByte(mineR, buf)
+	})
 }
 
 // idleSettle is how long the idle waiter is left to fall asleep before
@@ -441,8 +448,8 @@ const idleSettle = 100 * time.Millisecond
 // over the whole wait.
 func (b *bencher) idle() ([]benchRow, error) {
 	var rows []benchRow
-	for _, mutex := range []bool{false, true} {
-		r, err := b.idleOne(mutex)
+	for _, run := range []func() (benchRow, error){b.idleSemaphore, b.idleMutex} {
+		r, err := run()
 		if err != nil {
 			return nil, err
 		}
@@ -451,36 +458,38 @@ func (b *bencher) idle() ([]benchRow, error) {
 	return rows, nil
 }
 
-func (b *bencher) idleOne(mutex bool) (benchRow, error) {
-	name, what, args := "semaphore-idle-waiter", "Semaphore.Wait", []string{"idle"}
-	if mutex {
-		name, what, args = "mutex-idle-waiter", "Mutex.Lock (the mutex held by this process)", []string{"idle", "mutex"}
-	}
+// idleSemaphore measures a child asleep in Semaphore.Wait.
+func (b *bencher) idleSemaphore() (benchRow, error) {
 	o, err := shm.CreateAnon(4096)
 	if err != nil {
 		return benchRow{}, err
 	}
 	defer o.Close()
-	var release func() error
-	if mutex {
-		mu, done, err := benchMutex(o)
-		if err != nil {
-			return benchRow{}, err
-		}
-		defer done()
-		if err := mu.Lock(b.ctx); err != nil {
-			return benchRow{}, err
-		}
-		release = mu.Unlock
-	} else {
-		ping, _, done, err := benchSems(o)
-		if err != nil {
-			return benchRow{}, err
-		}
-		defer done()
-		release = ping.Post
+	ping, _, done, err := benchSems(o)
+	if err != nil {
+		return benchRow{}, err
 	}
-	return b.idleRun(o, name, what, args, release)
+	defer done()
+	return b.idleRun(o, "semaphore-idle-waiter", "Semaphore.Wait", []string{"idle"}, ping.Post)
+}
+
+// idleMutex measures a child asleep in Mutex.Lock on a mutex this
+// process holds.
+func (b *bencher) idleMutex() (benchRow, error) {
+	o, err := shm.CreateAnon(4096)
+	if err != nil {
+		return benchRow{}, err
+	}
+	defer o.Close()
+	mu, done, err := benchMutex(o)
+	if err != nil {
+		return benchRow{}, err
+	}
+	defer done()
+	if err := mu.Lock(b.ctx); err != nil {
+		return benchRow{}, err
+	}
+	return b.idleRun(o, "mutex-idle-waiter", "Mutex.Lock (the mutex held by this process)", []string{"idle", "mutex"}, mu.Unlock)
 }
 
 // idleRun starts the idle child args with o, lets it fall asleep, measures

@@ -70,8 +70,8 @@ func (d *demo) say(format string, args ...any) {
 }
 
 func runDemo(ctx context.Context, c *command, e *env, args []string) error {
-	fs := c.flags()
-	pos, err := c.parse(e, fs, args, false)
+	flags := c.flags()
+	pos, err := c.parse(e, flags, args, false)
 	if err != nil {
 		return err
 	}

@@ -92,7 +92,9 @@
 //
 // # Doctor
 //
-// shm doctor runs the library's host checks and prints aligned columns
+// shm doctor runs the host checks of package
+// github.com/shmkit/shm/doctor (and reports the SHMDEBUG settings in
+// force) and prints aligned columns
 // STATUS ID SUMMARY, each finding followed by its meaning and, when
 // something is wrong, its remedy, indented. The exit status is 1 when a
 // check failed.

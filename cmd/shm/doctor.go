@@ -6,13 +6,13 @@ import (
 	"io"
 	"strings"
 
-	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/doctor"
 )
 
 // doctorReport runs the doctor for the risk column of ls and stat; nil if
 // it could not run.
-func doctorReport(ctx context.Context) *shm.Report {
-	rep, err := shm.Doctor(ctx)
+func doctorReport(ctx context.Context) *doctor.Report {
+	rep, err := doctor.Run(ctx)
 	if err != nil {
 		return nil
 	}
@@ -21,9 +21,9 @@ func doctorReport(ctx context.Context) *shm.Report {
 
 // doctorJSON is the JSON of shm doctor.
 type doctorJSON struct {
-	OS       string        `json:"os"`
-	Worst    shm.Status    `json:"worst"`
-	Findings []shm.Finding `json:"findings"`
+	OS       string           `json:"os"`
+	Worst    doctor.Status    `json:"worst"`
+	Findings []doctor.Finding `json:"findings"`
 }
 
 var cmdDoctor = &command{
@@ -36,7 +36,8 @@ objects: cleaners (systemd-logind's RemoveIPC, systemd-tmpfiles aging,
 OpenBSD's daily(8)), a small or missing /dev/shm, NetBSD's /var/shm,
 vm.memfd_noexec, the descriptor limit, the named objects at risk now, and
 on Linux the huge pages large objects can get (hugetlb pools, the
-transparent huge page mode of shared memory). With --size, it checks the
+transparent huge page mode of shared memory), and the SHMDEBUG settings in
+force. With --size, it checks the
 host against objects of that size: free huge pages, /dev/shm's room. The
 doctor only reads; it changes nothing.
 
@@ -50,18 +51,18 @@ objects.atrisk adds "at_risk": [{"path", "reason"}], every object a cleaner
 would delete (the summary names ten at most), and "cleaners", the active
 cleaners that apply; both are left out when empty.`,
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
-		fs := c.flags()
-		asJSON := fs.Bool("json", false, "print JSON")
+		flags := c.flags()
+		asJSON := flags.Bool("json", false, "print JSON")
 		size := &sizeFlag{}
-		fs.Var(size, "size", "size of the objects you mean to make: "+sizeHelp)
-		pos, err := c.parse(e, fs, args, true)
+		flags.Var(size, "size", "size of the objects you mean to make: "+sizeHelp)
+		pos, err := c.parse(e, flags, args, true)
 		if err != nil {
 			return err
 		}
 		if err := c.needArgs(pos, 0, 0, ""); err != nil {
 			return err
 		}
-		rep, err := shm.Doctor(ctx, shm.DoctorSize(size.n))
+		rep, err := doctor.Run(ctx, doctor.Size(size.n))
 		if len(rep.Findings) > 0 {
 			if *asJSON {
 				if werr := writeJSON(e.stdout, doctorJSON{OS: rep.OS, Worst: rep.Worst(), Findings: rep.Findings}); werr != nil {
@@ -74,7 +75,7 @@ cleaners that apply; both are left out when empty.`,
 		if err != nil {
 			return fmt.Errorf("doctor: %w", err)
 		}
-		if rep.Worst() == shm.StatusFail {
+		if rep.Worst() == doctor.StatusFail {
 			return &exitError{code: 1}
 		}
 		return nil
@@ -83,9 +84,9 @@ cleaners that apply; both are left out when empty.`,
 
 // printReport prints the findings as aligned columns STATUS ID SUMMARY,
 // each followed by its meaning and remedy, indented under the summary.
-func printReport(w io.Writer, rep shm.Report) {
+func printReport(w io.Writer, rep doctor.Report) {
 	sw, iw := len("STATUS"), len("ID")
-	counts := map[shm.Status]int{}
+	counts := map[doctor.Status]int{}
 	for _, f := range rep.Findings {
 		sw = max(sw, len(f.Status))
 		iw = max(iw, len(f.ID))
@@ -98,10 +99,10 @@ func printReport(w io.Writer, rep shm.Report) {
 		if f.Meaning != "" {
 			fmt.Fprintf(w, "%smeaning: %s\n", indent, f.Meaning)
 		}
-		if f.Remedy != "" && f.Status != shm.StatusOK && f.Status != shm.StatusSkip {
+		if f.Remedy != "" && f.Status != doctor.StatusOK && f.Status != doctor.StatusSkip {
 			fmt.Fprintf(w, "%sremedy:  %s\n", indent, f.Remedy)
 		}
 	}
 	fmt.Fprintf(w, "\n%s: worst status %s (%d ok, %d warn, %d fail, %d skipped)\n",
-		rep.OS, rep.Worst(), counts[shm.StatusOK], counts[shm.StatusWarn], counts[shm.StatusFail], counts[shm.StatusSkip])
+		rep.OS, rep.Worst(), counts[doctor.StatusOK], counts[doctor.StatusWarn], counts[doctor.StatusFail], counts[doctor.StatusSkip])
 }

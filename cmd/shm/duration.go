@@ -21,10 +21,10 @@ func (d *durationValue) Set(s string) error {
 	return nil
 }
 
-// durationFlag defines a duration flag on fs, as fs.Duration does.
-func durationFlag(fs *flag.FlagSet, name string, value time.Duration, usage string) *time.Duration {
+// durationFlag defines a duration flag on flags, as flags.Duration does.
+func durationFlag(flags *flag.FlagSet, name string, value time.Duration, usage string) *time.Duration {
 	p := new(time.Duration)
 	*p = value
-	fs.Var((*durationValue)(p), name, usage)
+	flags.Var((*durationValue)(p), name, usage)
 	return p
 }

@@ -31,11 +31,11 @@ status (128+N when CMD is killed by signal N; 127 when CMD cannot be
 found, 126 when it cannot be run). SIGTERM and SIGHUP sent to shm exec
 are passed on to CMD; SIGINT from a terminal reaches CMD directly.`,
 	run: func(_ context.Context, c *command, e *env, args []string) error {
-		fs := c.flags()
+		flags := c.flags()
 		size := &sizeFlag{n: 1 << 20}
-		fs.Var(size, "size", "size of the object: "+sizeHelp)
-		name := fs.String("name", "shm", "name the child finds the object under (SHM_FD_<NAME>)")
-		pos, err := c.parse(e, fs, args, false)
+		flags.Var(size, "size", "size of the object: "+sizeHelp)
+		name := flags.String("name", "shm", "name the child finds the object under (SHM_FD_<NAME>)")
+		pos, err := c.parse(e, flags, args, false)
 		if err != nil {
 			return err
 		}

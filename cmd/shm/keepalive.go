@@ -25,10 +25,10 @@ object that was opened (it was removed, or replaced by another object),
 keepalive says so naming the object and exits with status 1. On SIGINT or
 SIGTERM it stops cleanly with status 0.`,
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
-		fs := c.flags()
-		every := durationFlag(fs, "every", shm.DefaultKeepAlivePeriod, "time between refreshes (a `duration` such as 30s, 10m or 1h)")
-		foreign := fs.Bool("foreign", false, foreignHelp)
-		pos, err := c.parse(e, fs, args, true)
+		flags := c.flags()
+		every := durationFlag(flags, "every", shm.DefaultKeepAlivePeriod, "time between refreshes (a `duration` such as 30s, 10m or 1h)")
+		foreign := flags.Bool("foreign", false, foreignHelp)
+		pos, err := c.parse(e, flags, args, true)
 		if err != nil {
 			return err
 		}
@@ -62,11 +62,11 @@ SIGTERM it stops cleanly with status 0.`,
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				err := o.KeepAliveFunc(ctx, *every, func(t time.Time) {
+				err := o.KeepAlive(ctx, *every, shm.OnRefresh(func(t time.Time) {
 					mu.Lock()
 					defer mu.Unlock()
 					fmt.Fprintf(e.stdout, "%s touched %s\n", t.Format(time.RFC3339), o.Name())
-				})
+				}))
 				if err == nil || errors.Is(err, context.Canceled) {
 					return
 				}

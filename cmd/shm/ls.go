@@ -142,9 +142,9 @@ With --json the output is one object: {"os": the rules the names follow,
 the risk column comes from, "objects": [...]}, each object as in
 'shm stat --json'.`,
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
-		fs := c.flags()
-		asJSON := fs.Bool("json", false, "print JSON")
-		pos, err := c.parse(e, fs, args, true)
+		flags := c.flags()
+		asJSON := flags.Bool("json", false, "print JSON")
+		pos, err := c.parse(e, flags, args, true)
 		if err != nil {
 			return err
 		}
@@ -217,9 +217,9 @@ max_message, used (bytes), senders, receiver (true or false), lost
 look, stat maps the start of an object of at least 4352 bytes, which on
 Linux may set its access time (relatime: at most once a day).`,
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
-		fs := c.flags()
-		asJSON := fs.Bool("json", false, "print JSON")
-		pos, err := c.parse(e, fs, args, true)
+		flags := c.flags()
+		asJSON := flags.Bool("json", false, "print JSON")
+		pos, err := c.parse(e, flags, args, true)
 		if err != nil {
 			return err
 		}

@@ -24,13 +24,27 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/internal/dialect"
 )
 
 // The scripts in testdata/script run the real command: testscript.Main
 // makes this test binary answer to the names "shm" (the command) and
 // "shm-child" (a Go program that takes an object with shm.Inherited).
 
+// dialectEnv makes the shm command of a script follow another system's
+// rules rooted in a directory ("openbsd:DIR"), through the test seam
+// dialect.SetTestHost: a switch of this test binary, not of the command.
+const dialectEnv = "SHM_TEST_DIALECT"
+
 func TestMain(m *testing.M) {
+	if v := os.Getenv(dialectEnv); v != "" {
+		d, err := dialect.ParseTestHost(v)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", dialectEnv, err)
+			os.Exit(2)
+		}
+		dialect.SetTestHost(d)
+	}
 	if v := wine.Version(); v != "" {
 		// testscript.Main's own temporary directory cannot be removed
 		// under wine (see wine.SkipTempDir), which fails the run; the

@@ -110,12 +110,12 @@ is not portable to every OS is created anyway, with a note on stderr.
 On windows it is an error: a section lives only while a handle is open,
 so it would vanish when this command exits.`,
 	run: func(_ context.Context, c *command, e *env, args []string) error {
-		fs := c.flags()
+		flags := c.flags()
 		size := &sizeFlag{}
 		mode := &modeFlag{m: 0o600}
-		fs.Var(size, "size", "size of the object: "+sizeHelp+" (required)")
-		fs.Var(mode, "mode", "permission bits in octal")
-		pos, err := c.parse(e, fs, args, true)
+		flags.Var(size, "size", "size of the object: "+sizeHelp+" (required)")
+		flags.Var(mode, "mode", "permission bits in octal")
+		pos, err := c.parse(e, flags, args, true)
 		if err != nil {
 			return err
 		}
@@ -158,8 +158,8 @@ Remove each NAME (shm_unlink). Processes that hold an object keep it; its
 memory is freed when the last of them lets go. Every name is tried; the
 exit status is 1 if any could not be removed.`,
 	run: func(_ context.Context, c *command, e *env, args []string) error {
-		fs := c.flags()
-		pos, err := c.parse(e, fs, args, true)
+		flags := c.flags()
+		pos, err := c.parse(e, flags, args, true)
 		if err != nil {
 			return err
 		}
@@ -195,9 +195,9 @@ Write the whole content of the named object NAME to stdout. The object is
 opened read-only and read through a mapping; an object that shrinks while
 it is read ends the command with an error instead of a crash.`,
 	run: func(_ context.Context, c *command, e *env, args []string) error {
-		fs := c.flags()
-		foreign := fs.Bool("foreign", false, foreignHelp)
-		pos, err := c.parse(e, fs, args, true)
+		flags := c.flags()
+		foreign := flags.Bool("foreign", false, foreignHelp)
+		pos, err := c.parse(e, flags, args, true)
 		if err != nil {
 			return err
 		}
@@ -260,10 +260,10 @@ the input are left as they were. Input larger than the object is refused
 before anything is written, unless --grow enlarges the object to fit (the
 object never shrinks). The input is read whole before writing.`,
 	run: func(_ context.Context, c *command, e *env, args []string) error {
-		fs := c.flags()
-		grow := fs.Bool("grow", false, "enlarge the object to fit the input")
-		foreign := fs.Bool("foreign", false, foreignHelp)
-		pos, err := c.parse(e, fs, args, true)
+		flags := c.flags()
+		grow := flags.Bool("grow", false, "enlarge the object to fit the input")
+		foreign := flags.Bool("foreign", false, foreignHelp)
+		pos, err := c.parse(e, flags, args, true)
 		if err != nil {
 			return err
 		}
@@ -329,9 +329,9 @@ Set the access and modification times of each named object to now
 for a while (OpenBSD's daily(8)) spare them. Using a mapping never updates
 these times. For a lasting guard, see 'shm keepalive'.`,
 	run: func(_ context.Context, c *command, e *env, args []string) error {
-		fs := c.flags()
-		foreign := fs.Bool("foreign", false, foreignHelp)
-		pos, err := c.parse(e, fs, args, true)
+		flags := c.flags()
+		foreign := flags.Bool("foreign", false, foreignHelp)
+		pos, err := c.parse(e, flags, args, true)
 		if err != nil {
 			return err
 		}

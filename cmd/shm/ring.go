@@ -31,14 +31,14 @@ type ringFlags struct {
 }
 
 func addRingFlags(c *command, e *env, args []string, rawHelp, countHelp, timeoutHelp string) (*ringFlags, string, error) {
-	fs := c.flags()
+	flags := c.flags()
 	f := &ringFlags{size: &sizeFlag{n: defaultRingSize}}
-	f.raw = fs.Bool("raw", false, rawHelp)
-	f.count = fs.Int("count", 0, countHelp)
-	f.timeout = fs.Duration("timeout", 0, timeoutHelp)
-	fs.Var(f.size, "size", "size of the object if this command creates it: "+sizeHelp)
-	f.foreign = fs.Bool("foreign", false, foreignHelp)
-	pos, err := c.parse(e, fs, args, true)
+	f.raw = flags.Bool("raw", false, rawHelp)
+	f.count = flags.Int("count", 0, countHelp)
+	f.timeout = flags.Duration("timeout", 0, timeoutHelp)
+	flags.Var(f.size, "size", "size of the object if this command creates it: "+sizeHelp)
+	f.foreign = flags.Bool("foreign", false, foreignHelp)
+	pos, err := c.parse(e, flags, args, true)
 	if err != nil {
 		return nil, "", err
 	}

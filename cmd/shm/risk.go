@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/doctor"
 )
 
 // A cleaner is something on the host that deletes named objects it deems
@@ -88,7 +89,7 @@ const atRiskID = "objects.atrisk"
 
 // newJudge prepares the risk column for objects following rulesOS's rules
 // in dir. rep is the doctor's report, or nil when it is not available.
-func newJudge(rulesOS, dir string, rep *shm.Report) *judge {
+func newJudge(rulesOS, dir string, rep *doctor.Report) *judge {
 	j := &judge{builtin: builtinCleaners(rulesOS)}
 	j.source = "none: no cleaner is known for these objects"
 	if len(j.builtin) > 0 {
@@ -102,7 +103,7 @@ func newJudge(rulesOS, dir string, rep *shm.Report) *judge {
 		dirs[real] = true
 	}
 	for _, f := range rep.Findings {
-		if f.ID != atRiskID || (f.Status != shm.StatusOK && f.Status != shm.StatusWarn) {
+		if f.ID != atRiskID || (f.Status != doctor.StatusOK && f.Status != doctor.StatusWarn) {
 			continue
 		}
 		j.doctor = true

@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/shmkit/shm"
-	"github.com/shmkit/shm/internal/doctor"
+	"github.com/shmkit/shm/doctor"
+	hostdoc "github.com/shmkit/shm/internal/doctor"
 )
 
 var epoch = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -44,16 +45,18 @@ func TestBuiltinRisk(t *testing.T) {
 	}
 }
 
-func report(goos string, f ...shm.Finding) *shm.Report { return &shm.Report{OS: goos, Findings: f} }
+func report(goos string, f ...doctor.Finding) *doctor.Report {
+	return &doctor.Report{OS: goos, Findings: f}
+}
 
 func TestDoctorRisk(t *testing.T) {
 	at := func(p string) shm.ObjectInfo {
 		return shm.ObjectInfo{Path: p, Atime: epoch, Mtime: epoch, Ctime: epoch}
 	}
 	cleaners := []string{"tmpfiles ages /dev/shm after 1d", "logind RemoveIPC"}
-	warn := shm.Finding{ID: atRiskID, Status: shm.StatusWarn,
+	warn := doctor.Finding{ID: atRiskID, Status: doctor.StatusWarn,
 		Summary: "2 of 3 named objects in /dev/shm are at risk: (the summary is for people; the judge reads AtRisk)",
-		AtRisk: []shm.AtRisk{
+		AtRisk: []doctor.AtRisk{
 			{Path: "/dev/shm/a", Reason: "idle 9d > 1d, tmpfiles deletes it"},
 			{Path: "/dev/shm/b", Reason: "owned by regular user uid 1000 (alice), removed by logind at that user's logout"},
 			{Path: "/elsewhere/c", Reason: "an object of another directory"},
@@ -71,28 +74,28 @@ func TestDoctorRisk(t *testing.T) {
 		}
 	}
 	// Every object at risk is known, even beyond what the summary names.
-	var many []shm.AtRisk
+	var many []doctor.AtRisk
 	for i := range 30 {
-		many = append(many, shm.AtRisk{Path: fmt.Sprintf("/dev/shm/o%d", i), Reason: fmt.Sprintf("reason %d", i)})
+		many = append(many, doctor.AtRisk{Path: fmt.Sprintf("/dev/shm/o%d", i), Reason: fmt.Sprintf("reason %d", i)})
 	}
-	more := shm.Finding{ID: atRiskID, Status: shm.StatusWarn, Summary: "30 of 40 ...; and 20 more", AtRisk: many, Cleaners: cleaners}
+	more := doctor.Finding{ID: atRiskID, Status: doctor.StatusWarn, Summary: "30 of 40 ...; and 20 more", AtRisk: many, Cleaners: cleaners}
 	j = newJudge("linux", "/dev/shm", report("linux", more))
 	if got := j.judge(at("/dev/shm/o29"), epoch); got != "reason 29" {
 		t.Errorf("the 30th object at risk: %q; want its reason", got)
 	}
-	none := shm.Finding{ID: atRiskID, Status: shm.StatusOK, Summary: "3 named objects in /dev/shm, none at risk; no active cleaner applies to them"}
+	none := doctor.Finding{ID: atRiskID, Status: doctor.StatusOK, Summary: "3 named objects in /dev/shm, none at risk; no active cleaner applies to them"}
 	if got := newJudge("linux", "/dev/shm", report("linux", none)).judge(at("/dev/shm/a"), epoch); got != "-" {
 		t.Errorf("no cleaner: %q; want -", got)
 	}
-	safe := shm.Finding{ID: atRiskID, Status: shm.StatusOK, Summary: "3 named objects, none at risk", Cleaners: cleaners}
+	safe := doctor.Finding{ID: atRiskID, Status: doctor.StatusOK, Summary: "3 named objects, none at risk", Cleaners: cleaners}
 	if got := newJudge("linux", "/dev/shm", report("linux", safe)).judge(at("/dev/shm/a"), epoch); got != "ok" {
 		t.Errorf("a cleaner that spares the object: %q; want ok", got)
 	}
 	// A doctor report about another OS's objects, or a skipped check,
 	// leaves the built-in rules in charge.
-	skip := shm.Finding{ID: atRiskID, Status: shm.StatusSkip, Summary: "not checked"}
+	skip := doctor.Finding{ID: atRiskID, Status: doctor.StatusSkip, Summary: "not checked"}
 	old := shm.ObjectInfo{Path: "/tmp/x.shm", Atime: epoch.Add(-30 * 24 * time.Hour)}
-	for _, rep := range []*shm.Report{report("linux", warn), report("openbsd", skip), nil} {
+	for _, rep := range []*doctor.Report{report("linux", warn), report("openbsd", skip), nil} {
 		j := newJudge("openbsd", "/tmp", rep)
 		if got := j.judge(old, epoch); got != "atime 30d > daily's 7d" {
 			t.Errorf("report %+v: judge = %q; want the built-in rule", rep, got)
@@ -101,20 +104,20 @@ func TestDoctorRisk(t *testing.T) {
 }
 
 // runFixture runs the library's doctor on a fixture host and returns its
-// report as shm.Doctor would.
-func runFixture(t *testing.T, env doctor.Env) *shm.Report {
+// report as doctor.Run would.
+func runFixture(t *testing.T, env hostdoc.Env) *doctor.Report {
 	t.Helper()
-	fs, err := doctor.Run(context.Background(), env)
+	fs, err := hostdoc.Run(context.Background(), env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := &shm.Report{OS: env.GOOS}
+	rep := &doctor.Report{OS: env.GOOS}
 	for _, f := range fs {
-		var risky []shm.AtRisk
+		var risky []doctor.AtRisk
 		for _, a := range f.AtRisk {
-			risky = append(risky, shm.AtRisk{Path: a.Path, Reason: a.Reason})
+			risky = append(risky, doctor.AtRisk{Path: a.Path, Reason: a.Reason})
 		}
-		rep.Findings = append(rep.Findings, shm.Finding{ID: f.ID, Status: shm.Status(f.Status), Summary: f.Summary,
+		rep.Findings = append(rep.Findings, doctor.Finding{ID: f.ID, Status: doctor.Status(f.Status), Summary: f.Summary,
 			Meaning: f.Meaning, Remedy: f.Remedy, AtRisk: risky, Cleaners: f.Cleaners})
 	}
 	return rep
@@ -143,7 +146,7 @@ func TestDoctorContractOpenBSD(t *testing.T) {
 	put(t, filepath.Join(root, "etc/daily"), string(daily))
 	hash := strings.Repeat("ab", 32)
 	put(t, filepath.Join(root, "tmp", hash+".shm"), "x")
-	rep := runFixture(t, doctor.Env{Root: root, GOOS: "openbsd", Now: time.Now().Add(10 * 24 * time.Hour), UID: 0})
+	rep := runFixture(t, hostdoc.Env{Root: root, GOOS: "openbsd", Now: time.Now().Add(10 * 24 * time.Hour), UID: 0})
 	j := newJudge("openbsd", "/tmp", rep)
 	if !j.doctor {
 		t.Fatalf("the doctor's %s finding was not used: %+v", atRiskID, rep.Findings)
@@ -173,7 +176,7 @@ func TestDoctorContractLogind(t *testing.T) {
 	if err := os.Chown(filepath.Join(root, "dev/shm/alice.obj"), 1000, 1000); err != nil {
 		t.Fatal(err)
 	}
-	rep := runFixture(t, doctor.Env{Root: root, GOOS: "linux", Now: time.Now(), UID: 0, User: "root"})
+	rep := runFixture(t, hostdoc.Env{Root: root, GOOS: "linux", Now: time.Now(), UID: 0, User: "root"})
 	j := newJudge("linux", "/dev/shm", rep)
 	if !j.doctor {
 		t.Fatalf("the doctor's %s finding was not used: %+v", atRiskID, rep.Findings)

@@ -82,29 +82,29 @@ func (c *command) usageLine() string {
 
 // flags returns an empty flag set for c that prints nothing itself.
 func (c *command) flags() *flag.FlagSet {
-	fs := flag.NewFlagSet("shm "+c.name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {}
-	return fs
+	set := flag.NewFlagSet("shm "+c.name, flag.ContinueOnError)
+	set.SetOutput(io.Discard)
+	set.Usage = func() {}
+	return set
 }
 
-// parse parses args with fs and returns the positional arguments. When
+// parse parses args with flags and returns the positional arguments. When
 // interleaved is true, flags may also follow positional arguments
 // ("shm stat NAME --json"); "--" ends the flags either way. --help prints
 // c's help to stdout and returns flag.ErrHelp; a bad flag is a
 // *usageError.
-func (c *command) parse(e *env, fs *flag.FlagSet, args []string, interleaved bool) ([]string, error) {
+func (c *command) parse(e *env, flags *flag.FlagSet, args []string, interleaved bool) ([]string, error) {
 	var pos []string
 	for {
-		err := fs.Parse(args)
+		err := flags.Parse(args)
 		if errors.Is(err, flag.ErrHelp) {
-			c.printHelp(e.stdout, fs)
+			c.printHelp(e.stdout, flags)
 			return nil, flag.ErrHelp
 		}
 		if err != nil {
 			return nil, c.usageErr("%v", err)
 		}
-		rest := fs.Args()
+		rest := flags.Args()
 		consumed := len(args) - len(rest)
 		if !interleaved || len(rest) == 0 || consumed > 0 && args[consumed-1] == "--" {
 			return append(pos, rest...), nil
@@ -120,19 +120,19 @@ func (c *command) usageErr(format string, args ...any) error {
 }
 
 // printHelp prints c's usage line, help and flags.
-func (c *command) printHelp(w io.Writer, fs *flag.FlagSet) {
+func (c *command) printHelp(w io.Writer, flags *flag.FlagSet) {
 	fmt.Fprintf(w, "Usage: %s\n\n%s\n", c.usageLine(), strings.TrimSpace(c.help))
-	if fs == nil {
+	if flags == nil {
 		return
 	}
 	var any bool
-	fs.VisitAll(func(*flag.Flag) { any = true })
+	flags.VisitAll(func(*flag.Flag) { any = true })
 	if !any {
 		return
 	}
 	fmt.Fprintf(w, "\nFlags:\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fs.VisitAll(func(f *flag.Flag) {
+	flags.VisitAll(func(f *flag.Flag) {
 		typ, usage := flag.UnquoteUsage(f)
 		name := "--" + f.Name
 		if typ != "" {
@@ -178,8 +178,8 @@ var cmdHelp = &command{
 	summary: "show the usage of shm or of a command",
 	help:    "Print the usage of shm, or the help of COMMAND.",
 	run: func(_ context.Context, c *command, e *env, args []string) error {
-		fs := c.flags()
-		pos, err := c.parse(e, fs, args, false)
+		flags := c.flags()
+		pos, err := c.parse(e, flags, args, false)
 		if err != nil {
 			return err
 		}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/doctor"
 )
 
 func TestParseInterleaved(t *testing.T) {
@@ -90,10 +90,10 @@ func TestRunHelpEverywhere(t *testing.T) {
 }
 
 func TestPrintReport(t *testing.T) {
-	rep := shm.Report{OS: "linux", Findings: []shm.Finding{
-		{ID: "a.b", Status: shm.StatusOK, Summary: "fine", Meaning: "all is well", Remedy: "none"},
-		{ID: "longer.id", Status: shm.StatusWarn, Summary: "hmm", Meaning: "it may go", Remedy: "do this"},
-		{ID: "c", Status: shm.StatusSkip, Summary: "not here", Meaning: "n/a"},
+	rep := doctor.Report{OS: "linux", Findings: []doctor.Finding{
+		{ID: "a.b", Status: doctor.StatusOK, Summary: "fine", Meaning: "all is well", Remedy: "none"},
+		{ID: "longer.id", Status: doctor.StatusWarn, Summary: "hmm", Meaning: "it may go", Remedy: "do this"},
+		{ID: "c", Status: doctor.StatusSkip, Summary: "not here", Meaning: "n/a"},
 	}}
 	var buf bytes.Buffer
 	printReport(&buf, rep)

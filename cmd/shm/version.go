@@ -12,8 +12,8 @@ var cmdVersion = &command{
 	summary: "print the version of shm and of Go",
 	help:    "Print the module version of shm (from the build information), the Go version and the GOOS/GOARCH it was built for.",
 	run: func(_ context.Context, c *command, e *env, args []string) error {
-		fs := c.flags()
-		pos, err := c.parse(e, fs, args, false)
+		flags := c.flags()
+		pos, err := c.parse(e, flags, args, false)
 		if err != nil {
 			return err
 		}

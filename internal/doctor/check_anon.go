@@ -70,9 +70,9 @@ func checkAnonStrategy(r *runner) Finding {
 	}
 	if (r.env.GOOS == "linux" || r.env.GOOS == "android") && s != "memfd" {
 		f.Status = Warn
-		f.Summary += ", not memfd: memfd_create is missing (kernel before 3.17), forbidden (a seccomp filter answering EPERM or ENOSYS), or the SHM_ANON environment variable forces another route"
+		f.Summary += ", not memfd: memfd_create is missing (kernel before 3.17), forbidden (a seccomp filter answering EPERM or ENOSYS), or SHMDEBUG=anon=... forces another route"
 		f.Meaning += " Unlike memfds, these objects live on /dev/shm and count against its size, which is small in containers."
-		f.Remedy = "Allow memfd_create in the seccomp profile (Docker's default profile allows it), or unset SHM_ANON."
+		f.Remedy = "Allow memfd_create in the seccomp profile (Docker's default profile allows it), or remove anon=... from SHMDEBUG."
 	}
 	return f
 }

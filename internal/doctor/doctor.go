@@ -59,6 +59,7 @@ const (
 	IDNetBSDVarShm    = "netbsd.varshm"
 	IDObjectsAtRisk   = "objects.atrisk"
 	IDRlimitNofile    = "rlimit.nofile"
+	IDShmdebug        = "shmdebug.settings"
 )
 
 // IDs returns every check ID in the order [Run] reports them. Every
@@ -67,7 +68,7 @@ func IDs() []string {
 	return []string{
 		IDAnonStrategy, IDMemfdNoexec, IDDevShmSize, IDLogindRemoveIPC, IDTmpfilesAge,
 		IDOpenBSDDaily, IDNetBSDVarShm, IDObjectsAtRisk, IDRlimitNofile,
-		IDHugePages,
+		IDHugePages, IDShmdebug,
 	}
 }
 
@@ -128,6 +129,10 @@ type Env struct {
 	// WantSize is the size in bytes of the objects the caller means to
 	// make (0: not said); hugepages.state checks the host against it.
 	WantSize uint64
+	// Debug is the SHMDEBUG value of the process ("" when unset), and
+	// DebugErr the error of the settings it ignored (internal/shmdebug).
+	Debug    string
+	DebugErr error
 }
 
 // Host returns the Env of the running host. AnonProbe is left nil for
@@ -179,7 +184,7 @@ func Run(ctx context.Context, env Env) ([]Finding, error) {
 	checks := []check{
 		checkAnonStrategy, checkMemfdNoexec, checkDevShm, checkLogind, checkTmpfiles,
 		checkOpenBSDDaily, checkNetBSDVarShm, checkObjectsAtRisk, checkRlimit,
-		checkHugePages,
+		checkHugePages, checkShmdebug,
 	}
 	out := make([]Finding, 0, len(checks))
 	for i, c := range checks {

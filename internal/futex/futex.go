@@ -30,8 +30,8 @@
 //
 // The polling fallback is always correct because it re-reads the word;
 // it costs latency (up to about 1 ms) and a little CPU. It can be forced
-// with [ForceFallback] or by setting SHM_FUTEX=poll in the environment
-// before the program starts. Wake always issues the OS wake when the OS
+// with [ForceFallback] or by SHMDEBUG=futex=poll in the environment
+// before the program starts (see internal/shmdebug). Wake always issues the OS wake when the OS
 // primitive exists, even when waits are forced to poll, so a polling
 // process still wakes sleepers in other processes.
 //
@@ -48,6 +48,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"github.com/shmkit/shm/internal/shmdebug"
 )
 
 // ErrTimeout is returned by [Wait] when the deadline has passed. It
@@ -61,13 +63,11 @@ func (timeoutError) Error() string        { return "futex: wait deadline exceede
 func (timeoutError) Timeout() bool        { return true }
 func (timeoutError) Is(target error) bool { return target == os.ErrDeadlineExceeded }
 
-// EnvVar is the environment variable read at start-up: SHM_FUTEX=poll
-// forces the polling fallback, as ForceFallback(true) does.
-const EnvVar = "SHM_FUTEX"
-
 var (
+	// forced starts as SHMDEBUG's futex=poll asks.
 	forced = func() (b atomic.Bool) {
-		b.Store(os.Getenv(EnvVar) == "poll")
+		s, _ := shmdebug.Get()
+		b.Store(s.Futex == "poll")
 		return
 	}()
 	probeOnce sync.Once
@@ -96,8 +96,8 @@ func Kind() string {
 }
 
 // ForceFallback makes Wait poll instead of sleeping in the kernel (on) or
-// restores the default (off). It is meant for tests; the environment
-// variable SHM_FUTEX=poll sets it at start-up.
+// restores the default (off). It is meant for tests; SHMDEBUG=futex=poll
+// in the environment sets it at start-up.
 func ForceFallback(on bool) { forced.Store(on) }
 
 // Wait sleeps while *addr == val, until woken, until the absolute deadline

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/shmkit/shm/internal/shmdebug"
 	"golang.org/x/sys/unix"
 )
 
@@ -67,7 +68,7 @@ func TestWakeAcrossProcesses(t *testing.T) {
 			t.Fatal(err)
 		}
 		cmd := exec.Command(exe, "-test.run=^$")
-		cmd.Env = append(os.Environ(), helperEnv+"=waiter", EnvVar+"="+map[bool]string{true: "poll"}[Kind() == "poll"])
+		cmd.Env = append(os.Environ(), helperEnv+"=waiter", shmdebug.Var+"="+map[bool]string{true: "futex=poll"}[Kind() == "poll"])
 		cmd.ExtraFiles = []*os.File{f}
 		cmd.Stderr = os.Stderr
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

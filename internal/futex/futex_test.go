@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 	"unsafe"
+
+	"github.com/shmkit/shm/internal/shmdebug"
 )
 
 // helpers are the child processes a test can start by re-executing the
@@ -62,7 +64,7 @@ func TestKind(t *testing.T) {
 		t.Logf("OS primitive unavailable: %v", err)
 		want = "poll"
 	}
-	if os.Getenv(EnvVar) == "poll" {
+	if s, _ := shmdebug.Get(); s.Futex == "poll" {
 		want = "poll"
 	}
 	if got := Kind(); got != want {

@@ -8,8 +8,12 @@ import (
 	"testing"
 )
 
-// mechanismEnv forces one token-lock mechanism in tests and their children.
-const mechanismEnv = "LOCK_TEST_MECHANISM"
+// mechanismEnv forces one token-lock mechanism in tests and their
+// children; ownerDirEnv passes them the directory of flock token files.
+const (
+	mechanismEnv = "LOCK_TEST_MECHANISM"
+	ownerDirEnv  = "LOCK_TEST_OWNER_DIR"
+)
 
 var allLockers = map[string]func(*os.File) (locker, error){
 	"ofd": newOFDLocker, "fcntl": newFcntlLocker, "flock": newFlockLocker,
@@ -21,6 +25,9 @@ func init() {
 	if forcedMechanism != "" {
 		lockers = []func(*os.File) (locker, error){allLockers[forcedMechanism]}
 	}
+	if d := os.Getenv(ownerDirEnv); d != "" {
+		SetTokenDirForTest(d)
+	}
 }
 
 // withMechanism makes NewFileOwner use only mech (and so do children) for
@@ -30,7 +37,11 @@ func withMechanism(t *testing.T, mech string) {
 	lockers, forcedMechanism = []func(*os.File) (locker, error){allLockers[mech]}, mech
 	t.Cleanup(func() { lockers, forcedMechanism = old, oldForced })
 	if mech == "flock" {
-		t.Setenv("SHM_OWNER_DIR", filepath.Join(t.TempDir(), "owners"))
+		dir := filepath.Join(t.TempDir(), "owners")
+		t.Setenv(ownerDirEnv, dir)
+		oldDir := tokenDir
+		SetTokenDirForTest(dir)
+		t.Cleanup(func() { SetTokenDirForTest(oldDir) })
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 
+	"github.com/shmkit/shm/internal/shmdebug"
 	"golang.org/x/sys/unix"
 )
 
@@ -16,20 +17,18 @@ import (
 // contents. Token t is the single byte at ownerLockBase+t.
 const ownerLockBase = 1 << 62
 
-// OwnerEnv is the environment variable read at start-up that forces one
-// token-lock mechanism: SHM_OWNER=ofd (Linux), fcntl or flock. The
-// fallbacks can so be run, and tested, on Linux. A name this system does
-// not have leaves NewFileOwner nothing to use, and it says so.
-const OwnerEnv = "SHM_OWNER"
-
 type namedLocker struct {
 	name string
 	new  func(*os.File) (locker, error)
 }
 
-// lockers are the mechanisms NewFileOwner tries, in order.
+// lockers are the mechanisms NewFileOwner tries, in order. SHMDEBUG's
+// owner key (ofd on Linux, fcntl or flock) forces one, so that the
+// fallbacks can be run, and tested, on Linux; a name this system does not
+// have leaves NewFileOwner nothing to use, and it says so.
 var lockers = func() []func(*os.File) (locker, error) {
-	want := os.Getenv(OwnerEnv)
+	s, _ := shmdebug.Get()
+	want := s.Owner
 	var l []func(*os.File) (locker, error)
 	for _, nl := range namedLockers {
 		if want == "" || want == nl.name {
@@ -78,7 +77,7 @@ func newFileOwner(lk locker) (*FileOwner, error) {
 //     [CloseFD] or [CloseFile], which keep them open meanwhile.
 //   - Where the object takes no byte-range locks (macOS shm_open objects,
 //     some FreeBSD versions): flock on a file per token in the directory
-//     named by SHM_OWNER_DIR, else /tmp/.shm-owners (made mode 1777).
+//     /tmp/.shm-owners (made mode 1777; tests choose another).
 //     The tokens are then unique on the machine, and every process that
 //     shares a mutex must use the same directory. A tmp cleaner deleting
 //     a live owner's file makes that owner look dead.
@@ -106,7 +105,8 @@ func NewFileOwner(f *os.File) (*FileOwner, error) {
 		}
 	}
 	if len(lockers) == 0 {
-		return nil, fmt.Errorf("shm: no liveness lock on %s: %s=%q names no mechanism of this system", f.Name(), OwnerEnv, os.Getenv(OwnerEnv))
+		s, _ := shmdebug.Get()
+		return nil, fmt.Errorf("shm: no liveness lock on %s: %s owner=%s names no mechanism of this system", f.Name(), shmdebug.Var, s.Owner)
 	}
 	return nil, fmt.Errorf("shm: no liveness lock on %s: %w", f.Name(), errors.Join(errs...))
 }
@@ -122,10 +122,15 @@ func lockUnsupported(err error) bool {
 	return false
 }
 
+// tokenDir is the directory of per-token flock files. Test binaries set
+// another with SetTokenDirForTest before any owner is made.
+var tokenDir = "/tmp/.shm-owners"
+
+// SetTokenDirForTest makes flock owners keep their token files in dir, so
+// that a test run leaves nothing in /tmp/.shm-owners; every process that
+// shares a mutex must use the same directory. Only test binaries call it,
+// before making any owner.
+func SetTokenDirForTest(dir string) { tokenDir = dir }
+
 // flockTokenDir returns the directory of per-token lock files.
-func flockTokenDir() string {
-	if d := os.Getenv("SHM_OWNER_DIR"); d != "" {
-		return d
-	}
-	return "/tmp/.shm-owners"
-}
+func flockTokenDir() string { return tokenDir }

@@ -14,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/shmkit/shm/internal/futex"
+	"github.com/shmkit/shm/internal/shmdebug"
 	"golang.org/x/sys/unix"
 )
 
@@ -75,7 +76,7 @@ func startChild(t testing.TB, f *os.File, name string, args ...string) *child {
 	cmd.Env = append(os.Environ(),
 		helperEnv+"="+name,
 		helperArgsEnv+"="+strings.Join(args, " "),
-		futex.EnvVar+"="+map[bool]string{true: "poll"}[futex.Kind() == "poll"],
+		shmdebug.Var+"="+map[bool]string{true: "futex=poll"}[futex.Kind() == "poll"],
 		mechanismEnv+"="+forcedMechanism,
 		sliceEnv+"="+sliceOverride,
 		// The race detector sleeps 1 s at exit by default: not for children.

@@ -1,4 +1,4 @@
-package shm_test
+package doctor_test
 
 import (
 	"context"
@@ -10,20 +10,21 @@ import (
 	"testing"
 
 	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/doctor"
 )
 
 // doctorIDs is the stable set of check IDs, in report order.
 var doctorIDs = []string{
 	"anon.strategy", "memfd.noexec", "devshm.size", "logind.removeipc", "tmpfiles.age",
-	"openbsd.daily", "netbsd.varshm", "objects.atrisk", "rlimit.nofile", "hugepages.state",
+	"openbsd.daily", "netbsd.varshm", "objects.atrisk", "rlimit.nofile", "hugepages.state", "shmdebug.settings",
 }
 
 // linuxChecks are the checks that must look (not skip for being on
 // another OS) on a Linux host.
-var linuxChecks = []string{"anon.strategy", "memfd.noexec", "devshm.size", "logind.removeipc", "tmpfiles.age", "objects.atrisk", "rlimit.nofile", "hugepages.state"}
+var linuxChecks = []string{"anon.strategy", "memfd.noexec", "devshm.size", "logind.removeipc", "tmpfiles.age", "objects.atrisk", "rlimit.nofile", "hugepages.state", "shmdebug.settings"}
 
 func TestDoctorHost(t *testing.T) {
-	rep, err := shm.Doctor(context.Background())
+	rep, err := doctor.Run(context.Background())
 	switch runtime.GOOS {
 	case "js", "wasip1", "plan9":
 		if !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), runtime.GOOS) {
@@ -36,7 +37,7 @@ func TestDoctorHost(t *testing.T) {
 	}
 	if runtime.GOOS == "windows" {
 		// The sections' lifetime is reported; the Unix checks skip.
-		if len(rep.Findings) == 0 || rep.Findings[0].ID != "anon.strategy" || rep.Findings[0].Status != shm.StatusOK ||
+		if len(rep.Findings) == 0 || rep.Findings[0].ID != "anon.strategy" || rep.Findings[0].Status != doctor.StatusOK ||
 			!strings.Contains(rep.Findings[0].Summary, "strategy section") {
 			t.Errorf("anon.strategy on windows: %+v", rep.Findings)
 		}
@@ -48,7 +49,7 @@ func TestDoctorHost(t *testing.T) {
 		t.Fatalf("%d findings, want %d: %+v", len(rep.Findings), len(doctorIDs), rep.Findings)
 	}
 	seen := map[string]bool{}
-	byID := map[string]shm.Finding{}
+	byID := map[string]doctor.Finding{}
 	for i, f := range rep.Findings {
 		t.Logf("%-17s %-4s %s", f.ID, f.Status, f.Summary)
 		if f.ID != doctorIDs[i] {
@@ -60,14 +61,14 @@ func TestDoctorHost(t *testing.T) {
 		seen[f.ID] = true
 		byID[f.ID] = f
 		switch f.Status {
-		case shm.StatusOK, shm.StatusWarn, shm.StatusFail, shm.StatusSkip:
+		case doctor.StatusOK, doctor.StatusWarn, doctor.StatusFail, doctor.StatusSkip:
 		default:
 			t.Errorf("%s: invalid status %q", f.ID, f.Status)
 		}
 		if strings.TrimSpace(f.Summary) == "" || strings.TrimSpace(f.Meaning) == "" {
 			t.Errorf("%s: empty summary or meaning", f.ID)
 		}
-		if f.Status != shm.StatusOK && strings.TrimSpace(f.Remedy) == "" {
+		if f.Status != doctor.StatusOK && strings.TrimSpace(f.Remedy) == "" {
 			t.Errorf("%s: status %s without a remedy", f.ID, f.Status)
 		}
 	}
@@ -75,12 +76,12 @@ func TestDoctorHost(t *testing.T) {
 		return
 	}
 	for _, id := range linuxChecks {
-		if f := byID[id]; f.Status == shm.StatusSkip && strings.Contains(f.Summary, "this host runs") {
+		if f := byID[id]; f.Status == doctor.StatusSkip && strings.Contains(f.Summary, "this host runs") {
 			t.Errorf("%s skipped on Linux as if on another OS: %s", id, f.Summary)
 		}
 	}
 	for _, id := range []string{"openbsd.daily", "netbsd.varshm"} {
-		if byID[id].Status != shm.StatusSkip {
+		if byID[id].Status != doctor.StatusSkip {
 			t.Errorf("%s on Linux: %s, want skip", id, byID[id].Status)
 		}
 	}
@@ -90,17 +91,17 @@ func TestDoctorHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer o.Close()
-	if a := byID["anon.strategy"]; a.Status == shm.StatusSkip || !strings.Contains(a.Summary, `"`+o.Strategy()+`"`) {
+	if a := byID["anon.strategy"]; a.Status == doctor.StatusSkip || !strings.Contains(a.Summary, `"`+o.Strategy()+`"`) {
 		t.Errorf("anon.strategy = %s %q, CreateAnon took %q", a.Status, a.Summary, o.Strategy())
 	}
 }
 
 func TestDoctorJSON(t *testing.T) {
-	rep := shm.Report{OS: "linux", Findings: []shm.Finding{
-		{ID: "devshm.size", Status: shm.StatusWarn, Summary: "s", Meaning: "m", Remedy: "r"},
-		{ID: "rlimit.nofile", Status: shm.StatusOK, Summary: "s", Meaning: "m"},
-		{ID: "objects.atrisk", Status: shm.StatusWarn, Summary: "s", Meaning: "m", Remedy: "r",
-			AtRisk: []shm.AtRisk{{Path: "/dev/shm/a", Reason: "why"}}, Cleaners: []string{"c"}},
+	rep := doctor.Report{OS: "linux", Findings: []doctor.Finding{
+		{ID: "devshm.size", Status: doctor.StatusWarn, Summary: "s", Meaning: "m", Remedy: "r"},
+		{ID: "rlimit.nofile", Status: doctor.StatusOK, Summary: "s", Meaning: "m"},
+		{ID: "objects.atrisk", Status: doctor.StatusWarn, Summary: "s", Meaning: "m", Remedy: "r",
+			AtRisk: []doctor.AtRisk{{Path: "/dev/shm/a", Reason: "why"}}, Cleaners: []string{"c"}},
 	}}
 	b, err := json.Marshal(rep)
 	if err != nil {
@@ -114,31 +115,31 @@ func TestDoctorJSON(t *testing.T) {
 	if string(b) != want {
 		t.Errorf("JSON:\n got %s\nwant %s", b, want)
 	}
-	var back shm.Report
+	var back doctor.Report
 	if err := json.Unmarshal(b, &back); err != nil || back.OS != rep.OS || !reflect.DeepEqual(back.Findings, rep.Findings) {
 		t.Errorf("round trip: %+v, %v", back, err)
 	}
 }
 
 func TestReportWorst(t *testing.T) {
-	rep := func(ss ...shm.Status) shm.Report {
-		r := shm.Report{OS: runtime.GOOS}
+	rep := func(ss ...doctor.Status) doctor.Report {
+		r := doctor.Report{OS: runtime.GOOS}
 		for _, s := range ss {
-			r.Findings = append(r.Findings, shm.Finding{Status: s})
+			r.Findings = append(r.Findings, doctor.Finding{Status: s})
 		}
 		return r
 	}
 	tests := []struct {
-		r    shm.Report
-		want shm.Status
+		r    doctor.Report
+		want doctor.Status
 	}{
-		{rep(), shm.StatusSkip},
-		{rep(shm.StatusSkip, shm.StatusSkip), shm.StatusSkip},
-		{rep(shm.StatusSkip, shm.StatusOK), shm.StatusOK},
-		{rep(shm.StatusOK, shm.StatusWarn, shm.StatusSkip), shm.StatusWarn},
-		{rep(shm.StatusFail, shm.StatusWarn, shm.StatusOK), shm.StatusFail},
-		{rep(shm.StatusWarn, shm.StatusFail), shm.StatusFail},
-		{rep(shm.StatusOK, "bogus", shm.StatusWarn), "bogus"}, // unknown ranks as fail
+		{rep(), doctor.StatusSkip},
+		{rep(doctor.StatusSkip, doctor.StatusSkip), doctor.StatusSkip},
+		{rep(doctor.StatusSkip, doctor.StatusOK), doctor.StatusOK},
+		{rep(doctor.StatusOK, doctor.StatusWarn, doctor.StatusSkip), doctor.StatusWarn},
+		{rep(doctor.StatusFail, doctor.StatusWarn, doctor.StatusOK), doctor.StatusFail},
+		{rep(doctor.StatusWarn, doctor.StatusFail), doctor.StatusFail},
+		{rep(doctor.StatusOK, "bogus", doctor.StatusWarn), "bogus"}, // unknown ranks as fail
 	}
 	for _, tt := range tests {
 		if got := tt.r.Worst(); got != tt.want {
@@ -150,7 +151,7 @@ func TestReportWorst(t *testing.T) {
 func TestDoctorCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	rep, err := shm.Doctor(ctx)
+	rep, err := doctor.Run(ctx)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Doctor(canceled) = %d findings, %v; want context.Canceled", len(rep.Findings), err)
 	}

@@ -1,12 +1,24 @@
-package shm
+// Package doctor examines a host for what would delete, break or starve
+// the shared-memory objects of package shm: cleaners (systemd-tmpfiles,
+// logind's RemoveIPC, OpenBSD's daily(8)), a small or missing /dev/shm, a
+// low descriptor limit, huge-page pools, the route anonymous objects take,
+// and the SHMDEBUG settings in force. A daemon may run it at start-up;
+// `shm doctor` prints its report.
+package doctor
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
 
-	"github.com/shmkit/shm/internal/doctor"
+	"github.com/shmkit/shm"
+	host "github.com/shmkit/shm/internal/doctor"
+	"github.com/shmkit/shm/internal/shmdebug"
 )
 
-// Status is the outcome of one [Doctor] check.
+// Status is the outcome of one [Run] check.
 type Status string
 
 // The statuses of a [Finding], from least to most severe.
@@ -26,14 +38,15 @@ const (
 )
 
 // rank orders statuses: skip < ok < warn < fail; unknown ones rank as fail.
-func (s Status) rank() int { return doctor.Status(s).Rank() }
+func (s Status) rank() int { return host.Status(s).Rank() }
 
-// A Finding is the result of one [Doctor] check. Its JSON form is stable
+// A Finding is the result of one [Run] check. Its JSON form is stable
 // (the field names below) for `shm doctor --json` and other tools.
 type Finding struct {
 	// ID names the check and is stable: "anon.strategy", "memfd.noexec",
 	// "devshm.size", "logind.removeipc", "tmpfiles.age", "openbsd.daily",
-	// "netbsd.varshm", "objects.atrisk", "rlimit.nofile", "hugepages.state".
+	// "netbsd.varshm", "objects.atrisk", "rlimit.nofile", "hugepages.state",
+	// "shmdebug.settings".
 	ID     string `json:"id"`
 	Status Status `json:"status"`
 	// Summary is what was found, with the numbers and paths.
@@ -54,7 +67,7 @@ type Finding struct {
 }
 
 // An AtRisk is a named object that a cleaner would delete, found by the
-// objects.atrisk check of [Doctor].
+// objects.atrisk check of [Run].
 type AtRisk struct {
 	// Path is the object's file: /dev/shm/NAME on Linux,
 	// /tmp/<sha256>.shm on OpenBSD.
@@ -64,7 +77,7 @@ type AtRisk struct {
 	Reason string `json:"reason"`
 }
 
-// A Report is the result of [Doctor]: one finding per check, always the
+// A Report is the result of [Run]: one finding per check, always the
 // same checks in the same order, whatever the OS (checks for other
 // systems are skipped).
 type Report struct {
@@ -84,7 +97,7 @@ func (r Report) Worst() Status {
 	return worst
 }
 
-// Doctor examines this host for what would delete, break or starve
+// Run examines this host for what would delete, break or starve
 // shared-memory objects, and reports one [Finding] per check:
 //
 //   - anon.strategy: which route anonymous objects take here (it creates
@@ -102,11 +115,13 @@ func (r Report) Worst() Status {
 //     above would delete;
 //   - rlimit.nofile: the descriptor limit;
 //   - hugepages.state: Linux's hugetlb pools (reserved and free pages per
-//     size) and shmem_enabled, what [HugePageSize] and [HugePages] can
-//     get here, and, given [DoctorSize], whether a pool and /dev/shm hold
-//     that much.
+//     size) and shmem_enabled, what [shm.HugePageSize] and
+//     [shm.HugePages] can get here, and, given [Size], whether a pool and
+//     /dev/shm hold that much;
+//   - shmdebug.settings: the SHMDEBUG settings in force, and any it ignored for
+//     not knowing them.
 //
-// Doctor changes nothing on the host: it reads configuration files,
+// Run changes nothing on the host: it reads configuration files,
 // /proc and /dev/shm, and creates and closes one anonymous object. It returns ctx's
 // error if ctx is done before all checks ran, with the findings so far.
 // On windows anon.strategy says what decides a section's lifetime there
@@ -114,17 +129,19 @@ func (r Report) Worst() Status {
 // systems without shared memory in shm (js, wasip1) it returns a report
 // whose checks are all skipped and an error wrapping
 // [errors.ErrUnsupported].
-func Doctor(ctx context.Context, opts ...DoctorOption) (Report, error) {
-	env := doctor.Host()
+func Run(ctx context.Context, opts ...Option) (Report, error) {
+	env := host.Host()
 	for _, o := range opts {
 		if o != nil {
-			o.applyDoctor(&env)
+			o.apply(&env)
 		}
 	}
-	if doctor.Supported(env.GOOS) || env.GOOS == "windows" {
+	if host.Supported(env.GOOS) || env.GOOS == "windows" {
 		env.AnonProbe = probeAnon
 	}
-	fs, err := doctor.Run(ctx, env)
+	env.Debug = shmdebug.Value()
+	_, env.DebugErr = shmdebug.Get()
+	fs, err := host.Run(ctx, env)
 	rep := Report{OS: env.GOOS, Findings: make([]Finding, 0, len(fs))}
 	for _, f := range fs {
 		var risky []AtRisk
@@ -144,24 +161,35 @@ func Doctor(ctx context.Context, opts ...DoctorOption) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	if !doctor.Supported(env.GOOS) && env.GOOS != "windows" {
-		return rep, errUnsupported("Doctor")
+	if !host.Supported(env.GOOS) && env.GOOS != "windows" {
+		return rep, fmt.Errorf("doctor: Run is not supported on %s/%s: %w", runtime.GOOS, runtime.GOARCH, errors.ErrUnsupported)
 	}
 	return rep, nil
 }
 
-// A DoctorOption tells [Doctor] more about what the caller means to do.
-type DoctorOption interface {
-	applyDoctor(*doctor.Env)
+// probeAnon creates and closes a one-page anonymous object and reports the
+// strategy this host gets.
+func probeAnon() (string, error) {
+	o, err := shm.CreateAnon(int64(os.Getpagesize()))
+	if err != nil {
+		return "", err
+	}
+	defer o.Close()
+	return o.Strategy(), nil
 }
 
-type doctorSize uint64
+// An Option tells [Run] more about what the caller means to do.
+type Option interface {
+	apply(*host.Env)
+}
 
-func (d doctorSize) applyDoctor(e *doctor.Env) { e.WantSize = uint64(d) }
+type size uint64
 
-// DoctorSize tells [Doctor] the size of the objects the caller means to
-// make, in bytes: hugepages.state then says whether a hugetlb pool has
-// that much free, whether transparent huge pages are open to it, and
-// whether /dev/shm holds a named object that large. A size of 0 or less
-// says nothing.
-func DoctorSize(size int64) DoctorOption { return doctorSize(max(size, 0)) }
+func (s size) apply(e *host.Env) { e.WantSize = uint64(s) }
+
+// Size tells [Run] the size of the objects the caller means to make, in
+// bytes: hugepages.state then says whether a hugetlb pool has that much
+// free, whether transparent huge pages are open to it, and whether
+// /dev/shm holds a named object that large. A size of 0 or less says
+// nothing.
+func Size(n int64) Option { return size(max(n, 0)) }
