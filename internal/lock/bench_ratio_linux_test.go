@@ -9,9 +9,11 @@ import (
 
 // BenchmarkUncontendedBlocks: uncontended Lock+Unlock of the shm mutex,
 // and Post+Wait of the shm semaphore with a token there, each against
-// Lock+Unlock of a sync.Mutex, alternated in blocks in one run so that
-// both see the same machine state; the fastest block of each is kept,
-// which a loaded machine disturbs least. "x-sync.Mutex" is the ratio.
+// Lock+Unlock of a sync.Mutex and of the C peer's robust process-shared
+// pthread mutex, alternated in blocks in one run so that all see the same
+// machine state; the fastest block of each is kept, which a loaded
+// machine disturbs least. "x-sync.Mutex" and "x-pthread" are the ratios
+// (x-pthread is absent, with a log line, where there is no C compiler).
 func BenchmarkUncontendedBlocks(b *testing.B) {
 	ctx := context.Background()
 	b.Run("mutex", func(b *testing.B) {
@@ -49,7 +51,11 @@ func blocks(b *testing.B, op func()) {
 		}
 		return cur
 	}
-	var bestOp, bestSync float64
+	var bestOp, bestSync, bestC float64
+	_, cerr := cBench()
+	if cerr != nil {
+		b.Logf("no C peer, no x-pthread: %v", cerr)
+	}
 	for b.Loop() {
 		t0 := time.Now()
 		for range block {
@@ -64,8 +70,18 @@ func blocks(b *testing.B, op func()) {
 		t2 := time.Now()
 		bestOp = keep(t1.Sub(t0), bestOp)
 		bestSync = keep(t2.Sub(t1), bestSync)
+		if cerr == nil {
+			// The C program times its own loop of block pairs.
+			if ns := runCBench(b, "mutex", block); bestC == 0 || ns < bestC {
+				bestC = ns
+			}
+		}
 	}
 	b.ReportMetric(bestOp, "ns-best")
 	b.ReportMetric(bestSync, "ns-sync")
 	b.ReportMetric(bestOp/bestSync, "x-sync.Mutex")
+	if bestC > 0 {
+		b.ReportMetric(bestC, "ns-pthread")
+		b.ReportMetric(bestOp/bestC, "x-pthread")
+	}
 }
