@@ -194,12 +194,18 @@ func (m *Mapping) Close() error {
 		return nil
 	}
 	m.closed = true
+	var err error
 	if m.reg != nil {
 		// Fail new lock operations, wake those asleep in Lock or Wait,
-		// and wait until none is inside the memory.
+		// and wait until none holds the memory. Uncontended calls that
+		// skip the hold may still be on it: the region retires the range
+		// behind a placeholder that stays until the last handle is gone
+		// (see region.Unmap).
 		m.reg.Close()
+		err = m.reg.Unmap(m.ref, munmap)
+	} else {
+		err = munmap(m.ref)
 	}
-	err := munmap(m.ref)
 	m.ref, m.data = nil, nil
 	if m.lockOwn != nil {
 		if cerr := m.lockOwn.Close(); err == nil && cerr != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -106,6 +107,10 @@ func NewMutexIn(r *region.Region, off int, owner Owner) (*Mutex, error) {
 	if r == nil || off < 0 || off > r.Size()-8 {
 		return nil, fmt.Errorf("shm: mutex at offset %d does not fit the region", off)
 	}
+	// Fast calls touch both words.
+	if err := r.Pin(off, 8); err != nil {
+		return nil, err
+	}
 	return newMutex(r, off, off+4, owner)
 }
 
@@ -137,6 +142,30 @@ func newMutex(r *region.Region, wordOff, stateOff int, owner Owner) (*Mutex, err
 // unusable. Lock by an owner that already holds the mutex waits (it is
 // not recursive) until ctx is done.
 func (m *Mutex) Lock(ctx context.Context) error {
+	r := m.mem
+	if base := r.Fast(); base != nil {
+		// The fast call (package region): one compare-and-swap and a
+		// load, without the hold. Poison (all ones) in a retired region
+		// fails the compare-and-swap, and as a state it is not
+		// consistent, so a call on the placeholder ends up held.
+		if atomic.CompareAndSwapUint32((*uint32)(unsafe.Add(base, m.wordOff)), 0, m.token) {
+			consistent := atomic.LoadUint32((*uint32)(unsafe.Add(base, m.stateOff))) == stateConsistent
+			runtime.KeepAlive(r)
+			if consistent {
+				return nil
+			}
+			// We hold the word. If the region closed meanwhile, the held
+			// path returns fs.ErrClosed and leaves it taken: a mutex
+			// held through a closed mapping counts as held by a dead
+			// process, as if this Lock had returned before the Close.
+			op, err := m.enter()
+			if err != nil {
+				return err
+			}
+			defer r.Release()
+			return op.acquired()
+		}
+	}
 	op, err := m.enter()
 	if err != nil {
 		return err
@@ -145,10 +174,10 @@ func (m *Mutex) Lock(ctx context.Context) error {
 	// panic.
 	took := atomic.CompareAndSwapUint32(op.word, 0, m.token)
 	if took && atomic.LoadUint32(op.state) == stateConsistent {
-		m.mem.Release()
+		r.Release()
 		return nil
 	}
-	defer m.mem.Release()
+	defer r.Release()
 	if took {
 		return op.acquired() // not consistent: report it
 	}
@@ -345,6 +374,16 @@ func (m mutexOp) tryLock() (bool, error) {
 // MarkConsistent makes the mutex not recoverable. It returns [ErrNotHeld]
 // if this handle's owner does not hold the mutex.
 func (m *Mutex) Unlock() error {
+	r := m.mem
+	if base := r.Fast(); base != nil {
+		// The fast call: held by us, consistent, nobody waiting. Poison
+		// is neither a consistent state nor a token.
+		if atomic.LoadUint32((*uint32)(unsafe.Add(base, m.stateOff))) == stateConsistent &&
+			atomic.CompareAndSwapUint32((*uint32)(unsafe.Add(base, m.wordOff)), m.token, 0) {
+			runtime.KeepAlive(r)
+			return nil
+		}
+	}
 	op, err := m.enter()
 	if err != nil {
 		return err
@@ -352,10 +391,10 @@ func (m *Mutex) Unlock() error {
 	// The common case without a deferred call: held by us, consistent,
 	// nobody waiting. Nothing in it can panic.
 	if atomic.LoadUint32(op.state) == stateConsistent && atomic.CompareAndSwapUint32(op.word, m.token, 0) {
-		m.mem.Release()
+		r.Release()
 		return nil
 	}
-	defer m.mem.Release()
+	defer r.Release()
 	return op.unlock()
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync/atomic"
 	"time"
 	"unsafe"
@@ -86,6 +87,10 @@ func NewSemaphoreIn(r *region.Region, off int) (*Semaphore, error) {
 	if r == nil || off < 0 || off > r.Size()-8 {
 		return nil, fmt.Errorf("shm: semaphore at offset %d does not fit the region", off)
 	}
+	// Fast calls touch the word.
+	if err := r.Pin(off, 8); err != nil {
+		return nil, err
+	}
 	return newSemaphore(r, off)
 }
 
@@ -127,6 +132,18 @@ func (s *Semaphore) Waiters() int {
 // Post adds one to the value and wakes a sleeping waiter if there is one.
 // It returns [ErrOverflow] if the value is [SemValueMax].
 func (s *Semaphore) Post() error {
+	r := s.mem
+	if base := r.Fast(); base != nil {
+		// The fast call: no sleeper to wake. Poison (all ones) counts
+		// waiters, so a call on a retired region's placeholder ends up
+		// held.
+		w := (*uint64)(unsafe.Add(base, s.off))
+		if d := atomic.LoadUint64(w); semWaiters(d) == 0 && semValue(d) < SemValueMax &&
+			atomic.CompareAndSwapUint64(w, d, d+1) {
+			runtime.KeepAlive(r)
+			return nil
+		}
+	}
 	op, err := s.enter()
 	if err != nil {
 		return err
@@ -135,10 +152,10 @@ func (s *Semaphore) Post() error {
 	// Nothing in it can panic.
 	if d := atomic.LoadUint64(op.word); semWaiters(d) == 0 && semValue(d) < SemValueMax &&
 		atomic.CompareAndSwapUint64(op.word, d, d+1) {
-		s.mem.Release()
+		r.Release()
 		return nil
 	}
-	defer s.mem.Release()
+	defer r.Release()
 	return op.post()
 }
 
@@ -186,16 +203,28 @@ func (s semOp) tryWait() bool {
 // done. It returns ctx.Err() (context.DeadlineExceeded once ctx's deadline
 // has passed) without taking anything if ctx ends first.
 func (s *Semaphore) Wait(ctx context.Context) error {
+	r := s.mem
+	if base := r.Fast(); base != nil {
+		// The fast call: a token there. Poison's value (2^32-1) is above
+		// SemValueMax, so a call on a retired region's placeholder ends
+		// up held; so does one on a corrupt word, whose value the held
+		// path treats as it always did.
+		w := (*uint64)(unsafe.Add(base, s.off))
+		if d := atomic.LoadUint64(w); semValue(d)-1 < SemValueMax && atomic.CompareAndSwapUint64(w, d, d-1) {
+			runtime.KeepAlive(r)
+			return nil
+		}
+	}
 	op, err := s.enter()
 	if err != nil {
 		return err
 	}
 	// A token there, without a deferred call. Nothing in it can panic.
 	if op.tryWait() {
-		s.mem.Release()
+		r.Release()
 		return nil
 	}
-	defer s.mem.Release()
+	defer r.Release()
 	return op.wait(ctx)
 }
 

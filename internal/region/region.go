@@ -46,9 +46,41 @@
 // A handle that holds a lock in the memory between operations (a locked
 // mutex) is not inside the region: Close does not wait for the lock to be
 // released, only for the calls in flight.
+//
+// # Fast calls
+//
+// The hold costs two atomic read-modify-writes per call, as much again as
+// an uncontended lock call itself. Where the memory can be retired rather
+// than unmapped (Linux: [FastCalls]), a call that touches one pinned word
+// with single atomic instructions and no system call (an uncontended Lock,
+// Unlock, Post or Wait) may skip the hold:
+//
+//	base := r.Fast()               // nil: Close has begun, or no fast calls here
+//	if base != nil {
+//		word := (*uint32)(unsafe.Add(base, off)) // off was pinned with Pin
+//		if atomic.CompareAndSwapUint32(word, 0, tok) { runtime.KeepAlive(r); return nil }
+//	}
+//	// otherwise the held path above, which reports fs.ErrClosed
+//
+// The owner then ends the memory with [Region.Unmap] after Close: it
+// replaces the whole range, in one step, by a private anonymous mapping
+// in which every pinned word is poison (all bits set), and unmaps that
+// placeholder only when the garbage collector has found the region
+// unreachable, that is when no handle and so no call can use the address
+// any more. The ordering argument is in Unmap. The handle rules change
+// thus for fast calls:
+//
+//   - Pin every word a fast call may touch, when the handle is made.
+//   - Succeed on the fast path only on a value that poison cannot have,
+//     and fall back to the held path on anything else: every fast call
+//     that lands on the placeholder then fails over to the held path,
+//     which returns fs.ErrClosed.
+//   - Keep the region reachable until the last access
+//     ([runtime.KeepAlive]).
 package region
 
 import (
+	"fmt"
 	"io/fs"
 	"math"
 	"sync"
@@ -85,8 +117,9 @@ type Region struct {
 	done    chan struct{} // closed when Close begins
 	drained chan struct{} // the operation that leaves last after closing sends here
 
-	mu       sync.Mutex      // guards sleepers; held by Close while it wakes them
+	mu       sync.Mutex      // guards sleepers and pins; held by Close while it wakes them
 	sleepers map[*uint32]int // words that operations inside sleep on, counted
+	pins     map[int]int     // offset -> length of the words fast calls touch
 
 	closeMu sync.Mutex // serialises Close; later calls wait for the first
 	closed  bool
@@ -124,6 +157,45 @@ func (r *Region) Release() {
 		default:
 		}
 	}
+}
+
+// Fast returns the region's base address for a fast call (see the package
+// documentation), or nil when the call must take the held path: Close has
+// begun, or this system has no fast calls. It is one atomic load.
+//
+// The load of the closing bit is not what makes a racing fast call safe
+// (a call may pass it just before Close sets the bit and then be
+// preempted for as long as the scheduler likes); Unmap's placeholder is.
+// The bit makes every call that begins after Close has returned (ordered
+// after it by the caller's own synchronisation) take the held path and
+// return fs.ErrClosed even where Unmap had to keep the real memory.
+func (r *Region) Fast() unsafe.Pointer {
+	if !FastCalls || r.state.Load()&closing != 0 {
+		return nil
+	}
+	return r.base
+}
+
+// Pin records that fast calls touch the n bytes at off, so that Unmap
+// poisons them. It fails with [io/fs.ErrClosed] once Close has begun.
+// Pinning the same words again costs nothing.
+func (r *Region) Pin(off, n int) error {
+	if off < 0 || n <= 0 || off > r.size-n {
+		return fmt.Errorf("region: %d bytes at offset %d do not fit the %d-byte region", n, off, r.size)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	// Under mu, which Unmap takes to read the pins: either this Pin sees
+	// the closing bit and fails, or Unmap (which runs after Close set the
+	// bit) sees the pin.
+	if r.state.Load()&closing != 0 {
+		return fs.ErrClosed
+	}
+	if r.pins == nil {
+		r.pins = map[int]int{}
+	}
+	r.pins[off] = max(r.pins[off], n)
+	return nil
 }
 
 // Done returns a channel that is closed when Close begins. Operations that
@@ -182,9 +254,10 @@ func (r *Region) wakeSleepers() {
 }
 
 // Close makes every later Acquire fail, wakes the operations that sleep on
-// words registered with WakeOnClose (and those parked on Done), waits
-// until every operation has left the region, and forgets the base address.
-// When it returns, the owner may unmap the memory. It is idempotent;
+// words registered with WakeOnClose (and those parked on Done), and waits
+// until every operation has left the region. When it returns, the owner
+// ends the memory with [Region.Unmap] (which fast calls may still be on).
+// It is idempotent;
 // concurrent calls return when the first has finished. It must not be
 // called from inside an operation.
 func (r *Region) Close() {
@@ -214,5 +287,6 @@ func (r *Region) Close() {
 			}
 		}
 	}
-	r.base = nil
+	// The base stays: Fast reads it without synchronisation, and Unmap
+	// needs it. No held operation uses it any more.
 }

@@ -39,7 +39,7 @@ func TestAcquireAfterClose(t *testing.T) {
 }
 
 // TestCloseWaitsForOperations: Close returns only after the operation
-// inside has released, and the base is forgotten after that.
+// inside has released, and fast calls are refused after that.
 func TestCloseWaitsForOperations(t *testing.T) {
 	var mem [2]uint32
 	r := New(unsafe.Pointer(&mem[0]), 8)
@@ -62,8 +62,8 @@ func TestCloseWaitsForOperations(t *testing.T) {
 	released.Store(true)
 	r.Release()
 	<-closed
-	if r.base != nil {
-		t.Fatal("the base address survived Close")
+	if r.Fast() != nil {
+		t.Fatal("Fast gave a base after Close")
 	}
 }
 
