@@ -3,6 +3,7 @@ package region
 import (
 	"os"
 	"runtime"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -26,11 +27,12 @@ const FastCalls = true
 // racing access finds either the object's page (then it is an access
 // that happened before Close, and the kernel frees no page before every
 // CPU's TLB has forgotten it) or the poison, never a hole. Every fast path
-// fails on poison and takes the held path, which returns fs.ErrClosed; no
-// fast path stores anything but a value it compared against, so poison
-// stays poison. The rest of the placeholder is then made PROT_NONE, so
-// that a stray access through an old Bytes slice faults as it did on
-// unmapped memory; only the pinned pages take memory (one page each, and
+// fails on poison and takes the held path, which returns fs.ErrClosed. No
+// fast path's compare-and-swap succeeds on poison, so poison stays poison
+// (a failed compare-and-swap may still write the old value back, which is
+// why the placeholder is writable). The rest of the placeholder is then
+// made PROT_NONE, so that a stray access through an old Bytes slice
+// faults as it did on unmapped memory; only the pinned pages take memory (one page each, and
 // their page tables), and the range keeps its address space.
 //
 // The placeholder is unmapped (with unmap(mem), so that the owner's
@@ -100,5 +102,18 @@ func (r *Region) Unmap(mem []byte, unmap func([]byte) error) error {
 // unmapWhenUnreachable unmaps mem once r is garbage. The cleanup holds
 // mem, a slice of memory the garbage collector does not manage, and not r.
 func (r *Region) unmapWhenUnreachable(mem []byte, unmap func([]byte) error) {
-	runtime.AddCleanup(r, func(mem []byte) { _ = unmap(mem) }, mem)
+	retired.Add(1)
+	runtime.AddCleanup(r, func(mem []byte) {
+		_ = unmap(mem)
+		retired.Add(-1)
+	}, mem)
 }
+
+// retired counts the ranges of the process that wait for their region to
+// become unreachable.
+var retired atomic.Int64
+
+// Retired returns how many retired ranges of the process are still
+// mapped, waiting for the last handle on them to become garbage (for
+// tests and diagnostics).
+func Retired() int { return int(retired.Load()) }
