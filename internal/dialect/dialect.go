@@ -57,6 +57,9 @@ type Dialect struct {
 	lockType  string
 	lockTries int
 	lockDelay time.Duration
+	// lockPause waits lockDelay between tries: time.Sleep when nil. The
+	// package's tests count the pauses instead of timing them.
+	lockPause func(time.Duration)
 	// dataType is the type prefix of object files (solaris: ".SHMD").
 	dataType string
 	// rejectWronly refuses O_WRONLY with EINVAL (dragonfly: every

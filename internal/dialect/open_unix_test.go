@@ -801,11 +801,14 @@ func TestSolarisStaleLock(t *testing.T) {
 		}
 		before := listDir(t, d.Dir)
 
-		start := time.Now()
+		// Count the pauses between tries rather than time them.
+		var pauses []time.Duration
+		d.lockPause = func(p time.Duration) { pauses = append(pauses, p) }
 		_, err := d.Open(name, os.O_RDWR|os.O_CREATE, 0o600, OpenOptions{})
-		if elapsed := time.Since(start); elapsed < 3*20*time.Millisecond {
-			t.Errorf("gave up after %v, want 4 tries 20ms apart", elapsed)
+		if len(pauses) != 3 || pauses[0] != 20*time.Millisecond {
+			t.Errorf("gave up after pauses %v, want 4 tries 20ms apart (3 pauses)", pauses)
 		}
+		d.lockPause = nil
 		if !errors.Is(err, fs.ErrExist) {
 			t.Errorf("Open under a stale lock: %v, want fs.ErrExist", err)
 		}

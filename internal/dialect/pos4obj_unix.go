@@ -51,7 +51,11 @@ func (d *Dialect) lock(dir, name string) (unlock func() error, err error) {
 			cleanHashDirs(dir, rel)
 			return nil, err
 		}
-		time.Sleep(d.lockDelay)
+		if d.lockPause != nil {
+			d.lockPause(d.lockDelay)
+		} else {
+			time.Sleep(d.lockDelay)
+		}
 	}
 }
 
