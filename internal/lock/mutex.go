@@ -216,13 +216,22 @@ func (m mutexOp) acquired() error {
 	return ErrNotRecoverable
 }
 
+// A holderWatcher is an [Owner] that can learn without polling when the
+// holder of a token dies ([FileOwner] with Linux OFD locks; see
+// watch.go). watch registers word's waiter with the watch of token and
+// returns it, or nil when the holder cannot be watched: the waiter then
+// probes it every slice.
+type holderWatcher interface {
+	watch(token uint32, word *uint32) *tokenWatch
+}
+
 func (m mutexOp) lockSlow(ctx context.Context) error {
 	// Cancellation and the region's Close wake the sleepers on the word
 	// (this one included); the others see a spurious wake-up and sleep
 	// again. Both wake-ups are over when lockSlow returns.
 	defer futex.WakeOnDone(ctx, m.word)()
 	defer m.mem.WakeOnClose(m.word)()
-	ctxDeadline, hasDeadline := ctx.Deadline()
+	hw, _ := m.owner.(holderWatcher)
 	// The watch on the current holder, when the owner can keep one: it
 	// wakes this waiter when the holder dies, so that the sleep need not
 	// end every ProbeInterval to probe it.
@@ -248,43 +257,28 @@ func (m mutexOp) lockSlow(ctx context.Context) error {
 			}
 			v |= waitersBit
 		}
-		if holder := v & tokenMask; w == nil || w.token != holder || w.isReleased() {
+		if holder := v & tokenMask; hw != nil && (w == nil || w.token != holder || w.isReleased()) {
 			if w != nil {
 				w.leave(m.word)
-				w = nil
 			}
-			if fo, ok := m.owner.(*FileOwner); ok {
-				w = fo.watch(holder, m.word)
-			}
+			// Registered before the sleep on v: a watch that fires from
+			// now on changes the word or keeps waking it until this
+			// waiter leaves (see tokenWatch.run), so the sleep below
+			// cannot miss it.
+			w = hw.watch(holder, m.word)
 		}
 		sleep := mutexSleep
 		if w != nil && w.state.Load() == watching {
 			sleep = watchedSleep
 		}
-		deadline := time.Now().Add(slice(sleep))
-		if hasDeadline && ctxDeadline.Before(deadline) {
-			deadline = ctxDeadline
-		}
-		werr := futex.Wait(m.word, v, deadline)
-		if werr != nil && !errors.Is(werr, futex.ErrTimeout) {
-			m.abandon()
-			return werr
-		}
-		if err := m.mem.Err(); err != nil {
+		timedOut, err := sleepOn(ctx, m.mem, m.word, v, slice(sleep))
+		if err != nil {
 			m.abandon()
 			return err
-		}
-		if err := ctx.Err(); err != nil {
-			m.abandon()
-			return err
-		}
-		if hasDeadline && !time.Now().Before(ctxDeadline) {
-			m.abandon()
-			return context.DeadlineExceeded
 		}
 		// Probe the holder when the slice ran out with the mutex still
 		// held, or when the watch saw the holder let go of its token.
-		if werr != nil || (w != nil && w.isReleased()) {
+		if timedOut || (w != nil && w.isReleased()) {
 			took, err := m.takeOverIfDead(atomic.LoadUint32(m.word))
 			if took {
 				return err
@@ -295,6 +289,38 @@ func (m mutexOp) lockSlow(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// sleepOn is one sleep of a waiter, shared by Mutex.Lock and
+// Semaphore.Wait: it sleeps on word while it holds v, for one slice or
+// until ctx's deadline, whichever comes first, and then says whether the
+// waiter must leave and why: a failed wait, the region's Close
+// (fs.ErrClosed), or ctx's end (ctx.Err(), or context.DeadlineExceeded
+// once the deadline has passed even if ctx has not noticed yet). The
+// caller deregisters as a waiter (abandon) before it returns that error.
+// timedOut reports a slice that ran out, which a mutex waiter takes as
+// the time to probe the holder. A nil error with timedOut false is a
+// wake-up, perhaps spurious: the caller looks at the word again.
+func sleepOn(ctx context.Context, mem *region.Region, word *uint32, v uint32, slice time.Duration) (timedOut bool, err error) {
+	deadline := time.Now().Add(slice)
+	ctxDeadline, hasDeadline := ctx.Deadline()
+	if hasDeadline && ctxDeadline.Before(deadline) {
+		deadline = ctxDeadline
+	}
+	werr := futex.Wait(word, v, deadline)
+	if werr != nil && !errors.Is(werr, futex.ErrTimeout) {
+		return false, werr
+	}
+	if err := mem.Err(); err != nil {
+		return false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if hasDeadline && !time.Now().Before(ctxDeadline) {
+		return false, context.DeadlineExceeded
+	}
+	return werr != nil, nil
 }
 
 // takeOverIfDead probes the holder of v; if it is dead, it takes the
@@ -309,9 +335,14 @@ func (m mutexOp) takeOverIfDead(v uint32) (took bool, err error) {
 	if err != nil || alive {
 		return false, err
 	}
-	// Keep WAITERS: others may sleep. Mark the data suspect before anyone
-	// can see the mutex as ours.
-	if !atomic.CompareAndSwapUint32(m.word, v, m.token|v&waitersBit|diedBit) {
+	// Keep WAITERS: others may sleep. The compare-and-swap against the
+	// whole of v (token and flags) makes the take-over fail if the
+	// mutex changed hands since the probe; it drops goneBit, which
+	// belonged to the dead holder. The data is marked suspect in the
+	// state word only after the mutex is ours: no one but the holder acts
+	// on the state, and if this process dies between the two steps the
+	// next taker finds the state consistent and marks it itself.
+	if !atomic.CompareAndSwapUint32(m.word, v, m.token|v&waitersBit) {
 		return false, nil // it changed hands meanwhile
 	}
 	atomic.CompareAndSwapUint32(m.state, stateConsistent, stateInconsistent)
@@ -441,12 +472,7 @@ func (m mutexOp) markConsistent() error {
 		atomic.LoadUint32(m.state) != stateConsistent {
 		return ErrNotRecoverable
 	}
-	for {
-		v := atomic.LoadUint32(m.word)
-		if v&diedBit == 0 || atomic.CompareAndSwapUint32(m.word, v, v&^diedBit) {
-			return nil
-		}
-	}
+	return nil
 }
 
 // Consistent reports whether the mutex is in the consistent state (a

@@ -251,7 +251,6 @@ func (s semOp) waitSlow(ctx context.Context) error {
 	// Both wake-ups are over when waitSlow returns.
 	defer futex.WakeOnDone(ctx, s.value)()
 	defer s.mem.WakeOnClose(s.value)()
-	ctxDeadline, hasDeadline := ctx.Deadline()
 	atomic.AddUint64(s.word, semOneWaiter)
 	for {
 		d := atomic.LoadUint64(s.word)
@@ -261,26 +260,11 @@ func (s semOp) waitSlow(ctx context.Context) error {
 			}
 			continue
 		}
-		deadline := time.Now().Add(slice(semSleep))
-		if hasDeadline && ctxDeadline.Before(deadline) {
-			deadline = ctxDeadline
-		}
-		err := futex.Wait(s.value, 0, deadline)
-		if err != nil && !errors.Is(err, futex.ErrTimeout) {
+		// A Post after the load raises the value first, so the sleep on
+		// value 0 returns at once (futex compares before it sleeps).
+		if _, err := sleepOn(ctx, s.mem, s.value, 0, slice(semSleep)); err != nil {
 			s.abandon()
 			return err
-		}
-		if err := s.mem.Err(); err != nil {
-			s.abandon()
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			s.abandon()
-			return err
-		}
-		if hasDeadline && !time.Now().Before(ctxDeadline) {
-			s.abandon()
-			return context.DeadlineExceeded
 		}
 	}
 }

@@ -68,7 +68,7 @@ var watches = struct {
 // of its token lock, which the kernel does when the holder dies. One
 // goroutine per watched token waits for that lock in the kernel, on an
 // open file description of its own. When it is released, the watch marks
-// the mutex words whose waiters registered (diedBit, so that a waiter
+// the mutex words whose waiters registered (goneBit, so that a waiter
 // about to sleep on the old value does not miss the wake-up) and wakes
 // their sleepers, which then probe the holder and take the mutex over.
 type tokenWatch struct {
@@ -234,7 +234,6 @@ func (w *tokenWatch) run(wl waitLocker) {
 		watches.Unlock()
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	for word := range w.words {
 		if w.state.Load() == released {
 			markHolderGone(word, w.token)
@@ -243,19 +242,59 @@ func (w *tokenWatch) run(wl waitLocker) {
 		// ended and go back to probing.
 		_ = futex.Wake(word, math.MaxInt32)
 	}
+	w.mu.Unlock()
+	if w.state.Load() == released {
+		w.wakeUntilLeft()
+	}
 }
 
-// markHolderGone sets diedBit on word if token t still holds it without
-// it: the value changes, so a waiter that read the old value and is about
-// to sleep on it returns at once instead of missing the wake-up. Waiters
-// then probe t and take the mutex over.
+// Rewake intervals of a released watch (see wakeUntilLeft).
+const (
+	firstRewake = 50 * time.Microsecond
+	maxRewake   = 10 * time.Millisecond
+)
+
+// wakeUntilLeft wakes the registered waiters again, at growing intervals,
+// until every one has left the watch (or its last owner stopped it). A
+// waiter that read the word before the mark and sleeps on it after the
+// first wake-up returns at once only if the mark changed the word; it
+// does not when goneBit was already set (an earlier watch of the same
+// holder marked it, and no take-over cleared it since). Such a waiter
+// would otherwise sleep a whole slice. Each waiter leaves the watch as
+// soon as it sees it released (it probes, takes over or watches anew), so
+// this ends in a few rounds. The words stay valid while registered: their
+// waiters hold their regions until after they leave.
+func (w *tokenWatch) wakeUntilLeft() {
+	wait := firstRewake
+	for {
+		time.Sleep(wait)
+		wait = min(2*wait, maxRewake)
+		w.mu.Lock()
+		if len(w.words) == 0 || w.halt {
+			w.mu.Unlock()
+			return
+		}
+		for word := range w.words {
+			_ = futex.Wake(word, math.MaxInt32)
+		}
+		w.mu.Unlock()
+	}
+}
+
+// markHolderGone sets goneBit on word if token t still holds it: the
+// value changes, so a waiter that read the old value and is about to
+// sleep on it returns at once instead of missing the wake-up. If the bit
+// is already set the value cannot change, and wakeUntilLeft covers that
+// waiter. Waiters then probe t and take the mutex over. The word is
+// hostile shared memory: the compare-and-swap only ever adds the bit to
+// the exact value read, so whatever a peer wrote stays as it was.
 func markHolderGone(word *uint32, t uint32) {
 	for {
 		v := atomic.LoadUint32(word)
-		if v&tokenMask != t || v&diedBit != 0 {
+		if v&tokenMask != t || v&goneBit != 0 {
 			return
 		}
-		if atomic.CompareAndSwapUint32(word, v, v|diedBit) {
+		if atomic.CompareAndSwapUint32(word, v, v|goneBit) {
 			return
 		}
 	}

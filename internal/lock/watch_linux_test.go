@@ -102,12 +102,12 @@ func TestWatchOwnerClosed(t *testing.T) {
 }
 
 // TestMarkHolderGone: the watch changes the word only while the token it
-// watched holds it without diedBit.
+// watched holds it without goneBit.
 func TestMarkHolderGone(t *testing.T) {
 	for _, c := range []struct{ word, token, want uint32 }{
-		{5 | waitersBit, 5, 5 | waitersBit | diedBit},
-		{5, 5, 5 | diedBit},
-		{5 | diedBit, 5, 5 | diedBit},
+		{5 | waitersBit, 5, 5 | waitersBit | goneBit},
+		{5, 5, 5 | goneBit},
+		{5 | goneBit, 5, 5 | goneBit},
 		{6 | waitersBit, 5, 6 | waitersBit},
 		{0, 5, 0},
 	} {
@@ -218,5 +218,73 @@ func TestWatchCapIsPerProcess(t *testing.T) {
 		if s := w.state.Load(); s != stopped {
 			t.Errorf("watch state %d after its owners closed, want stopped", s)
 		}
+	}
+}
+
+// TestWatchRewakesMarkedWord: when goneBit is already set as the holder
+// dies (an earlier watch marked the word and no take-over cleared it),
+// the watch cannot change the word, so a waiter that read it before the
+// death and goes to sleep after the watch's first wake-up would sleep its
+// whole slice; the watch must keep waking it until it leaves. The slices
+// are an hour and each sleep here is bounded by two minutes, so a missed
+// wake-up fails the test (as a timeout of that sleep) instead of hanging
+// it; nothing is timed.
+func TestWatchRewakesMarkedWord(t *testing.T) {
+	if err := futex.Available(); err != nil || futex.Kind() == "poll" {
+		t.Skipf("futex mode only (kind %q, %v): polling waiters wake by design", futex.Kind(), err)
+	}
+	withSlices(t, time.Hour)
+	f, mem := sharedMem(t)
+	o, err := NewFileOwner(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	if o.Mechanism() != "ofd" {
+		t.Skipf("owner mechanism %q has no kernel wait; waiters probe", o.Mechanism())
+	}
+	c := startChild(t, f, "holdanddie")
+	c.expect(t, "locked")
+	word := u32(mem, offMutex)
+	v := atomic.OrUint32(word, goneBit) | goneBit // as an earlier watch left it
+	w := o.watch(v&tokenMask, word)
+	if w == nil {
+		t.Fatal("no watch of the holder")
+	}
+	if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	c.cmd.Wait()
+	waitFor(t, w.isReleased)
+	// A waiter that read v before the death sleeps only now, once and
+	// again: the watch's first wake-up may have come before either.
+	for i := range 2 {
+		if err := futex.Wait(word, v, time.Now().Add(2*time.Minute)); errors.Is(err, futex.ErrTimeout) {
+			t.Fatalf("sleep %d on the marked word of a dead holder was not woken", i)
+		}
+	}
+	if got := atomic.LoadUint32(word); got != v {
+		t.Fatalf("word %#x, want %#x unchanged", got, v)
+	}
+	w.leave(word)
+
+	// Lock starts a new watch of the dead holder, which fires at once,
+	// with the word marked already: the take-over must not wait for the
+	// hour-long slice either.
+	m, _ := NewMutex(word, u32(mem, offMutex+4), o)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := m.Lock(ctx); !errors.Is(err, ErrOwnerDead) {
+		t.Fatalf("Lock over the dead, marked holder = %v, want ErrOwnerDead", err)
+	}
+	if got := atomic.LoadUint32(word); got&goneBit != 0 || got&tokenMask != o.Token() {
+		t.Fatalf("word %#x after the take-over, want our token %#x without goneBit", got, o.Token())
+	}
+	atomic.StoreUint64(u64(mem, offPairB), atomic.LoadUint64(u64(mem, offPairA)))
+	if err := m.MarkConsistent(); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Unlock(); err != nil {
+		t.Fatal(err)
 	}
 }

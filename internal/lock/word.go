@@ -3,9 +3,18 @@ package lock
 import "unsafe"
 
 // Mutex word: owner token in the low 30 bits, flags above.
+//
+// goneBit has one meaning: a watch in some process saw the holder's token
+// lock released (watch.go). It only changes the word's value, so that a
+// waiter that read the word before and sleeps on it after returns at
+// once; waiters then probe the holder. It used to mean also "the holder
+// took the mutex over from a dead owner"; that is the state word's
+// stateInconsistent alone now, and a take-over clears the bit. (A word
+// marked that way by an older build reads as a gone mark: waiters probe
+// a live holder once, and go back to sleep.)
 const (
 	waitersBit = 1 << 31 // someone may sleep in the kernel: Unlock must wake
-	diedBit    = 1 << 30 // the holder took the mutex over from a dead owner
+	goneBit    = 1 << 30 // a watch saw the holder's token lock released
 	tokenMask  = 1<<30 - 1
 )
 

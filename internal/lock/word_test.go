@@ -33,10 +33,10 @@ func TestSemaphoreWordLayout(t *testing.T) {
 }
 
 func TestMutexWordBits(t *testing.T) {
-	if waitersBit&tokenMask != 0 || diedBit&tokenMask != 0 || waitersBit&diedBit != 0 {
+	if waitersBit&tokenMask != 0 || goneBit&tokenMask != 0 || waitersBit&goneBit != 0 {
 		t.Fatal("mutex word fields overlap")
 	}
-	if uint64(waitersBit|diedBit|tokenMask) != 1<<32-1 {
+	if uint64(waitersBit|goneBit|tokenMask) != 1<<32-1 {
 		t.Fatal("mutex word fields do not cover 32 bits")
 	}
 	if MaxToken != 1<<30-1 {
@@ -140,7 +140,7 @@ func TestMutexInProcess(t *testing.T) {
 func TestMutexTakeOver(t *testing.T) {
 	for _, try := range []bool{false, true} {
 		var words [2]uint32
-		words[0] = 5 // held by token 5, which is dead
+		words[0] = 5 | goneBit // held by token 5, which is dead (and a watch marked it)
 		o := &fakeOwner{token: 9, dead: map[uint32]bool{5: true}}
 		m, _ := NewMutex(&words[0], &words[1], o)
 		var err error
@@ -156,14 +156,14 @@ func TestMutexTakeOver(t *testing.T) {
 		if !errors.Is(err, ErrOwnerDead) {
 			t.Fatalf("acquiring over a dead holder: %v, want ErrOwnerDead", err)
 		}
-		if words[0]&tokenMask != 9 || words[0]&diedBit == 0 || words[1] != stateInconsistent {
+		if words[0]&tokenMask != 9 || words[0]&goneBit != 0 || words[1] != stateInconsistent {
 			t.Fatalf("after take-over: word %#x state %d", words[0], words[1])
 		}
 		if try { // repair
 			if err := m.MarkConsistent(); err != nil {
 				t.Fatal(err)
 			}
-			if words[0]&diedBit != 0 || words[1] != stateConsistent {
+			if words[0]&tokenMask != 9 || words[1] != stateConsistent {
 				t.Fatalf("after MarkConsistent: word %#x state %d", words[0], words[1])
 			}
 			if err := m.Unlock(); err != nil {
