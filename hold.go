@@ -26,7 +26,10 @@ import (
 //
 // Handles keep the region and an offset, never a pointer into the
 // memory. An operation must not take m.mu: Close holds it while it waits
-// for the operations to leave.
+// for the operations to leave. Uncontended calls may skip the hold as
+// fast calls (region.Fast, on words pinned with region.Pin); Close then
+// ends the memory with region.Unmap, which retires the range behind a
+// placeholder instead of unmapping it under them.
 func (m *Mapping) region() (*region.Region, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -178,7 +178,18 @@ func (m *Mapping) Flush() error {
 // (ReadAt, WriteAt, and lock calls, none of which sleeps for long once
 // woken); unmaps; releases the mapping's liveness lock; and returns. So
 // a call blocked in Lock or Wait has returned, or is returning, by the
-// time Close returns, and no call ever touches unmapped memory. Close
+// time Close returns, and no call ever touches unmapped memory.
+//
+// The uncontended Lock, Unlock, Post and Wait do not count as calls in
+// progress (they are a few atomic instructions, kept off the shared
+// counter for speed), so on Linux a mapping that has made Mutex or
+// Semaphore handles is not unmapped at once: Close replaces the range
+// with a private placeholder in which the handles' words are poison
+// (such a call racing Close then returns the closed error, and nothing
+// reaches the object) and every other page faults, as unmapped memory
+// does. The placeholder costs one page per page holding a lock word, and
+// the range's address space; it is unmapped when the Mapping and all of
+// its handles have become garbage. Close
 // does not wait for a mutex held through the mapping to be unlocked
 // (holding a mutex is not a call in progress): it counts as held by a
 // dead process afterwards (see [Mutex]). The wake-up also reaches

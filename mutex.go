@@ -85,8 +85,11 @@ var (
 //     probes it, with odds of about one in a billion per live process;
 //     the waiter then waits for that process to end.
 type Mutex struct {
-	m       *lock.Mutex
-	mapping *Mapping // keeps the mapping reachable while the handle is
+	m *lock.Mutex
+	// mapping names the mapping in errors and keeps it reachable, with
+	// its region, for as long as the handle is (a closed mapping's
+	// retired range goes only when both are garbage; see region.Unmap).
+	mapping *Mapping
 }
 
 // Mutex returns the mutex whose MutexSize bytes start at offset off of

@@ -5,6 +5,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
+
+	"github.com/shmkit/shm/internal/region"
 )
 
 // BenchmarkUncontendedBlocks: uncontended Lock+Unlock of the shm mutex,
@@ -18,6 +21,28 @@ func BenchmarkUncontendedBlocks(b *testing.B) {
 	ctx := context.Background()
 	b.Run("mutex", func(b *testing.B) {
 		m := benchMutex(b)
+		blocks(b, func() {
+			if err := m.Lock(ctx); err != nil {
+				b.Fatal(err)
+			}
+			if err := m.Unlock(); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	// The handle as package shm makes it: in a region that a Close could
+	// retire, on pinned words.
+	b.Run("mutex-region", func(b *testing.B) {
+		f, mem := sharedMem(b)
+		o, err := NewFileOwner(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { o.Close() })
+		m, err := NewMutexIn(region.New(unsafe.Pointer(&mem[0]), len(mem)), offMutex, o)
+		if err != nil {
+			b.Fatal(err)
+		}
 		blocks(b, func() {
 			if err := m.Lock(ctx); err != nil {
 				b.Fatal(err)

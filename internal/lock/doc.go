@@ -2,8 +2,9 @@
 // whole state lives in words of shared memory, for processes that map the
 // same object. It works on words of a [region.Region] (no mapping type):
 // package shm places them in a mapping, whose Close closes the region, and
-// supplies the liveness [Owner]. Every call holds the region for its
-// duration and fails with fs.ErrClosed once it is closing; a Close wakes
+// supplies the liveness [Owner]. Every call but the uncontended fast
+// paths holds the region for its duration and fails with fs.ErrClosed
+// once it is closing; a Close wakes
 // the calls asleep in Mutex.Lock and Semaphore.Wait, which return that
 // error after deregistering as waiters (as a cancelled wait does).
 // [NewMutex] and [NewSemaphore] take raw words that stay valid, in a
@@ -23,11 +24,13 @@
 //
 // The mutex is Drepper's three-state mutex ("Futexes Are Tricky",
 // mutex3) with the "locked" state replaced by an owner token: the word is
-// token | WAITERS | OWNER_DIED, all zero when unlocked. A second word
-// holds the robustness state: consistent, inconsistent (an owner died;
-// the protected data may be damaged) or not recoverable. The uncontended
-// Lock and Unlock are a single compare-and-swap each, plus a load of the
-// state word; no system call.
+// token | WAITERS | GONE, all zero when unlocked (GONE only ever set by a
+// watch, below). A second word holds the robustness state: consistent,
+// inconsistent (an owner died; the protected data may be damaged) or not
+// recoverable. The uncontended Lock and Unlock are a single
+// compare-and-swap each, plus a load of the state word; no system call,
+// and on Linux no hold of the region either (fast calls: see package
+// region).
 //
 // # When a holder dies
 //
@@ -38,7 +41,8 @@
 // sleep in bounded slices ([ProbeInterval]) and, when a slice runs out
 // while the lock is still held, ask the [Owner] whether the holder's
 // token lock is still held; if not, they take the mutex over with a
-// compare-and-swap to their own token | OWNER_DIED. Lock then returns
+// compare-and-swap to their own token (keeping WAITERS) and mark the
+// state word inconsistent. Lock then returns
 // [ErrOwnerDead] with the mutex held: the caller repairs the data and
 // calls MarkConsistent, or unlocks without it, which makes the mutex
 // [ErrNotRecoverable] for every later Lock.
@@ -46,7 +50,9 @@
 // Where the owner's lock can be waited for in the kernel (Linux OFD
 // locks), a waiter also watches the holder's token (see watch.go): a
 // goroutine sleeps in F_OFD_SETLKW on it, and when the kernel grants it
-// (the holder died) it marks the mutex word and wakes the waiters at once.
+// (the holder died) it sets GONE in the mutex word and wakes the waiters at
+// once, and again at growing intervals until they have all left the watch
+// (a word already marked by an earlier watch cannot change).
 // Watched waiters sleep in 1 s slices, only as a safety net. There is one
 // watch per (file, token) in the process, shared by every owner whose
 // waiters use it and at most 64 in all; the Close of the last owner that

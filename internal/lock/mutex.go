@@ -55,11 +55,13 @@ type Owner interface {
 // Handles are safe for concurrent use.
 //
 // The handle keeps its words as offsets in a [region.Region], never as
-// pointers: every operation holds the region for its duration (see
-// package region), and returns an error satisfying
-// errors.Is(err, fs.ErrClosed) once the region is closed. A Close of the
-// region wakes the operations asleep in Lock, which then return that
-// error.
+// pointers. The uncontended Lock and Unlock are fast calls (see package
+// region): they touch the pinned words without holding the region and
+// succeed only on values that a retired region's poison cannot have.
+// Every other path holds the region for its duration, and returns an
+// error satisfying errors.Is(err, fs.ErrClosed) once the region is
+// closed. A Close of the region wakes the operations asleep in Lock,
+// which then return that error.
 type Mutex struct {
 	mem      *region.Region
 	wordOff  int // offset of the lock word from the region's base
@@ -204,7 +206,10 @@ func (m mutexOp) tryFast() bool {
 }
 
 // acquired finishes an acquisition: it reports the robustness state, and
-// releases the mutex again if it is not recoverable.
+// releases the mutex again if it is not recoverable. The state word is
+// shared with every peer and may hold anything: a value other than the
+// three states counts as not recoverable, so corrupt bytes never pass for
+// a consistent mutex.
 func (m mutexOp) acquired() error {
 	switch atomic.LoadUint32(m.state) {
 	case stateConsistent:

@@ -42,7 +42,8 @@ var (
 // refer to the same word.
 //
 // As with [Mutex], the handle keeps its word as an offset in a
-// [region.Region]: every operation holds the region, and returns an
+// [region.Region]: the uncontended Post and Wait are fast calls (see
+// package region), every other path holds the region, and returns an
 // error satisfying errors.Is(err, fs.ErrClosed) once it is closed; a
 // Close wakes the operations asleep in Wait.
 type Semaphore struct {
@@ -270,7 +271,10 @@ func (s semOp) waitSlow(ctx context.Context) error {
 }
 
 // abandon deregisters a waiter that gives up. It may have consumed the
-// wake-up meant for a token still there: pass it on.
+// wake-up meant for a token still there: pass it on. Subtracting
+// semOneWaiter changes only the high half, even if a peer (or a waiter
+// that died) left that half at zero: it then wraps, and later Posts make
+// needless wake-up calls, but the value half is never touched.
 func (s semOp) abandon() {
 	d := atomic.AddUint64(s.word, ^uint64(semOneWaiter-1)) // minus one waiter
 	if semValue(d) > 0 && semWaiters(d) > 0 {

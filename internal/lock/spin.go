@@ -29,6 +29,9 @@ const (
 // while we spin (and in benchmarks that measure the kernel path).
 var spinning = runtime.NumCPU() > 1
 
+// A spinner is shared by the goroutines of one handle. Its updates are a
+// load and a store, not a read-modify-write: two spins that end together
+// may lose one update, which only skews the estimate a little.
 type spinner struct {
 	avg   atomic.Int64 // ns a successful spin took, moving average
 	waits atomic.Uint32
