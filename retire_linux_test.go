@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/shmkit/shm"
 	"github.com/shmkit/shm/internal/region"
@@ -73,11 +74,11 @@ func retirePeerChild([]string) int {
 // uses them; and the placeholder goes once the handles are garbage.
 func TestCloseRetiresPrivately(t *testing.T) {
 	o, _ := lockObject(t)
-	before := region.Retired()
 	m, err := o.Map()
 	if err != nil {
 		t.Fatal(err)
 	}
+	addr := uintptr(unsafe.Pointer(&m.Bytes()[0])) // the object is mapped from offset 0
 	mu, err1 := m.Mutex(lifeMutexOff)
 	s, err2 := m.Semaphore(lifeSemOff)
 	if err := errors.Join(err1, err2); err != nil {
@@ -135,8 +136,8 @@ func TestCloseRetiresPrivately(t *testing.T) {
 			t.Errorf("%s after Close: %v, want fs.ErrClosed", name, err)
 		}
 	}
-	if got := region.Retired(); got != before+1 {
-		t.Errorf("%d ranges retired with the handles alive, want %d", got, before+1)
+	if !region.Retired(addr) {
+		t.Error("the range is not retired while the handles are alive")
 	}
 
 	cmd, _, out := startLife(t, o, "retire-peer")
@@ -164,7 +165,7 @@ func TestCloseRetiresPrivately(t *testing.T) {
 	// The placeholder goes with the handles; the test's deadline bounds
 	// the wait.
 	mu, s, m = nil, nil, nil
-	for region.Retired() != before {
+	for region.Retired(addr) {
 		runtime.GC()
 		runtime.Gosched()
 	}

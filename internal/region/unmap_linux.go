@@ -3,7 +3,7 @@ package region
 import (
 	"os"
 	"runtime"
-	"sync/atomic"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -102,18 +102,30 @@ func (r *Region) Unmap(mem []byte, unmap func([]byte) error) error {
 // unmapWhenUnreachable unmaps mem once r is garbage. The cleanup holds
 // mem, a slice of memory the garbage collector does not manage, and not r.
 func (r *Region) unmapWhenUnreachable(mem []byte, unmap func([]byte) error) {
-	retired.Add(1)
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(mem)))
+	retired.Lock()
+	retired.m[start] = true
+	retired.Unlock()
 	runtime.AddCleanup(r, func(mem []byte) {
 		_ = unmap(mem)
-		retired.Add(-1)
+		retired.Lock()
+		delete(retired.m, start)
+		retired.Unlock()
 	}, mem)
 }
 
-// retired counts the ranges of the process that wait for their region to
-// become unreachable.
-var retired atomic.Int64
+// retired records the ranges of the process that wait for their region
+// to become unreachable, by start address.
+var retired = struct {
+	sync.Mutex
+	m map[uintptr]bool
+}{m: map[uintptr]bool{}}
 
-// Retired returns how many retired ranges of the process are still
-// mapped, waiting for the last handle on them to become garbage (for
+// Retired reports whether the range that starts at addr is retired and
+// still mapped, waiting for the last handle on it to become garbage (for
 // tests and diagnostics).
-func Retired() int { return int(retired.Load()) }
+func Retired(addr uintptr) bool {
+	retired.Lock()
+	defer retired.Unlock()
+	return retired.m[addr]
+}

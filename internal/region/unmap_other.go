@@ -12,5 +12,5 @@ const FastCalls = false
 // memory and Unmap calls unmap(mem).
 func (r *Region) Unmap(mem []byte, unmap func([]byte) error) error { return unmap(mem) }
 
-// Retired returns 0: nothing is retired here.
-func Retired() int { return 0 }
+// Retired reports false: nothing is retired here.
+func Retired(addr uintptr) bool { return false }
