@@ -26,15 +26,13 @@ import (
 // BENCHMARKS.md. Once made, the file owns the descriptor and closing the
 // handle closes the file; it never leaves the package.
 type handle struct {
-	state atomic.Uint64 // handleClosed | number of operations in flight
-	fd    int
-	name  string // the name os.File reports
+	refs handleRefs // operations in flight and whether close was called
+	fd   int
+	name string // the name os.File reports
 
 	mu   sync.Mutex // serialises making the file
 	file atomic.Pointer[os.File]
 }
-
-const handleClosed = 1 << 63
 
 // newHandle takes ownership of fd. obj is the Object the handle belongs
 // to: if obj is collected while the descriptor is still open and no
@@ -55,22 +53,12 @@ func newFileHandle(f *os.File, fd int) *handle {
 
 // acquire marks an operation in flight. It reports false once the handle
 // is closed; the descriptor must not be used then.
-func (h *handle) acquire() bool {
-	for {
-		s := h.state.Load()
-		if s&handleClosed != 0 {
-			return false
-		}
-		if h.state.CompareAndSwap(s, s+1) {
-			return true
-		}
-	}
-}
+func (h *handle) acquire() bool { return h.refs.acquire() }
 
 // release ends an operation; the last one after close closes the
 // descriptor.
 func (h *handle) release() {
-	if h.state.Add(^uint64(0)) == handleClosed {
+	if h.refs.release() {
 		_ = h.destroy()
 	}
 }
@@ -79,22 +67,14 @@ func (h *handle) release() {
 // operation holds it, and returns that close's error; otherwise the last
 // release closes it. Only the first call does anything.
 func (h *handle) close() error {
-	for {
-		s := h.state.Load()
-		if s&handleClosed != 0 {
-			return nil
-		}
-		if h.state.CompareAndSwap(s, s|handleClosed) {
-			if s == 0 {
-				return h.destroy()
-			}
-			return nil
-		}
+	if h.refs.markClosed() {
+		return h.destroy()
 	}
+	return nil
 }
 
 // closed reports whether close was called.
-func (h *handle) closed() bool { return h.state.Load()&handleClosed != 0 }
+func (h *handle) closed() bool { return h.refs.closed() }
 
 // destroy closes the descriptor, through the file if there is one. It
 // runs exactly once: when the state first reaches closed-and-idle. The

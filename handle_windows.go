@@ -10,18 +10,16 @@ import (
 )
 
 // A handle owns an Object's section handle, with the scheme of the Unix
-// descriptor's (handle_posix.go): operations in flight are counted, and
+// descriptor's (handle_unix.go): operations in flight are counted, and
 // the handle is closed when it is both marked closed and idle.
 type handle struct {
-	state atomic.Uint64 // handleClosed | number of operations in flight
-	h     windows.Handle
-	name  string // the name os.File reports
+	refs handleRefs // operations in flight and whether close was called
+	h    windows.Handle
+	name string // the name os.File reports
 
 	mu   sync.Mutex // serialises making the file
 	file atomic.Pointer[os.File]
 }
-
-const handleClosed = 1 << 63
 
 // newHandle takes ownership of h; if obj is collected while h is open
 // and no *os.File was made of it, h is closed.
@@ -31,45 +29,30 @@ func newHandle(obj *Object, h windows.Handle, name string) *handle {
 	return hd
 }
 
-// acquire marks an operation in flight; false once the handle is closed.
-func (h *handle) acquire() bool {
-	for {
-		s := h.state.Load()
-		if s&handleClosed != 0 {
-			return false
-		}
-		if h.state.CompareAndSwap(s, s+1) {
-			return true
-		}
-	}
-}
+// acquire marks an operation in flight. It reports false once the handle
+// is closed; the handle must not be used then.
+func (h *handle) acquire() bool { return h.refs.acquire() }
 
-// release ends an operation; the last one after close closes the handle.
+// release ends an operation; the last one after close closes the
+// handle.
 func (h *handle) release() {
-	if h.state.Add(^uint64(0)) == handleClosed {
+	if h.refs.release() {
 		_ = h.destroy()
 	}
 }
 
-// close marks the handle closed, closing it at once when idle. Only the
-// first call does anything.
+// close marks the handle closed. It closes the handle at once when no
+// operation holds it, and returns that close's error; otherwise the last
+// release closes it. Only the first call does anything.
 func (h *handle) close() error {
-	for {
-		s := h.state.Load()
-		if s&handleClosed != 0 {
-			return nil
-		}
-		if h.state.CompareAndSwap(s, s|handleClosed) {
-			if s == 0 {
-				return h.destroy()
-			}
-			return nil
-		}
+	if h.refs.markClosed() {
+		return h.destroy()
 	}
+	return nil
 }
 
 // closed reports whether close was called.
-func (h *handle) closed() bool { return h.state.Load()&handleClosed != 0 }
+func (h *handle) closed() bool { return h.refs.closed() }
 
 // destroy closes the section handle, through the file if one was made.
 func (h *handle) destroy() error {
