@@ -1,3 +1,5 @@
+//go:build unix || windows
+
 package shm
 
 import "sync/atomic"
@@ -52,3 +54,30 @@ func (r *handleRefs) markClosed() bool {
 
 // closed reports whether close was called.
 func (r *handleRefs) closed() bool { return r.state.Load()&handleClosed != 0 }
+
+// acquire marks an operation in flight on the handle. It reports false
+// once the handle is closed; its descriptor or section handle must not be
+// used then.
+func (h *handle) acquire() bool { return h.refs.acquire() }
+
+// release ends an operation; the last one after close destroys the
+// handle's descriptor or section handle (destroy, per system).
+func (h *handle) release() {
+	if h.refs.release() {
+		_ = h.destroy()
+	}
+}
+
+// close marks the handle closed. It destroys the descriptor or section
+// handle at once when no operation holds it, and returns that close's
+// error; otherwise the last release does. Only the first call does
+// anything.
+func (h *handle) close() error {
+	if h.refs.markClosed() {
+		return h.destroy()
+	}
+	return nil
+}
+
+// closed reports whether close was called.
+func (h *handle) closed() bool { return h.refs.closed() }

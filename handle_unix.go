@@ -51,31 +51,6 @@ func newFileHandle(f *os.File, fd int) *handle {
 	return h
 }
 
-// acquire marks an operation in flight. It reports false once the handle
-// is closed; the descriptor must not be used then.
-func (h *handle) acquire() bool { return h.refs.acquire() }
-
-// release ends an operation; the last one after close closes the
-// descriptor.
-func (h *handle) release() {
-	if h.refs.release() {
-		_ = h.destroy()
-	}
-}
-
-// close marks the handle closed. It closes the descriptor at once when no
-// operation holds it, and returns that close's error; otherwise the last
-// release closes it. Only the first call does anything.
-func (h *handle) close() error {
-	if h.refs.markClosed() {
-		return h.destroy()
-	}
-	return nil
-}
-
-// closed reports whether close was called.
-func (h *handle) closed() bool { return h.refs.closed() }
-
 // destroy closes the descriptor, through the file if there is one. It
 // runs exactly once: when the state first reaches closed-and-idle. The
 // close goes through internal/lock, which keeps the descriptor open

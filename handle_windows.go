@@ -29,31 +29,6 @@ func newHandle(obj *Object, h windows.Handle, name string) *handle {
 	return hd
 }
 
-// acquire marks an operation in flight. It reports false once the handle
-// is closed; the handle must not be used then.
-func (h *handle) acquire() bool { return h.refs.acquire() }
-
-// release ends an operation; the last one after close closes the
-// handle.
-func (h *handle) release() {
-	if h.refs.release() {
-		_ = h.destroy()
-	}
-}
-
-// close marks the handle closed. It closes the handle at once when no
-// operation holds it, and returns that close's error; otherwise the last
-// release closes it. Only the first call does anything.
-func (h *handle) close() error {
-	if h.refs.markClosed() {
-		return h.destroy()
-	}
-	return nil
-}
-
-// closed reports whether close was called.
-func (h *handle) closed() bool { return h.refs.closed() }
-
 // destroy closes the section handle, through the file if one was made.
 func (h *handle) destroy() error {
 	if f := h.file.Load(); f != nil {
