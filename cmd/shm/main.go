@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -35,12 +36,18 @@ func exitStatus(err error, stderr io.Writer) int {
 		return 2
 	case errors.As(err, &ee):
 		if ee.err != nil {
-			fmt.Fprintf(stderr, "shm: %v\n", ee.err)
+			fmt.Fprintf(stderr, "shm: %s\n", errText(ee.err))
 		}
 		return ee.code
 	}
-	fmt.Fprintf(stderr, "shm: %v\n", err)
+	fmt.Fprintf(stderr, "shm: %s\n", errText(err))
 	return 1
+}
+
+// errText is err's text without the "shm: " that the library's own
+// errors start with, which the command prints once itself.
+func errText(err error) string {
+	return strings.TrimPrefix(err.Error(), "shm: ")
 }
 
 // An exitError ends the command with a given status, after printing err

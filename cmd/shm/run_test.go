@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/shmkit/shm"
+
 	"bytes"
 	"context"
 	"errors"
@@ -56,6 +58,9 @@ func TestExitStatus(t *testing.T) {
 		{flag.ErrHelp, 0, ""},
 		{fmt.Errorf("wrapped: %w", flag.ErrHelp), 0, ""},
 		{errors.New("cat /x: no such object"), 1, "shm: cat /x: no such object\n"},
+		{fmt.Errorf("shm: listing is not supported on windows/amd64: %w", errors.ErrUnsupported), 1,
+			"shm: listing is not supported on windows/amd64: unsupported operation\n"}, // the library's own prefix is not doubled
+		{&exitError{code: 3, err: shm.ErrNameLost}, 3, "shm: name no longer leads to this object\n"},
 		{&exitError{code: 7}, 7, ""},
 		{&exitError{code: 127, err: errors.New("exec nope: not found")}, 127, "shm: exec nope: not found\n"},
 		{&usageError{cmd: "stat", usage: "shm stat NAME", msg: "stat: missing NAME"}, 2,
