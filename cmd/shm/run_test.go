@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/shmkit/shm"
-
 	"bytes"
 	"context"
 	"errors"
@@ -11,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shmkit/shm"
 	"github.com/shmkit/shm/doctor"
 )
 
