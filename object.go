@@ -10,14 +10,16 @@ import (
 )
 
 // An Object is a shared-memory object held through an open file
-// descriptor: anonymous (from [CreateAnon], or received with [Receive] or
-// [Inherited]) or named (from [Create] or [Open]).
+// descriptor (on windows, a section handle): anonymous (from [CreateAnon],
+// or received with [Receive] or [Inherited]) or named (from [Create] or
+// [Open]).
 //
 // An Object is safe for concurrent use by several goroutines. Closing it
 // releases the descriptor; mappings made from it stay valid until they are
 // closed themselves, and the memory lives until the last descriptor and the
-// last mapping anywhere on the host are gone (and, for a named object, the
-// name is unlinked).
+// last mapping anywhere on the host are gone (and, for a named object on
+// Unix, the name is unlinked; a windows section and its name go with the
+// last handle and view).
 type Object struct {
 	h        *handle
 	name     string
