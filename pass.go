@@ -1,7 +1,9 @@
 package shm
 
 import (
+	"errors"
 	"fmt"
+	"os/exec"
 	"strings"
 )
 
@@ -56,4 +58,20 @@ func withoutEnv(env []string, key string) []string {
 		}
 	}
 	return out
+}
+
+// passKey checks Pass's arguments, the same on every system, and returns
+// the variable that carries the object to the child.
+func passKey(cmd *exec.Cmd, name string, o *Object) (string, error) {
+	key, err := envName(name)
+	if err != nil {
+		return "", err
+	}
+	if cmd == nil || o == nil {
+		return "", errors.New("shm: Pass: nil command or object")
+	}
+	if cmd.Process != nil {
+		return "", errors.New("shm: Pass: command already started")
+	}
+	return key, nil
 }

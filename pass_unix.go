@@ -24,15 +24,9 @@ import (
 // child calls [Inherited](name). name is 1 to 64 characters of
 // [A-Za-z0-9_].
 func Pass(cmd *exec.Cmd, name string, o *Object) error {
-	key, err := envName(name)
+	key, err := passKey(cmd, name, o)
 	if err != nil {
 		return err
-	}
-	if cmd == nil || o == nil {
-		return errors.New("shm: Pass: nil command or object")
-	}
-	if cmd.Process != nil {
-		return errors.New("shm: Pass: command already started")
 	}
 	// The file stays the Object's: cmd only reads its number at Start.
 	f := o.h.osFile()

@@ -1,7 +1,6 @@
 package shm
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -25,15 +24,9 @@ import (
 // bInheritHandles set and no handle list, would inherit it too. The
 // object must stay open until cmd.Start returns.
 func Pass(cmd *exec.Cmd, name string, o *Object) error {
-	key, err := envName(name)
+	key, err := passKey(cmd, name, o)
 	if err != nil {
 		return err
-	}
-	if cmd == nil || o == nil {
-		return errors.New("shm: Pass: nil command or object")
-	}
-	if cmd.Process != nil {
-		return errors.New("shm: Pass: command already started")
 	}
 	var hv windows.Handle
 	err = o.control("pass", func(h windows.Handle) error {
