@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -36,7 +35,9 @@ and verifying every step, with other processes (this program re-executed):
 
   1. an anonymous object passed to a child across exec (shm.Pass,
      shm.Inherited); the child checks the parent's bytes and answers;
-  2. the same over a Unix socket pair (shm.Send, shm.Receive);
+  2. the same over a Unix socket (shm.Send, shm.Receive): a socket pair
+     on Unix systems; on windows a socket the child dials, skipped
+     where the system has no AF_UNIX (wine);
   3. a named object with a portable random name, opened again by name from
      a child, showing where it lives on this OS (shm.NamePath); the name
      is removed at the end;
@@ -93,7 +94,7 @@ func runDemo(ctx context.Context, c *command, e *env, args []string) error {
 		run   func() (skipped string, err error)
 	}{
 		{"anonymous object across exec", d.stepExec},
-		{"anonymous object over a Unix socket pair", d.stepSocket},
+		{"anonymous object over a Unix socket", d.stepSocket},
 		{"named object opened by name from another process", d.stepNamed},
 		{"semaphore hand-off and mutex between processes", d.stepLocks},
 		{"keep-alive: Touch and Check, then the name is lost", d.stepKeepAlive},
@@ -207,39 +208,30 @@ func (d *demo) stepExec() (string, error) {
 }
 
 func (d *demo) stepSocket() (string, error) {
-	conn, theirs, err := socketPair()
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
 	o, err := shm.CreateAnon(demoSize)
 	if err != nil {
-		theirs.Close()
 		return "", err
 	}
 	defer o.Close()
-	d.say("created an anonymous object of %s and a Unix socket pair", formatSize(demoSize))
+	d.say("created an anonymous object of %s", formatSize(demoSize))
 	m, err := d.fill(o)
 	if err != nil {
-		theirs.Close()
 		return "", err
 	}
 	defer m.Close()
 	ctx, cancel := context.WithTimeout(d.ctx, childTimeout)
 	defer cancel()
-	cmd := d.child(ctx, "socket", d.token)
-	cmd.ExtraFiles = []*os.File{theirs}
-	err = cmd.Start()
-	theirs.Close()
-	if err != nil {
-		return "", err
+	conn, cmd, skip, err := d.socketChild(ctx)
+	if skip != "" || err != nil {
+		return skip, err
 	}
+	defer conn.Close()
 	if err := shm.Send(conn, o); err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		return "", err
 	}
-	d.say("sent the object's descriptor over the socket (SCM_RIGHTS)")
+	d.say("sent the object over the socket (%s)", sendHow)
 	if err := cmd.Wait(); err != nil {
 		return "", fmt.Errorf("child socket: %w", err)
 	}
@@ -347,13 +339,11 @@ func demoChild(e *env, mode string, args []string) (err error) {
 			say("found the object with shm.Inherited(%q)", demoEnv)
 		}
 	case "socket":
-		var conn io.Closer
-		uc, cerr := unixConn(os.NewFile(3, "socket"))
+		uc, cerr := childConn(args[:len(args)-1])
 		if cerr != nil {
 			return cerr
 		}
-		conn = uc
-		defer conn.Close()
+		defer uc.Close()
 		var objs []*shm.Object
 		objs, err = shm.Receive(uc)
 		if err == nil {
