@@ -191,7 +191,7 @@ func pull(offer handoff.Offer) (objs []*Object, err error) {
 		if err := windows.DuplicateHandle(proc, windows.Handle(e.Handle), self, &h, 0, false, windows.DUPLICATE_SAME_ACCESS); err != nil {
 			return objs, fmt.Errorf("%s: %w", where, os.NewSyscallError("DuplicateHandle", err))
 		}
-		o, err := adoptHandle(h, "shm:received")
+		o, err := adoptRaw(h, "shm:received")
 		if err != nil {
 			windows.CloseHandle(h)
 			return objs, fmt.Errorf("%s: %w", where, err)
