@@ -93,40 +93,40 @@ func (o *Object) MapRange(off, length int64, access Access, opts ...MapOption) (
 	return o.mapRange(mapOp, off, length, access, mapOptions(opts), -1)
 }
 
-// checkRange checks mapRange's arguments and returns the object's size:
+// checkRange checks mapRange's arguments against the object's size:
 // size itself when the caller has just read it (Map), else read here
-// (size -1), after the arguments are checked. Either way it is a
+// (size -1), after the arguments are checked. Either way the size is a
 // snapshot: another process may shrink the object after it, and accesses
 // past the new end then fault, which is why ReadAt and WriteAt catch
 // faults (see Mapping).
-func (o *Object) checkRange(op string, off, length int64, access Access, size int64) (int64, error) {
+func (o *Object) checkRange(op string, off, length int64, access Access, size int64) error {
 	if o == nil {
-		return 0, &fs.PathError{Op: op, Path: "<nil>", Err: fs.ErrInvalid}
+		return &fs.PathError{Op: op, Path: "<nil>", Err: fs.ErrInvalid}
 	}
 	if o.h.closed() {
-		return 0, o.errClosed(op)
+		return o.errClosed(op)
 	}
 	if access != ReadWrite && access != ReadOnly {
-		return 0, &fs.PathError{Op: op, Path: o.describe(), Err: fmt.Errorf("invalid access %v", access)}
+		return &fs.PathError{Op: op, Path: o.describe(), Err: fmt.Errorf("invalid access %v", access)}
 	}
 	if access == ReadWrite && o.readOnly {
-		return 0, &fs.PathError{Op: op, Path: o.describe(), Err: fmt.Errorf("object was opened read-only: %w", fs.ErrPermission)}
+		return &fs.PathError{Op: op, Path: o.describe(), Err: fmt.Errorf("object was opened read-only: %w", fs.ErrPermission)}
 	}
 	if size < 0 {
 		var err error
 		if size, err = o.Size(); err != nil {
-			return 0, err
+			return err
 		}
 	}
 	switch {
 	case size == 0:
-		return 0, &fs.PathError{Op: op, Path: o.describe(), Err: errors.New("object is empty (size 0)" + emptyHint)}
+		return &fs.PathError{Op: op, Path: o.describe(), Err: errors.New("object is empty (size 0)" + emptyHint)}
 	case off < 0 || length <= 0:
-		return 0, &fs.PathError{Op: op, Path: o.describe(), Err: fmt.Errorf("invalid range: offset %d, length %d", off, length)}
+		return &fs.PathError{Op: op, Path: o.describe(), Err: fmt.Errorf("invalid range: offset %d, length %d", off, length)}
 	case off > size || length > size-off:
-		return 0, &fs.PathError{Op: op, Path: o.describe(), Err: fmt.Errorf("range [%d, %d) lies past the end of the %d-byte object", off, uint64(off)+uint64(length), size)}
+		return &fs.PathError{Op: op, Path: o.describe(), Err: fmt.Errorf("range [%d, %d) lies past the end of the %d-byte object", off, uint64(off)+uint64(length), size)}
 	}
-	return size, nil
+	return nil
 }
 
 // newMapping returns the Mapping of length bytes at off of the object,

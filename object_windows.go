@@ -53,7 +53,7 @@ func (o *Object) Truncate(size int64) error {
 // mapRange maps length bytes at off; size is the object's size or -1
 // (see checkRange).
 func (o *Object) mapRange(op string, off, length int64, access Access, _ mapConfig, size int64) (*Mapping, error) {
-	size, err := o.checkRange(op, off, length, access, size)
+	err := o.checkRange(op, off, length, access, size)
 	if err != nil {
 		return nil, err
 	}
