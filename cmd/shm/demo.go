@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"runtime"
@@ -45,7 +46,9 @@ and verifying every step, with other processes (this program re-executed):
      increment at once under a shm.Mutex, and the mutex taken over with
      shm.ErrOwnerDead after its holder died;
   5. keep-alive: Touch and Check on the named object, and Check reporting
-     the lost name once it is removed;
+     the lost name once it is removed (on windows, where a name cannot be
+     removed while a handle is open, Check stays nil after Unlink and the
+     name goes with the last handle);
   6. a child streams messages to the parent over a shm.Ring far smaller
      than the stream; the parent checks their count and order.
 
@@ -292,6 +295,9 @@ func (d *demo) stepKeepAlive() (string, error) {
 		return "", fmt.Errorf("checking the name before removing it: %w", err)
 	}
 	d.say("Check: the name %s leads to this object", name)
+	if runtime.GOOS == "windows" {
+		return "", d.keepAliveWindows(o, name)
+	}
 	if err := shm.Unlink(name); err != nil {
 		return "", err
 	}
@@ -303,6 +309,33 @@ func (d *demo) stepKeepAlive() (string, error) {
 	}
 	d.say("Check: %v", err)
 	return "", nil
+}
+
+// keepAliveWindows is the end of the keep-alive step on windows, where a
+// section's name cannot be removed: it lives while any handle to the
+// section is open, and Unlink removes nothing (see shm.Unlink). The step
+// shows that instead: Check stays nil after Unlink, and the name goes
+// with the last handle.
+func (d *demo) keepAliveWindows(o *shm.Object, name string) error {
+	if err := shm.Unlink(name); err != nil {
+		return err
+	}
+	d.say("Unlink(%s): Windows cannot remove a name; it lives while a handle to the section is open", name)
+	if err := o.Check(); err != nil {
+		return fmt.Errorf("after Unlink, Check returned %v; want nil: the name cannot be lost while this process holds the section", err)
+	}
+	d.say("Check: nil; while this process holds the section, its name cannot be lost or taken")
+	o.Close()
+	d.named = nil
+	if o2, err := shm.Open(name); !errors.Is(err, fs.ErrNotExist) {
+		if err == nil {
+			o2.Close()
+		}
+		return fmt.Errorf("after the last handle closed, Open(%s) returned %v; want an error wrapping fs.ErrNotExist", name, err)
+	}
+	d.name = ""
+	d.say("closed the last handle: Open(%s) finds no such name", name)
+	return nil
 }
 
 // demoChildName is the hidden subcommand that runs the demo's children.
