@@ -48,7 +48,8 @@ func Send(c *net.UnixConn, objs ...*Object) error {
 // when the peer closed the connection (an error wrapping io.EOF), sent
 // bytes that are not an offer, named another process, or named handles
 // that are not sections (an error wrapping [ErrNotMemory]); the sender
-// is told why.
+// is told why. After such an error the rest of a bad frame may still be
+// in the stream: close the connection.
 func Receive(c *net.UnixConn) ([]*Object, error) {
 	if c == nil {
 		return nil, errors.New("shm: Receive: nil connection")

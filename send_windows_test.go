@@ -117,6 +117,10 @@ func init() {
 		withDup, _ := shm.HandleCount(hostileSection)
 		windows.CloseHandle(dup)
 		fmt.Fprintf(os.Stderr, "section handles: %d, with a duplicate of ours: %d\n", n, withDup)
+		if hostileEvent != 0 {
+			n, err := shm.HandleCount(hostileEvent)
+			fmt.Fprintf(os.Stderr, "event handles: %d, %v\n", n, err)
+		}
 		return 0
 	})
 	// win-no-reply reads an offer and leaves without replying.
@@ -130,8 +134,9 @@ func init() {
 	})
 }
 
-// hostileSection is the section of a hostile sender's offer.
-var hostileSection windows.Handle
+// hostileSection is the section of a hostile sender's offer, and
+// hostileEvent the event it offers as a section if it does.
+var hostileSection, hostileEvent windows.Handle
 
 // hostileOffer returns the frame of a hostile sender's case, made of
 // handles of this process.
@@ -177,6 +182,7 @@ func hostileOffer(mode string) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
+		hostileEvent = ev
 		good.Entries = append(good.Entries, handoff.Entry{Handle: uint64(ev), Size: size})
 		return frame(good), nil
 	case "no-such-handle":
@@ -277,6 +283,9 @@ func TestWindowsReceiveHostile(t *testing.T) {
 			}
 			if !strings.Contains(child, "section handles: 1, with a duplicate of ours: 2\n") {
 				t.Errorf("the sender's section is not left with its one handle")
+			}
+			if c.mode == "not-a-section" && !strings.Contains(child, "event handles: 1, <nil>\n") {
+				t.Errorf("the sender's event is not left with its one handle")
 			}
 		})
 	}
