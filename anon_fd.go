@@ -14,5 +14,5 @@ func sizedObject(fd int, name, strategy string, size int64) (*Object, error) {
 			return nil, err
 		}
 	}
-	return newFDObject(fd, name, strategy), nil
+	return newRawObject(fd, name, strategy), nil
 }

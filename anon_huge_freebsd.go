@@ -94,7 +94,7 @@ func createAnonHuge(size int64, cfg anonConfig) (*Object, error) {
 			return nil, os.NewSyscallError("ftruncate", err)
 		}
 	}
-	return newFDObject(fd, "shm:anonymous (largepage)", "shm_open2-largepage"), nil
+	return newRawObject(fd, "shm:anonymous (largepage)", "shm_open2-largepage"), nil
 }
 
 // largePageSize returns the page size of a SHM_LARGEPAGE object, and

@@ -90,7 +90,7 @@ func createAnonHuge(size int64, cfg anonConfig) (*Object, error) {
 			return nil, os.NewSyscallError("fallocate", err)
 		}
 	}
-	return newFDObject(fd, "memfd:shm (hugetlb)", "memfd-hugetlb"), nil
+	return newRawObject(fd, "memfd:shm (hugetlb)", "memfd-hugetlb"), nil
 }
 
 // hugeShortage explains a failed allocation of size bytes of page-byte

@@ -77,7 +77,7 @@ func anonMemfd(size int64) (*Object, error) {
 			return nil, err
 		}
 	}
-	return newFDObject(fd, "memfd:shm", "memfd"), nil
+	return newRawObject(fd, "memfd:shm", "memfd"), nil
 }
 
 // anonTmpfile creates an unnamed file in /dev/shm with O_TMPFILE.

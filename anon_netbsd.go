@@ -36,5 +36,5 @@ func createAnon(size int64) (*Object, error) {
 		unix.Close(int(fd))
 		return nil, os.NewSyscallError("ftruncate", err)
 	}
-	return newFDObject(int(fd), "memfd:shm", "memfd"), nil
+	return newRawObject(int(fd), "memfd:shm", "memfd"), nil
 }

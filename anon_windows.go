@@ -19,7 +19,7 @@ func createAnon(size int64) (*Object, error) {
 	if err != nil {
 		return nil, err
 	}
-	return newSectionObject(h, "", "section"), nil
+	return newRawObject(h, "", "section"), nil
 }
 
 // errEmptySection is the error for a section of size 0.

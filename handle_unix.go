@@ -34,6 +34,12 @@ type handle struct {
 	file atomic.Pointer[os.File]
 }
 
+// sysHandle is what an Object holds on the Unix systems: a descriptor.
+type sysHandle = int
+
+// raw returns the descriptor.
+func (h *handle) raw() int { return h.fd }
+
 // newHandle takes ownership of fd. obj is the Object the handle belongs
 // to: if obj is collected while the descriptor is still open and no
 // *os.File was ever made of it, the descriptor is closed, as an

@@ -21,6 +21,12 @@ type handle struct {
 	file atomic.Pointer[os.File]
 }
 
+// sysHandle is what an Object holds on windows: a section handle.
+type sysHandle = windows.Handle
+
+// raw returns the section handle.
+func (h *handle) raw() windows.Handle { return h.h }
+
 // newHandle takes ownership of h; if obj is collected while h is open
 // and no *os.File was made of it, h is closed.
 func newHandle(obj *Object, h windows.Handle, name string) *handle {

@@ -54,7 +54,7 @@ func kernelOpen(name string, flags int, perm fs.FileMode, foreign, readOnly bool
 				Err: fmt.Errorf("object belongs to uid %d, not to us (use AllowForeignOwner to accept it): %w", st.Uid, unix.EPERM)}
 		}
 	}
-	o := newFDObject(fd, "shm:"+name, "named-"+runtime.GOOS)
+	o := newRawObject(fd, "shm:"+name, "named-"+runtime.GOOS)
 	o.name = name
 	o.readOnly = readOnly
 	o.named = &namedRef{path: name}

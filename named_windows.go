@@ -76,7 +76,7 @@ func openNamed(name string, c openConfig) (*Object, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "OpenFileMapping", Path: printableName(name), Err: err}
 	}
-	o := newSectionObject(h, full, "named-windows")
+	o := newRawObject(h, full, "named-windows")
 	o.name, o.readOnly, o.named = name, c.readOnly, &namedRef{path: full}
 	return o, nil
 }
@@ -93,7 +93,7 @@ func createNamed(name string, size int64, _ fs.FileMode) (*Object, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "CreateFileMapping", Path: printableName(name), Err: errors.Unwrap(err)}
 	}
-	o := newSectionObject(h, full, "named-windows")
+	o := newRawObject(h, full, "named-windows")
 	o.name, o.named = name, &namedRef{path: full}
 	return o, nil
 }

@@ -13,21 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// control runs fn with the object's descriptor, which stays valid for the
-// duration of the call even if another goroutine closes the object: the
-// reference fn runs under makes Close leave the close(2) to release. fn
-// must not keep fd past its return; the number may be reused at once.
-func (o *Object) control(op string, fn func(fd int) error) error {
-	if o == nil {
-		return &fs.PathError{Op: op, Path: "<nil>", Err: fs.ErrInvalid}
-	}
-	if !o.h.acquire() {
-		return o.errClosed(op)
-	}
-	defer o.h.release()
-	return fn(o.h.fd)
-}
-
 // Size returns the object's current size in bytes, as fstat(2) reports it.
 // On darwin the kernel rounds the size up to a whole page.
 func (o *Object) Size() (int64, error) {
@@ -52,11 +37,8 @@ func (o *Object) Size() (int64, error) {
 // Truncate fails with an error saying so. A read-only object cannot be
 // truncated.
 func (o *Object) Truncate(size int64) error {
-	if err := checkSize(size); err != nil {
-		return &fs.PathError{Op: "ftruncate", Path: o.describe(), Err: err}
-	}
-	if o != nil && o.readOnly && !o.h.closed() {
-		return &fs.PathError{Op: "ftruncate", Path: o.describe(), Err: fmt.Errorf("object was opened read-only, its size cannot change: %w", fs.ErrPermission)}
+	if err := o.checkTruncate("ftruncate", size); err != nil {
+		return err
 	}
 	err := o.control("ftruncate", func(fd int) error { return setSize(fd, size) })
 	if err != nil {
@@ -69,84 +51,12 @@ func (o *Object) Truncate(size int64) error {
 	return nil
 }
 
-// wrap turns a raw errno from op into a *fs.PathError naming the object,
-// leaving errors that already carry a path alone.
-func (o *Object) wrap(op string, err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return err
-	}
-	return &fs.PathError{Op: op, Path: o.describe(), Err: err}
-}
-
-// Map maps the whole object: read-write, or read-only if the object was
-// opened read-only. The object must not be empty. The options
-// ([Populate], [HugePages]) say how.
-func (o *Object) Map(opts ...MapOption) (*Mapping, error) {
-	size, err := o.Size()
-	if err != nil {
-		return nil, err
-	}
-	access := ReadWrite
-	if o.readOnly {
-		access = ReadOnly
-	}
-	if size > math.MaxInt {
-		return nil, &fs.PathError{Op: "mmap", Path: o.describe(),
-			Err: fmt.Errorf("object size %d does not fit this platform's address space (%s)", size, runtime.GOARCH)}
-	}
-	return o.mapRange("mmap", 0, size, access, mapOptions(opts), size)
-}
-
-// MapReadOnly maps the whole object read-only, with the options of
-// [Object.Map].
-func (o *Object) MapReadOnly(opts ...MapOption) (*Mapping, error) {
-	size, err := o.Size()
-	if err != nil {
-		return nil, err
-	}
-	return o.mapRange("mmap", 0, size, ReadOnly, mapOptions(opts), size)
-}
-
-// MapRange maps length bytes of the object starting at byte off. off need
-// not be page-aligned (the mapping is widened internally to a page
-// boundary and the view starts at off). The range must lie within the
-// object's current size. The options are those of [Object.Map].
-func (o *Object) MapRange(off, length int64, access Access, opts ...MapOption) (*Mapping, error) {
-	return o.mapRange("mmap", off, length, access, mapOptions(opts), -1)
-}
-
-// mapRange maps length bytes at off. size is the object's size when the
-// caller has just read it (Map), or -1 to have it read here, after the
-// arguments are checked. Either way it is a snapshot: another process may
-// shrink the object after it, and accesses past the new end then fault,
-// which is why ReadAt and WriteAt catch faults (see Mapping).
+// mapRange maps length bytes at off; size is the object's size or -1
+// (see checkRange).
 func (o *Object) mapRange(op string, off, length int64, access Access, cfg mapConfig, size int64) (*Mapping, error) {
-	if o == nil {
-		return nil, &fs.PathError{Op: op, Path: "<nil>", Err: fs.ErrInvalid}
-	}
-	if o.h.closed() {
-		return nil, o.errClosed(op)
-	}
-	if access != ReadWrite && access != ReadOnly {
-		return nil, &fs.PathError{Op: op, Path: o.describe(), Err: fmt.Errorf("invalid access %v", access)}
-	}
-	if access == ReadWrite && o.readOnly {
-		return nil, &fs.PathError{Op: op, Path: o.describe(), Err: fmt.Errorf("object was opened read-only: %w", fs.ErrPermission)}
-	}
-	var err error
-	if size < 0 {
-		if size, err = o.Size(); err != nil {
-			return nil, err
-		}
-	}
-	switch {
-	case size == 0:
-		return nil, &fs.PathError{Op: op, Path: o.describe(), Err: errors.New("object is empty (size 0): Truncate it first")}
-	case off < 0 || length <= 0:
-		return nil, &fs.PathError{Op: op, Path: o.describe(), Err: fmt.Errorf("invalid range: offset %d, length %d", off, length)}
-	case off > size || length > size-off:
-		return nil, &fs.PathError{Op: op, Path: o.describe(), Err: fmt.Errorf("range [%d, %d) lies past the end of the %d-byte object", off, uint64(off)+uint64(length), size)}
+	err := o.checkRange(op, off, length, access, size)
+	if err != nil {
+		return nil, err
 	}
 	page := int64(os.Getpagesize())
 	skew := off % page
@@ -182,84 +92,40 @@ func (o *Object) mapRange(op string, off, length int64, access Access, cfg mapCo
 		}
 		return nil, o.wrap(op, err)
 	}
-	// The mapping owns a descriptor of its own because a Mutex or Ring made
-	// on it later needs one for its liveness lock (lockOwner), and the
-	// Object may be closed by then: a Mapping outlives its Object. Closing
-	// it goes through internal/lock, which keeps it open instead while
-	// this process holds classic fcntl locks on the object.
-	owner, err := o.dupFile()
+	// The mapping's own descriptor (see newMapping) closes through
+	// internal/lock, which keeps it open instead while this process holds
+	// classic fcntl locks on the object.
+	m, err := o.newMapping(ref, skew, off, length, access)
 	if err != nil {
-		_ = unix.Munmap(ref)
 		return nil, err
 	}
-	return keepDroppedOwner(&Mapping{
-		ref:    ref,
-		data:   ref[skew : skew+length : skew+length],
-		off:    off,
-		access: access,
-		owner:  owner,
-		name:   o.describe(),
-	}), nil
+	return keepDroppedOwner(m), nil
 }
 
-// dupFile returns a close-on-exec duplicate of the object's descriptor.
-func (o *Object) dupFile() (*os.File, error) {
-	var nfd int
-	err := o.control("dup", func(fd int) error {
-		var e error
-		nfd, e = unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
-		return e
-	})
-	if err != nil {
-		return nil, o.wrap("dup", err)
-	}
-	return os.NewFile(uintptr(nfd), o.h.name), nil
+// The Unix systems' parts of object_sys.go.
+const (
+	mapOp     = "mmap"
+	dupOp     = "dup"
+	emptyHint = ": Truncate it first"
+)
+
+// dupRaw returns a close-on-exec duplicate of the descriptor fd.
+func dupRaw(fd int) (int, error) {
+	return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
 }
 
-// NewObject adopts f, a descriptor received from another process or
-// inherited across exec, as an Object. The Object takes ownership of f:
-// closing the Object closes f, so do not close or use f yourself
-// afterwards ([Object.File] returns a duplicate when you need a file). f
-// is made close-on-exec.
-//
-// NewObject rejects what is not a shared-memory object (a pipe, a socket,
-// a directory, or a file on a disk filesystem) with an error wrapping
-// [ErrNotMemory]; f is left open in that case.
-func NewObject(f *os.File) (*Object, error) {
-	if f == nil {
-		return nil, &fs.PathError{Op: "adopt", Path: "<nil>", Err: fs.ErrInvalid}
-	}
+// fileControl runs fn with f's descriptor.
+func fileControl(f *os.File, fn func(fd int)) error {
 	rc, err := f.SyscallConn()
 	if err != nil {
-		return nil, &fs.PathError{Op: "adopt", Path: f.Name(), Err: err}
+		return err
 	}
-	var readOnly bool
-	var checkErr error
-	fd := -1
-	if err := rc.Control(func(u uintptr) {
-		fd = int(u)
-		readOnly, checkErr = adoptable(fd)
-	}); err != nil {
-		return nil, &fs.PathError{Op: "adopt", Path: f.Name(), Err: err}
-	}
-	if checkErr != nil {
-		return nil, &fs.PathError{Op: "adopt", Path: f.Name(), Err: checkErr}
-	}
-	// fd outlives the Control call because the Object now owns f, and with
-	// it the descriptor: the caller has given f up.
-	return collectFile(&Object{h: newFileHandle(f, fd), strategy: "adopted", readOnly: readOnly}), nil
+	return rc.Control(func(u uintptr) { fn(int(u)) })
 }
 
-// adoptFD adopts the raw descriptor fd, as NewObject does a file. On
-// failure fd is left open.
-func adoptFD(fd int, name string) (*Object, error) {
-	readOnly, err := adoptable(fd)
-	if err != nil {
-		return nil, &fs.PathError{Op: "adopt", Path: name, Err: err}
-	}
-	o := &Object{strategy: "adopted", readOnly: readOnly}
-	o.h = newHandle(o, fd, name)
-	return o, nil
+// ownFile returns an Object that owns f, whose descriptor is fd.
+func ownFile(f *os.File, fd int, strategy string, readOnly bool) *Object {
+	return collectFile(&Object{h: newFileHandle(f, fd), strategy: strategy, readOnly: readOnly})
 }
 
 // adoptable checks that fd is a memory object, makes it close-on-exec and
@@ -276,13 +142,6 @@ func adoptable(fd int) (readOnly bool, err error) {
 	return flags&unix.O_ACCMODE == unix.O_RDONLY, nil
 }
 
-// newFDObject returns an Object that owns fd.
-func newFDObject(fd int, name, strategy string) *Object {
-	o := &Object{strategy: strategy}
-	o.h = newHandle(o, fd, name)
-	return o
-}
-
 // ignoringEINTR retries fn while it fails with EINTR.
 func ignoringEINTR(fn func() error) error {
 	for {
@@ -295,7 +154,7 @@ func ignoringEINTR(fn func() error) error {
 
 // fileObject returns an Object that owns f.
 func fileObject(f *os.File, strategy string) *Object {
-	return collectFile(&Object{h: newFileHandle(f, int(f.Fd())), strategy: strategy})
+	return ownFile(f, int(f.Fd()), strategy, false)
 }
 
 // mapGranule returns the alignment of fd's mappings: the huge page size

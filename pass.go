@@ -22,8 +22,10 @@ import (
 //     count) so that a receiver can tell a shm message from stray bytes.
 //
 // On windows [Pass] passes the section handle by inheritance instead and
-// SHM_FD_<name> holds the handle's value; [Send] and [Receive] are not
-// supported there yet.
+// SHM_FD_<name> holds the handle's value. A Windows socket carries no
+// handles, so there [Send] writes the handles' values and its process id
+// (internal/handoff's offer) and [Receive] duplicates them out of the
+// sender's process itself, then replies (send_windows.go).
 
 // EnvPrefix is the prefix of the environment variables that [Pass] sets
 // and [Inherited] reads: SHM_FD_<name>=<descriptor number>.

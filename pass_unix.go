@@ -82,7 +82,7 @@ func Inherited(name string) (*Object, error) {
 		return nil, fmt.Errorf("shm: Inherited(%q): %s=%d: descriptor is not open: %w", name, key, fd, err)
 	}
 	// A descriptor we refuse is not ours to close: it stays open.
-	o, err := adoptFD(fd, "shm:"+name)
+	o, err := adoptRaw(fd, "shm:"+name)
 	if err != nil {
 		return nil, fmt.Errorf("shm: Inherited(%q): descriptor %d: %w", name, fd, err)
 	}
@@ -189,7 +189,7 @@ func Receive(c *net.UnixConn) ([]*Object, error) {
 	}
 	objs := make([]*Object, 0, len(fds))
 	for i, fd := range fds {
-		o, err := adoptFD(fd, "shm:received")
+		o, err := adoptRaw(fd, "shm:received")
 		if err != nil {
 			for _, done := range objs {
 				done.Close()

@@ -78,7 +78,7 @@ func Inherited(name string) (*Object, error) {
 	if prev, ok := inherited.taken[h]; ok {
 		return nil, fmt.Errorf("shm: Inherited(%q): handle %d was already adopted as %q", name, h, prev)
 	}
-	o, err := adoptHandle(h, "shm:"+name)
+	o, err := adoptRaw(h, "shm:"+name)
 	if err != nil {
 		return nil, fmt.Errorf("shm: Inherited(%q): handle %d: %w", name, h, err)
 	}

@@ -7,7 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"runtime"
@@ -36,7 +36,9 @@ and verifying every step, with other processes (this program re-executed):
 
   1. an anonymous object passed to a child across exec (shm.Pass,
      shm.Inherited); the child checks the parent's bytes and answers;
-  2. the same over a Unix socket pair (shm.Send, shm.Receive);
+  2. the same over a Unix socket (shm.Send, shm.Receive): a socket pair
+     on Unix systems; on windows a socket the child dials, skipped
+     where the system has no AF_UNIX (wine);
   3. a named object with a portable random name, opened again by name from
      a child, showing where it lives on this OS (shm.NamePath); the name
      is removed at the end;
@@ -44,7 +46,9 @@ and verifying every step, with other processes (this program re-executed):
      increment at once under a shm.Mutex, and the mutex taken over with
      shm.ErrOwnerDead after its holder died;
   5. keep-alive: Touch and Check on the named object, and Check reporting
-     the lost name once it is removed;
+     the lost name once it is removed (on windows, where a name cannot be
+     removed while a handle is open, Check stays nil after Unlink and the
+     name goes with the last handle);
   6. a child streams messages to the parent over a shm.Ring far smaller
      than the stream; the parent checks their count and order.
 
@@ -93,7 +97,7 @@ func runDemo(ctx context.Context, c *command, e *env, args []string) error {
 		run   func() (skipped string, err error)
 	}{
 		{"anonymous object across exec", d.stepExec},
-		{"anonymous object over a Unix socket pair", d.stepSocket},
+		{"anonymous object over a Unix socket", d.stepSocket},
 		{"named object opened by name from another process", d.stepNamed},
 		{"semaphore hand-off and mutex between processes", d.stepLocks},
 		{"keep-alive: Touch and Check, then the name is lost", d.stepKeepAlive},
@@ -207,39 +211,30 @@ func (d *demo) stepExec() (string, error) {
 }
 
 func (d *demo) stepSocket() (string, error) {
-	conn, theirs, err := socketPair()
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close()
 	o, err := shm.CreateAnon(demoSize)
 	if err != nil {
-		theirs.Close()
 		return "", err
 	}
 	defer o.Close()
-	d.say("created an anonymous object of %s and a Unix socket pair", formatSize(demoSize))
+	d.say("created an anonymous object of %s", formatSize(demoSize))
 	m, err := d.fill(o)
 	if err != nil {
-		theirs.Close()
 		return "", err
 	}
 	defer m.Close()
 	ctx, cancel := context.WithTimeout(d.ctx, childTimeout)
 	defer cancel()
-	cmd := d.child(ctx, "socket", d.token)
-	cmd.ExtraFiles = []*os.File{theirs}
-	err = cmd.Start()
-	theirs.Close()
-	if err != nil {
-		return "", err
+	conn, cmd, skip, err := d.socketChild(ctx)
+	if skip != "" || err != nil {
+		return skip, err
 	}
+	defer conn.Close()
 	if err := shm.Send(conn, o); err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		return "", err
 	}
-	d.say("sent the object's descriptor over the socket (SCM_RIGHTS)")
+	d.say("sent the object over the socket (%s)", sendHow)
 	if err := cmd.Wait(); err != nil {
 		return "", fmt.Errorf("child socket: %w", err)
 	}
@@ -300,6 +295,9 @@ func (d *demo) stepKeepAlive() (string, error) {
 		return "", fmt.Errorf("checking the name before removing it: %w", err)
 	}
 	d.say("Check: the name %s leads to this object", name)
+	if runtime.GOOS == "windows" {
+		return "", d.keepAliveWindows(o, name)
+	}
 	if err := shm.Unlink(name); err != nil {
 		return "", err
 	}
@@ -311,6 +309,33 @@ func (d *demo) stepKeepAlive() (string, error) {
 	}
 	d.say("Check: %v", err)
 	return "", nil
+}
+
+// keepAliveWindows is the end of the keep-alive step on windows, where a
+// section's name cannot be removed: it lives while any handle to the
+// section is open, and Unlink removes nothing (see shm.Unlink). The step
+// shows that instead: Check stays nil after Unlink, and the name goes
+// with the last handle.
+func (d *demo) keepAliveWindows(o *shm.Object, name string) error {
+	if err := shm.Unlink(name); err != nil {
+		return err
+	}
+	d.say("Unlink(%s): Windows cannot remove a name; it lives while a handle to the section is open", name)
+	if err := o.Check(); err != nil {
+		return fmt.Errorf("after Unlink, Check returned %v; want nil: the name cannot be lost while this process holds the section", err)
+	}
+	d.say("Check: nil; while this process holds the section, its name cannot be lost or taken")
+	o.Close()
+	d.named = nil
+	if o2, err := shm.Open(name); !errors.Is(err, fs.ErrNotExist) {
+		if err == nil {
+			o2.Close()
+		}
+		return fmt.Errorf("after the last handle closed, Open(%s) returned %v; want an error wrapping fs.ErrNotExist", name, err)
+	}
+	d.name = ""
+	d.say("closed the last handle: Open(%s) finds no such name", name)
+	return nil
 }
 
 // demoChildName is the hidden subcommand that runs the demo's children.
@@ -347,13 +372,11 @@ func demoChild(e *env, mode string, args []string) (err error) {
 			say("found the object with shm.Inherited(%q)", demoEnv)
 		}
 	case "socket":
-		var conn io.Closer
-		uc, cerr := unixConn(os.NewFile(3, "socket"))
+		uc, cerr := childConn(args[:len(args)-1])
 		if cerr != nil {
 			return cerr
 		}
-		conn = uc
-		defer conn.Close()
+		defer uc.Close()
 		var objs []*shm.Object
 		objs, err = shm.Receive(uc)
 		if err == nil {

@@ -37,6 +37,9 @@ import (
 const dialectEnv = "SHM_TEST_DIALECT"
 
 func TestMain(m *testing.M) {
+	if os.Getenv(runAsShmEnv) == "1" {
+		main() // exits
+	}
 	if v := os.Getenv(dialectEnv); v != "" {
 		d, err := dialect.ParseTestHost(v)
 		if err != nil {
