@@ -97,9 +97,6 @@ type Mutex struct {
 // The handle works until the mapping is closed; afterwards its methods
 // return an error satisfying errors.Is(err, fs.ErrClosed).
 func (m *Mapping) Mutex(off int) (*Mutex, error) {
-	if err := lockSupport(); err != nil {
-		return nil, &fs.PathError{Op: "attach", Path: m.name, Err: err}
-	}
 	if _, err := m.pointer(off, MutexSize, 8); err != nil {
 		return nil, err
 	}
@@ -111,7 +108,11 @@ func (m *Mapping) Mutex(off int) (*Mutex, error) {
 	if err != nil {
 		return nil, err
 	}
-	lm, err := lock.NewMutexIn(r, off, owner)
+	key, err := m.waitKey(off)
+	if err != nil {
+		return nil, err
+	}
+	lm, err := lock.NewMutexIn(r, off, owner, key)
 	if err != nil {
 		return nil, lockErr("attach", m, err)
 	}
