@@ -93,7 +93,9 @@ func (m *Mutex) enter() (mutexOp, error) {
 // NewMutex returns a handle on the mutex whose lock word is word and whose
 // state word is state, both 4-byte aligned, held on behalf of owner. The
 // words must stay valid for as long as the handle is used: it has no
-// region to close (use [NewMutexIn] for memory that goes away).
+// region to close (use [NewMutexIn] for memory that goes away). On
+// Windows its waiters are woken only by handles of this process (the
+// words have no key: see [NewMutexIn]).
 func NewMutex(word, state *uint32, owner Owner) (*Mutex, error) {
 	if word == nil || state == nil {
 		return nil, errors.New("shm: mutex word is nil")
@@ -136,7 +138,7 @@ func newMutex(r *region.Region, wordOff, stateOff int, owner Owner, key string) 
 	if uintptr(unsafe.Pointer(op.word))%4 != 0 || uintptr(unsafe.Pointer(op.state))%4 != 0 {
 		return nil, fmt.Errorf("shm: mutex words %p, %p are not 4-byte aligned", op.word, op.state)
 	}
-	if m.q, err = newWaitQueue(key); err != nil {
+	if m.q, err = newWaitQueue(key, op.word); err != nil {
 		return nil, err
 	}
 	return m, nil

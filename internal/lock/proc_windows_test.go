@@ -66,12 +66,20 @@ func winShared(name string) (r *region.Region, mem []byte, cleanup func(), err e
 	}, nil
 }
 
-// winSection makes a fresh section for a test.
-func winSection(t *testing.T) (name string, r *region.Region, mem []byte) {
-	t.Helper()
+// winName returns a fresh name for a test's kernel object.
+func winName() string {
 	var b [8]byte
 	rand.Read(b[:])
-	name = `Local\shm-locktest-` + hex.EncodeToString(b[:])
+	return `Local\shm-locktest-` + hex.EncodeToString(b[:])
+}
+
+// winSection makes a fresh section for a test.
+func winSection(t *testing.T) (name string, r *region.Region, mem []byte) { return winSectionB(t) }
+
+// winSectionB is winSection for any test or benchmark.
+func winSectionB(t testing.TB) (name string, r *region.Region, mem []byte) {
+	t.Helper()
+	name = winName()
 	r, mem, cleanup, err := winShared(name)
 	if err != nil {
 		t.Fatal(err)
@@ -97,7 +105,7 @@ func winKey(section string, off int) string { return fmt.Sprintf("%s@%d", sectio
 
 // winChild starts helper name with the section and args; its output
 // lines come through the reader.
-func winChild(t *testing.T, name string, args ...string) (*exec.Cmd, *bufio.Reader) {
+func winChild(t testing.TB, name string, args ...string) (*exec.Cmd, *bufio.Reader) {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {

@@ -74,7 +74,8 @@ func (s *Semaphore) enter() (semOp, error) {
 
 // NewSemaphore returns a handle on the semaphore at word, which must be
 // 8-byte aligned and stay valid for as long as the handle is used (use
-// [NewSemaphoreIn] for memory that goes away).
+// [NewSemaphoreIn] for memory that goes away). On Windows its waiters are
+// woken only by handles of this process (the word has no key).
 func NewSemaphore(word *uint64) (*Semaphore, error) {
 	if word == nil {
 		return nil, errors.New("shm: semaphore word is nil")
@@ -106,7 +107,7 @@ func newSemaphore(r *region.Region, off int, key string) (*Semaphore, error) {
 	if uintptr(unsafe.Pointer(op.word))%8 != 0 {
 		return nil, fmt.Errorf("shm: semaphore word %p is not 8-byte aligned", op.word)
 	}
-	if s.q, err = newWaitQueue(key); err != nil {
+	if s.q, err = newWaitQueue(key, op.value); err != nil {
 		return nil, err
 	}
 	return s, nil

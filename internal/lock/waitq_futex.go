@@ -17,8 +17,9 @@ import (
 // (waitq_windows.go is the other kind).
 type waitQueue struct{}
 
-// newWaitQueue returns the queue of a lock word; key is not needed here.
-func newWaitQueue(string) (*waitQueue, error) { return &waitQueue{}, nil }
+// newWaitQueue returns the queue of a lock word; neither its key nor its
+// address is needed here.
+func newWaitQueue(string, *uint32) (*waitQueue, error) { return &waitQueue{}, nil }
 
 // wake wakes one sleeper on word, if any.
 func (*waitQueue) wake(word *uint32) error { return futex.Wake(word, 1) }

@@ -44,9 +44,12 @@ type waitQueue struct {
 }
 
 // newWaitQueue opens (or creates) the semaphore of the word named key.
-func newWaitQueue(key string) (*waitQueue, error) {
+// Without a key (NewMutex, NewSemaphore: words that are never unmapped)
+// the word is named by this process's id and its address, so its
+// waiters wake only within this process.
+func newWaitQueue(key string, word *uint32) (*waitQueue, error) {
 	if key == "" {
-		return nil, errors.New("shm: a lock word on windows needs a key naming it for every process (use NewMutexIn or NewSemaphoreIn)")
+		key = fmt.Sprintf("process %d word %p", windows.GetCurrentProcessId(), word)
 	}
 	name, err := windows.UTF16PtrFromString(waitObjectName(key))
 	if err != nil {
