@@ -202,6 +202,11 @@ func init() {
 		time.Sleep(time.Hour)
 		return nil
 	})
+	// win-sleep: sleep for an hour (the idle baseline).
+	helpers["win-sleep"] = func([]string) int {
+		time.Sleep(time.Hour)
+		return 0
+	}
 	// win-pong: n times, wait on winSem and post winSem2.
 	helpers["win-pong"] = winHelper(func(r *region.Region, _ []byte, section string, args []string) error {
 		var n int
@@ -468,4 +473,60 @@ func TestWindowsHostileHolder(t *testing.T) {
 			t.Errorf("Wait on an all-ones semaphore (value 2^32-1): %v", err)
 		}
 	})
+}
+
+// TestWindowsIdleWaiter: a process asleep in Semaphore.Wait (hour-long
+// slices) is woken by a Post from another process. It logs the CPU time
+// the sleeper used over two seconds of its sleep, beside that of a Go
+// process asleep in time.Sleep (the runtime's own background work), for
+// BENCHMARKS.md; the figures are not asserted.
+func TestWindowsIdleWaiter(t *testing.T) {
+	winSlices(t)
+	section, r, _ := winSection(t)
+	a, err := NewSemaphoreIn(r, winSem, winKey(section, winSem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := NewSemaphoreIn(r, winSem2, winKey(section, winSem2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd, out := winChild(t, "win-pong", section, "1")
+	expectLine(t, out, "ready")
+	for a.Waiters() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	p, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, uint32(cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer windows.CloseHandle(p)
+	idle, _ := winChild(t, "win-sleep")
+	q, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, uint32(idle.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer windows.CloseHandle(q)
+	cpu := func(p windows.Handle) time.Duration {
+		var c, e, k, u windows.Filetime
+		if err := windows.GetProcessTimes(p, &c, &e, &k, &u); err != nil {
+			t.Fatal(err)
+		}
+		return time.Duration((int64(k.HighDateTime)<<32|int64(k.LowDateTime))+(int64(u.HighDateTime)<<32|int64(u.LowDateTime))) * 100
+	}
+	c0, i0, t0 := cpu(p), cpu(q), time.Now()
+	time.Sleep(2 * time.Second) // the measurement's span, not a synchronisation
+	c1, i1, t1 := cpu(p), cpu(q), time.Now()
+	span := t1.Sub(t0)
+	t.Logf("idle waiter: %v of CPU in %v asleep (%.3f%% of a CPU); a Go process in time.Sleep: %v (%.3f%%)",
+		c1-c0, span.Round(time.Millisecond), 100*float64(c1-c0)/float64(span), i1-i0, 100*float64(i1-i0)/float64(span))
+	if err := a.Post(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("child: %v", err)
+	}
 }
