@@ -91,8 +91,8 @@ var (
 // (Local\shm-owner-<token>) while it lives, and a waiter sleeps on the
 // holder's process handle, which the kernel signals when the process
 // ends, even by TerminateProcess: Lock returns within milliseconds of the
-// death. A mutex held through a closed Mapping is taken over at the
-// waiters' next probe, within about a second. The wait and owner objects
+// death; closing the Mapping sets an event of the owner's that wakes
+// them the same way. The wait and owner objects
 // are in the session's Local\ namespace: the processes that share a
 // mutex must be in one session. Tokens are unique among the session's
 // live owners, so no token is reused while its holder lives.

@@ -46,6 +46,11 @@ func decodeOwnerRecord(b []byte) (pid uint32, created uint64, ok bool) {
 // token read from a hostile word can name no object outside this prefix.
 func ownerObjectName(t uint32) string { return fmt.Sprintf(`Local\shm-owner-%08x`, t&tokenMask) }
 
+// ownerClosedName is the name of the manual-reset event that the owner
+// with token t sets when it closes (a Mapping closed while holding a
+// mutex), so that the waiters on its mutexes probe it at once.
+func ownerClosedName(t uint32) string { return ownerObjectName(t) + "-closed" }
+
 // waitObjectName is the name of the semaphore on which the waiters of the
 // lock word named key sleep (waitq_windows.go): a 64-bit FNV-1a hash of
 // the key, so that any key gives a name under the prefix.

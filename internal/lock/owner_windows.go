@@ -38,6 +38,7 @@ const fileMapRead = 0x0004 // FILE_MAP_READ = SECTION_MAP_READ
 type sectionLocker struct {
 	mu  sync.Mutex
 	sec map[uint32]windows.Handle // the owner's token sections
+	ev  map[uint32]windows.Handle // and their closed events
 }
 
 // NewFileOwner returns an owner of the shared object open as f (a
@@ -48,19 +49,29 @@ func NewFileOwner(f *os.File) (*FileOwner, error) {
 	if f == nil {
 		return nil, errors.New("shm: owner file is nil")
 	}
-	return newFileOwner(&sectionLocker{sec: map[uint32]windows.Handle{}})
+	return newFileOwner(&sectionLocker{sec: map[uint32]windows.Handle{}, ev: map[uint32]windows.Handle{}})
 }
 
 func (lk *sectionLocker) mechanism() string { return "section" }
 
 // tryLock creates token t's section and publishes this process in it.
 func (lk *sectionLocker) tryLock(t uint32) (bool, error) {
-	name, err := windows.UTF16PtrFromString(ownerObjectName(t))
+	// The closed event first: a waiter that finds the section finds it.
+	// One that exists already (a waiter of an earlier owner of the token
+	// still has it open, perhaps set) makes the token taken.
+	ev, err := windows.CreateEvent(nil, 1, 0, windows.StringToUTF16Ptr(ownerClosedName(t)))
 	if err != nil {
-		return false, err
+		if ev != 0 {
+			windows.CloseHandle(ev)
+		}
+		if errors.Is(err, windows.ERROR_ALREADY_EXISTS) {
+			return false, nil
+		}
+		return false, fmt.Errorf("shm: owner event: CreateEvent: %w", err)
 	}
-	h, err := windows.CreateFileMapping(windows.InvalidHandle, nil, windows.PAGE_READWRITE, 0, ownerRecordSize, name)
+	h, err := windows.CreateFileMapping(windows.InvalidHandle, nil, windows.PAGE_READWRITE, 0, ownerRecordSize, windows.StringToUTF16Ptr(ownerObjectName(t)))
 	if err != nil {
+		windows.CloseHandle(ev)
 		if h != 0 {
 			windows.CloseHandle(h)
 		}
@@ -76,10 +87,11 @@ func (lk *sectionLocker) tryLock(t uint32) (bool, error) {
 	}
 	if err != nil {
 		windows.CloseHandle(h)
+		windows.CloseHandle(ev)
 		return false, fmt.Errorf("shm: owner section: %w", err)
 	}
 	lk.mu.Lock()
-	lk.sec[t] = h
+	lk.sec[t], lk.ev[t] = h, ev
 	lk.mu.Unlock()
 	return true, nil
 }
@@ -100,11 +112,31 @@ func (lk *sectionLocker) unlock(t uint32) error {
 	if !ok {
 		return nil
 	}
+	ev := lk.ev[t]
 	delete(lk.sec, t)
-	return windows.CloseHandle(h)
+	delete(lk.ev, t)
+	// The section goes first, so that a waiter woken by the event finds
+	// this owner dead.
+	err := windows.CloseHandle(h)
+	windows.SetEvent(ev)
+	windows.CloseHandle(ev)
+	return err
 }
 
 func (lk *sectionLocker) close() error { return nil }
+
+// holderClosed returns a handle (SYNCHRONIZE) on the event that the
+// owner with token t sets when it closes, or 0 if there is none.
+func holderClosed(t uint32) windows.Handle {
+	if t == 0 || t > MaxToken {
+		return 0
+	}
+	h, err := windows.OpenEvent(windows.SYNCHRONIZE, false, windows.StringToUTF16Ptr(ownerClosedName(t)))
+	if err != nil {
+		return 0
+	}
+	return h
+}
 
 // holderProcess returns a handle (SYNCHRONIZE and
 // PROCESS_QUERY_LIMITED_INFORMATION) on the live process that holds

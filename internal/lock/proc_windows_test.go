@@ -530,3 +530,40 @@ func TestWindowsIdleWaiter(t *testing.T) {
 		t.Fatalf("child: %v", err)
 	}
 }
+
+// TestWindowsHolderOwnerClosed: a holder whose owner closes (its Mapping
+// closed while it held the mutex) is dead to a waiter asleep in Lock
+// (hour-long slices), which the owner's closed event wakes at once.
+func TestWindowsHolderOwnerClosed(t *testing.T) {
+	winSlices(t)
+	section, r, mem := winSection(t)
+	holderOwner, err := NewFileOwner(os.Stdin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer holderOwner.Close()
+	holder, err := NewMutexIn(r, winMutex, holderOwner, winKey(section, winMutex))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := holder.Lock(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	m, err := NewMutexIn(r, winMutex, winOwner(t), winKey(section, winMutex))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	go func() { done <- m.Lock(ctx) }()
+	waitForSleeper(t, (*uint32)(unsafe.Pointer(&mem[winMutex])), done)
+	if err := holderOwner.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, ErrOwnerDead) {
+		t.Fatalf("Lock after the holder's owner closed: %v, want ErrOwnerDead", err)
+	}
+	m.MarkConsistent()
+	m.Unlock()
+}

@@ -85,11 +85,13 @@ type waitCall struct {
 
 	stopCtx   func() bool
 	ctxDone   chan struct{}
+	unlist    func() // ends the region's count of this sleeper
 	stopClose chan struct{}
 	closeDone chan struct{}
 
 	holder   uint32         // the token whose process proc is
 	proc     windows.Handle // the holder's process, or 0
+	closed   windows.Handle // the holder owner's closed event, or 0
 	probeNow bool           // the holder was found dead: the next sleep returns at once to probe it
 }
 
@@ -109,6 +111,10 @@ func (q *waitQueue) begin(ctx context.Context, mem *region.Region, word *uint32,
 			windows.SetEvent(ev)
 		})
 	}
+	// Counted among the region's sleepers (Region.Sleepers), as futex
+	// waiters are; the futex wake-up Close makes on the word does nothing
+	// here, the event does the work.
+	c.unlist = mem.WakeOnClose(word)
 	go func() {
 		defer close(c.closeDone)
 		select {
@@ -127,10 +133,9 @@ func (c *waitCall) end() {
 	}
 	close(c.stopClose)
 	<-c.closeDone
+	c.unlist()
 	windows.CloseHandle(c.cancel)
-	if c.proc != 0 {
-		windows.CloseHandle(c.proc)
-	}
+	c.dropHolder()
 }
 
 // watchHolder opens the process of the holder of token t, unless it has
@@ -144,14 +149,30 @@ func (c *waitCall) watchHolder(t uint32) bool {
 	if t == c.holder {
 		return c.proc != 0
 	}
-	if c.proc != 0 {
-		windows.CloseHandle(c.proc)
-	}
+	c.dropHolder()
 	c.holder = t
+	// The closed event before the liveness check: an owner that closes
+	// after the check sets an event this call holds open already.
+	c.closed = holderClosed(t)
 	var err error
 	c.proc, err = holderProcess(t)
 	c.probeNow = c.proc == 0 && err == nil
+	if c.proc == 0 {
+		c.dropHolder()
+	}
 	return c.proc != 0
+}
+
+// dropHolder closes the handles on the holder.
+func (c *waitCall) dropHolder() {
+	if c.proc != 0 {
+		windows.CloseHandle(c.proc)
+		c.proc = 0
+	}
+	if c.closed != 0 {
+		windows.CloseHandle(c.closed)
+		c.closed = 0
+	}
 }
 
 // sleep sleeps while the word holds v, for one slice or until ctx's
@@ -169,6 +190,9 @@ func (c *waitCall) sleep(v uint32, slice time.Duration) (timedOut bool, err erro
 		hs := []windows.Handle{c.q.sem, c.cancel}
 		if c.proc != 0 {
 			hs = append(hs, c.proc)
+			if c.closed != 0 {
+				hs = append(hs, c.closed)
+			}
 		}
 		ev, werr := windows.WaitForMultipleObjects(hs, false, millis(time.Until(deadline)))
 		switch {
@@ -176,11 +200,12 @@ func (c *waitCall) sleep(v uint32, slice time.Duration) (timedOut bool, err erro
 			return false, fmt.Errorf("shm: WaitForMultipleObjects: %w", werr)
 		case ev == uint32(windows.WAIT_TIMEOUT):
 			timedOut = true
-		case ev == windows.WAIT_OBJECT_0+2:
-			// The holder's process ended: probe it now. Its handle
-			// stays signalled, so it leaves the wait set.
-			windows.CloseHandle(c.proc)
-			c.proc = 0
+		case ev >= windows.WAIT_OBJECT_0+2 && ev < windows.WAIT_OBJECT_0+uint32(len(hs)):
+			// The holder's process ended, or its owner closed: probe it
+			// now. Both stay signalled, so they leave the wait set
+			// (if the probe finds the holder alive, the waiter goes on
+			// with its slices).
+			c.dropHolder()
 			timedOut = true
 		}
 	}
