@@ -37,6 +37,9 @@ func TestObjectNames(t *testing.T) {
 		if !strings.HasPrefix(n, `Local\shm-owner-`) || len(n) != len(`Local\shm-owner-`)+8 {
 			t.Errorf("owner name of %#x: %q", tok, n)
 		}
+		if c := ownerClosedName(tok); c != n+"-closed" {
+			t.Errorf("closed event name of %#x: %q", tok, c)
+		}
 	}
 	for _, key := range []string{"", `\x\..\..`, "\x00", strings.Repeat("k", 1<<16)} {
 		n := waitObjectName(key)
