@@ -339,7 +339,7 @@ func (m mutexOp) abandon() {
 	for {
 		v := atomic.LoadUint32(m.word)
 		if v&tokenMask == 0 {
-			_ = m.q.wake(m.word)
+			_ = m.q.wake(m.word, 1)
 			return
 		}
 		if v&waitersBit != 0 || atomic.CompareAndSwapUint32(m.word, v, v|waitersBit) {
@@ -429,7 +429,7 @@ func (m mutexOp) release() error {
 		return nil
 	}
 	if atomic.SwapUint32(m.word, 0)&waitersBit != 0 {
-		return m.q.wake(m.word)
+		return m.q.wake(m.word, 1)
 	}
 	return nil
 }

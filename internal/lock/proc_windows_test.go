@@ -567,3 +567,46 @@ func TestWindowsHolderOwnerClosed(t *testing.T) {
 	m.MarkConsistent()
 	m.Unlock()
 }
+
+// TestWindowsStaleWakeupsBounded: a waiter that died registered leaves
+// the semaphore's waiter count one too high, so every Post releases the
+// word's kernel semaphore; the wake-ups nobody consumes stay at most as
+// many as the registered waiters, and a later sleeper still sleeps.
+func TestWindowsStaleWakeupsBounded(t *testing.T) {
+	winSlices(t)
+	section, r, mem := winSection(t)
+	s, err := NewSemaphoreIn(r, winSem, winKey(section, winSem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	atomic.AddUint64((*uint64)(unsafe.Pointer(&mem[winSem])), semOneWaiter) // the dead waiter
+	for range 1000 {
+		if err := s.Post(); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.TryWait(); !ok || err != nil {
+			t.Fatalf("TryWait after Post: %v, %v", ok, err)
+		}
+	}
+	var prev int32
+	if r, _, e := procReleaseSemaphore.Call(uintptr(s.q.sem), 1, uintptr(unsafe.Pointer(&prev))); r == 0 {
+		t.Fatal(e)
+	}
+	windows.WaitForSingleObject(s.q.sem, 0)
+	if prev > 1 {
+		t.Errorf("%d wake-ups pending after 1000 posts with one dead waiter registered, want at most 1", prev)
+	}
+	// A waiter goes to sleep (it registers as the second waiter) and a
+	// Post from a goroutine wakes it.
+	done := make(chan error, 1)
+	go func() { done <- s.Wait(context.Background()) }()
+	for s.Waiters() < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := s.Post(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}

@@ -175,7 +175,7 @@ func (s semOp) post() error {
 		// anyone sleeps: after it, Post must not rely on the waiters.
 		if atomic.CompareAndSwapUint64(s.word, d, d+1) {
 			if semWaiters(d) > 0 {
-				return s.q.wake(s.value)
+				return s.q.wake(s.value, semWaiters(d))
 			}
 			return nil
 		}
@@ -285,6 +285,6 @@ func (s semOp) waitSlow(ctx context.Context) error {
 func (s semOp) abandon() {
 	d := atomic.AddUint64(s.word, ^uint64(semOneWaiter-1)) // minus one waiter
 	if semValue(d) > 0 && semWaiters(d) > 0 {
-		_ = s.q.wake(s.value)
+		_ = s.q.wake(s.value, semWaiters(d))
 	}
 }

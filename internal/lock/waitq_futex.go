@@ -21,8 +21,10 @@ type waitQueue struct{}
 // address is needed here.
 func newWaitQueue(string, *uint32) (*waitQueue, error) { return &waitQueue{}, nil }
 
-// wake wakes one sleeper on word, if any.
-func (*waitQueue) wake(word *uint32) error { return futex.Wake(word, 1) }
+// wake wakes one sleeper on word, if any. sleepers, the number of
+// waiters the word says are registered (1 for a mutex), matters only
+// where wake-ups are counted (waitq_windows.go).
+func (*waitQueue) wake(word *uint32, sleepers uint32) error { return futex.Wake(word, 1) }
 
 // A waitCall is one slow call's stay among a word's sleepers (a Lock or
 // Wait that sleeps): begin, any number of sleeps, end.

@@ -64,12 +64,28 @@ func newWaitQueue(key string, word *uint32) (*waitQueue, error) {
 	return q, nil
 }
 
-// wake wakes one sleeper on the word, or the next one to sleep.
-func (q *waitQueue) wake(*uint32) error {
-	r, _, e := procReleaseSemaphore.Call(uintptr(q.sem), 1, 0)
-	runtime.KeepAlive(q)
-	if r == 0 && !errors.Is(e, windows.ERROR_TOO_MANY_POSTS) {
+// wake wakes one sleeper on the word, or the next one to sleep. The
+// kernel semaphore keeps the wake-ups that nobody consumes (a waiter
+// that died registered leaves Posts releasing it for ever), and each
+// would cost a later sleep a spurious return; so wake keeps at most
+// sleepers of them pending, sleepers being the waiters the word says are
+// registered (1 for a mutex: one pending wake-up makes a waiter look at
+// the word, and the mutex's protocol wakes the next). ReleaseSemaphore
+// reports the count before the release: if it already held as many, the
+// release is taken back. Either way every registered waiter has a wake-up
+// pending after the word changed, so none is lost.
+func (q *waitQueue) wake(_ *uint32, sleepers uint32) error {
+	defer runtime.KeepAlive(q)
+	var prev int32
+	r, _, e := procReleaseSemaphore.Call(uintptr(q.sem), 1, uintptr(unsafe.Pointer(&prev)))
+	if r == 0 {
+		if errors.Is(e, windows.ERROR_TOO_MANY_POSTS) {
+			return nil
+		}
 		return fmt.Errorf("shm: ReleaseSemaphore: %w", e)
+	}
+	if prev > 0 && uint32(prev) >= max(sleepers, 1) {
+		_, _ = windows.WaitForSingleObject(q.sem, 0)
 	}
 	return nil
 }
