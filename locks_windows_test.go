@@ -15,7 +15,7 @@ func init() {
 	// win-lock-named: open the object args[0] by name, map its second
 	// 64 KiB, and answer the semaphore at offset 0 of that mapping
 	// (offset 65536 of the object) through the one at offset 8, after
-// printing the wait key of offset 0.
+	// printing the wait key of offset 0.
 	registerHelper("win-lock-named", func(args []string) int {
 		o, err := shm.Open(args[0])
 		if err != nil {
