@@ -33,9 +33,11 @@ import (
 //     OS's libc shm_open makes a file, unlinked at once ("random-<os>");
 //   - darwin: shm_open of a random 31-byte name through libSystem,
 //     unlinked at once ("random-darwin");
-//   - windows: CreateFileMapping(INVALID_HANDLE_VALUE) without a name, a
-//     section backed by the paging file whose handle is not inheritable
-//     ("section"). Its size is fixed here and may not be 0 (an error
+//   - windows: CreateFileMapping(INVALID_HANDLE_VALUE) under a random
+//     128-bit name in the session's namespace (Local\shm-anon-<32 hex>;
+//     nothing opens it by that name: the locks in a mapping key their
+//     wait objects by the section's name), a section backed by the paging
+//     file whose handle is not inheritable ("section"). Its size is fixed here and may not be 0 (an error
 //     wrapping errors.ErrUnsupported says so); [Object.Size] reports it
 //     rounded up to a whole page.
 //

@@ -29,3 +29,7 @@ func HandleCount(h windows.Handle) (uint32, error) {
 	}
 	return info.handleCount, nil
 }
+
+// WaitKey returns the key that names the lock words at offset off of m
+// for waits across processes. Tests only.
+func WaitKey(m *Mapping, off int) (string, error) { return m.waitKey(off) }

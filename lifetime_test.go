@@ -1,5 +1,3 @@
-//go:build unix
-
 package shm_test
 
 // Lock handles against the lifetime of their Mapping. The cases that

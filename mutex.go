@@ -42,8 +42,9 @@ var (
 //
 // The uncontended Lock and Unlock are a compare-and-swap each, with no
 // system call. A contended Lock sleeps in the kernel (futex, _umtx_op,
-// __ulock_wait, umtx_sleep) or, where the system has no cross-process
-// wait, polls with a backoff capped at 1 ms; within one handle, one
+// __ulock_wait, umtx_sleep; on Windows a named semaphore per lock word
+// and the holder's process handle) or, where the system has no
+// cross-process wait, polls with a backoff capped at 1 ms; within one handle, one
 // goroutine sleeps in the kernel and the others wait without an OS
 // thread.
 //
@@ -84,6 +85,17 @@ var (
 //   - a dead holder's random 30-bit token can be reused before a waiter
 //     probes it, with odds of about one in a billion per live process;
 //     the waiter then waits for that process to end.
+//
+// On Windows liveness is the holder's process instead: each Mapping's
+// owner publishes its process id and creation time in a named section
+// (Local\shm-owner-<token>) while it lives, and a waiter sleeps on the
+// holder's process handle, which the kernel signals when the process
+// ends, even by TerminateProcess: Lock returns within milliseconds of the
+// death; closing the Mapping sets an event of the owner's that wakes
+// them the same way. The wait and owner objects
+// are in the session's Local\ namespace: the processes that share a
+// mutex must be in one session. Tokens are unique among the session's
+// live owners, so no token is reused while its holder lives.
 type Mutex struct {
 	m *lock.Mutex
 	// mapping names the mapping in errors and keeps it reachable, with
@@ -97,9 +109,6 @@ type Mutex struct {
 // The handle works until the mapping is closed; afterwards its methods
 // return an error satisfying errors.Is(err, fs.ErrClosed).
 func (m *Mapping) Mutex(off int) (*Mutex, error) {
-	if err := lockSupport(); err != nil {
-		return nil, &fs.PathError{Op: "attach", Path: m.name, Err: err}
-	}
 	if _, err := m.pointer(off, MutexSize, 8); err != nil {
 		return nil, err
 	}
@@ -111,7 +120,11 @@ func (m *Mapping) Mutex(off int) (*Mutex, error) {
 	if err != nil {
 		return nil, err
 	}
-	lm, err := lock.NewMutexIn(r, off, owner)
+	key, err := m.waitKey(off)
+	if err != nil {
+		return nil, err
+	}
+	lm, err := lock.NewMutexIn(r, off, owner, key)
 	if err != nil {
 		return nil, lockErr("attach", m, err)
 	}

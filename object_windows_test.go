@@ -410,25 +410,3 @@ func TestWindowsPass(t *testing.T) {
 		t.Errorf("Inherited in the parent: %v", err)
 	}
 }
-
-// TestWindowsLocksUnsupported: the locks say plainly that they are not
-// built for windows.
-func TestWindowsLocksUnsupported(t *testing.T) {
-	o, err := shm.CreateAnon(4096)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer o.Close()
-	m, err := o.Map()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	_, merr := m.Mutex(0)
-	_, serr := m.Semaphore(8)
-	for _, err := range []error{merr, serr} {
-		if !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), "windows") {
-			t.Errorf("%v: want ErrUnsupported naming windows", err)
-		}
-	}
-}

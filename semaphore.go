@@ -2,7 +2,6 @@ package shm
 
 import (
 	"context"
-	"io/fs"
 
 	"github.com/shmkit/shm/internal/lock"
 )
@@ -41,9 +40,6 @@ var ErrOverflow = lock.ErrOverflow
 // afterwards its methods return an error satisfying
 // errors.Is(err, fs.ErrClosed).
 func (m *Mapping) Semaphore(off int) (*Semaphore, error) {
-	if err := lockSupport(); err != nil {
-		return nil, &fs.PathError{Op: "attach", Path: m.name, Err: err}
-	}
 	if _, err := m.pointer(off, SemaphoreSize, 8); err != nil {
 		return nil, err
 	}
@@ -51,7 +47,11 @@ func (m *Mapping) Semaphore(off int) (*Semaphore, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := lock.NewSemaphoreIn(r, off)
+	key, err := m.waitKey(off)
+	if err != nil {
+		return nil, err
+	}
+	s, err := lock.NewSemaphoreIn(r, off, key)
 	if err != nil {
 		return nil, lockErr("attach", m, err)
 	}

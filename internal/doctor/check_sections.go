@@ -7,12 +7,13 @@ import "fmt"
 func checkSections(r *runner) Finding {
 	f := Finding{
 		Status: OK,
-		Summary: "objects are paging-file sections: anonymous ones unnamed, named ones in the session's Local\\ " +
+		Summary: "objects are paging-file sections: anonymous ones under random names, named ones in the session's Local\\ " +
 			"namespace (or Global\\)",
 		Meaning: "A Windows section lives while any handle or view of it is open, in any process, named or not; " +
 			"no cleaner deletes one, and its name goes with its last handle (shm.Unlink cannot remove it earlier). " +
 			"A section's size is fixed when it is made. shm ls cannot list sections (they live among every named " +
-			"object of the session), and Mutex and Semaphore in a mapping are not supported on windows yet.",
+			"object of the session). Mutex and Semaphore in a mapping sleep on named kernel semaphores " +
+			"(Local\\shm-wait-...) and tell a holder's death from its process handle, for processes of one session.",
 		Remedy: "None needed.",
 	}
 	if r.env.AnonProbe == nil {

@@ -39,7 +39,7 @@ func BenchmarkUncontendedBlocks(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { o.Close() })
-		m, err := NewMutexIn(region.New(unsafe.Pointer(&mem[0]), len(mem)), offMutex, o)
+		m, err := NewMutexIn(region.New(unsafe.Pointer(&mem[0]), len(mem)), offMutex, o, "")
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -91,4 +91,21 @@
 //   - A process that dies while registered as a semaphore waiter leaves
 //     the waiter count one too high: posts then make a needless wake-up
 //     system call. Correctness is not affected.
+//
+// # Windows
+//
+// The words and the logic on them are the same; what differs is below
+// them. There is no cross-process futex (WaitOnAddress wakes only its own
+// process), so each handle has a waitQueue: a named kernel semaphore per
+// lock word, Local\shm-wait-<hash of the word's key>, the key naming the
+// word alike in every process (package shm passes the section's kernel
+// name and the word's offset in it; see waitq_windows.go). Waiters sleep
+// on it, on an event set by their context's end or the region's Close,
+// and (mutex waiters) on the holder's process handle; wakers release it
+// when the word says someone sleeps. Elsewhere the waitQueue is the futex
+// layer (waitq_futex.go). The owner is a [FileOwner] whose token is held
+// by creating the named section Local\shm-owner-<token>, which holds the
+// owner's process id and creation time (owner_windows.go,
+// owner_record.go): the holder is alive while that section exists and
+// names a live process of that creation time.
 package lock

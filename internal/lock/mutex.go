@@ -9,7 +9,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/shmkit/shm/internal/futex"
 	"github.com/shmkit/shm/internal/region"
 )
 
@@ -70,6 +69,7 @@ type Mutex struct {
 	token    uint32
 	gate     chan struct{}
 	spin     spinner
+	q        *waitQueue // how waiters sleep on the lock word (waitq_*.go)
 }
 
 // mutexOp is one operation's view of a Mutex: the handle and, for the
@@ -93,19 +93,24 @@ func (m *Mutex) enter() (mutexOp, error) {
 // NewMutex returns a handle on the mutex whose lock word is word and whose
 // state word is state, both 4-byte aligned, held on behalf of owner. The
 // words must stay valid for as long as the handle is used: it has no
-// region to close (use [NewMutexIn] for memory that goes away).
+// region to close (use [NewMutexIn] for memory that goes away). On
+// Windows its waiters are woken only by handles of this process (the
+// words have no key: see [NewMutexIn]).
 func NewMutex(word, state *uint32, owner Owner) (*Mutex, error) {
 	if word == nil || state == nil {
 		return nil, errors.New("shm: mutex word is nil")
 	}
 	stateOff := int(uintptr(unsafe.Pointer(state)) - uintptr(unsafe.Pointer(word)))
-	return newMutex(region.New(unsafe.Pointer(word), 0), 0, stateOff, owner)
+	return newMutex(region.New(unsafe.Pointer(word), 0), 0, stateOff, owner, "")
 }
 
 // NewMutexIn returns a handle on the mutex whose lock word is at offset
 // off of r and whose state word follows it, held on behalf of owner. The
-// handle's operations hold r (see package region).
-func NewMutexIn(r *region.Region, off int, owner Owner) (*Mutex, error) {
+// handle's operations hold r (see package region). key names the lock
+// word for every process that maps it, where the kernel cannot key a
+// cross-process wait by address (Windows: see waitq_windows.go); it is
+// ignored elsewhere.
+func NewMutexIn(r *region.Region, off int, owner Owner, key string) (*Mutex, error) {
 	if r == nil || off < 0 || off > r.Size()-8 {
 		return nil, fmt.Errorf("shm: mutex at offset %d does not fit the region", off)
 	}
@@ -113,10 +118,10 @@ func NewMutexIn(r *region.Region, off int, owner Owner) (*Mutex, error) {
 	if err := r.Pin(off, 8); err != nil {
 		return nil, err
 	}
-	return newMutex(r, off, off+4, owner)
+	return newMutex(r, off, off+4, owner, key)
 }
 
-func newMutex(r *region.Region, wordOff, stateOff int, owner Owner) (*Mutex, error) {
+func newMutex(r *region.Region, wordOff, stateOff int, owner Owner, key string) (*Mutex, error) {
 	if owner == nil {
 		return nil, errors.New("shm: mutex owner is nil")
 	}
@@ -132,6 +137,9 @@ func newMutex(r *region.Region, wordOff, stateOff int, owner Owner) (*Mutex, err
 	defer r.Release()
 	if uintptr(unsafe.Pointer(op.word))%4 != 0 || uintptr(unsafe.Pointer(op.state))%4 != 0 {
 		return nil, fmt.Errorf("shm: mutex words %p, %p are not 4-byte aligned", op.word, op.state)
+	}
+	if m.q, err = newWaitQueue(key, op.word); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -231,11 +239,13 @@ type holderWatcher interface {
 }
 
 func (m mutexOp) lockSlow(ctx context.Context) error {
-	// Cancellation and the region's Close wake the sleepers on the word
-	// (this one included); the others see a spurious wake-up and sleep
-	// again. Both wake-ups are over when lockSlow returns.
-	defer futex.WakeOnDone(ctx, m.word)()
-	defer m.mem.WakeOnClose(m.word)()
+	// Cancellation and the region's Close wake this sleeper (see
+	// waitQueue.begin); both wake-ups are over when lockSlow returns.
+	c, err := m.q.begin(ctx, m.mem, m.word, m.owner)
+	if err != nil {
+		return err
+	}
+	defer c.end()
 	hw, _ := m.owner.(holderWatcher)
 	// The watch on the current holder, when the owner can keep one: it
 	// wakes this waiter when the holder dies, so that the sleep need not
@@ -273,10 +283,10 @@ func (m mutexOp) lockSlow(ctx context.Context) error {
 			w = hw.watch(holder, m.word)
 		}
 		sleep := mutexSleep
-		if w != nil && w.state.Load() == watching {
+		if (w != nil && w.state.Load() == watching) || c.watchHolder(v&tokenMask) {
 			sleep = watchedSleep
 		}
-		timedOut, err := sleepOn(ctx, m.mem, m.word, v, slice(sleep))
+		timedOut, err := c.sleep(v, slice(sleep))
 		if err != nil {
 			m.abandon()
 			return err
@@ -294,38 +304,6 @@ func (m mutexOp) lockSlow(ctx context.Context) error {
 			}
 		}
 	}
-}
-
-// sleepOn is one sleep of a waiter, shared by Mutex.Lock and
-// Semaphore.Wait: it sleeps on word while it holds v, for one slice or
-// until ctx's deadline, whichever comes first, and then says whether the
-// waiter must leave and why: a failed wait, the region's Close
-// (fs.ErrClosed), or ctx's end (ctx.Err(), or context.DeadlineExceeded
-// once the deadline has passed even if ctx has not noticed yet). The
-// caller deregisters as a waiter (abandon) before it returns that error.
-// timedOut reports a slice that ran out, which a mutex waiter takes as
-// the time to probe the holder. A nil error with timedOut false is a
-// wake-up, perhaps spurious: the caller looks at the word again.
-func sleepOn(ctx context.Context, mem *region.Region, word *uint32, v uint32, slice time.Duration) (timedOut bool, err error) {
-	deadline := time.Now().Add(slice)
-	ctxDeadline, hasDeadline := ctx.Deadline()
-	if hasDeadline && ctxDeadline.Before(deadline) {
-		deadline = ctxDeadline
-	}
-	werr := futex.Wait(word, v, deadline)
-	if werr != nil && !errors.Is(werr, futex.ErrTimeout) {
-		return false, werr
-	}
-	if err := mem.Err(); err != nil {
-		return false, err
-	}
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	if hasDeadline && !time.Now().Before(ctxDeadline) {
-		return false, context.DeadlineExceeded
-	}
-	return werr != nil, nil
 }
 
 // takeOverIfDead probes the holder of v; if it is dead, it takes the
@@ -361,7 +339,7 @@ func (m mutexOp) abandon() {
 	for {
 		v := atomic.LoadUint32(m.word)
 		if v&tokenMask == 0 {
-			_ = futex.Wake(m.word, 1)
+			_ = m.q.wake(m.word, 1)
 			return
 		}
 		if v&waitersBit != 0 || atomic.CompareAndSwapUint32(m.word, v, v|waitersBit) {
@@ -451,7 +429,7 @@ func (m mutexOp) release() error {
 		return nil
 	}
 	if atomic.SwapUint32(m.word, 0)&waitersBit != 0 {
-		return futex.Wake(m.word, 1)
+		return m.q.wake(m.word, 1)
 	}
 	return nil
 }

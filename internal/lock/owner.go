@@ -3,6 +3,7 @@ package lock
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
 )
 
@@ -82,4 +83,25 @@ func (o *FileOwner) Close() error {
 		err = cerr
 	}
 	return err
+}
+
+// tokenTries bounds the random draws for a free token.
+const tokenTries = 64
+
+// newFileOwner draws random tokens until lk can lock one.
+func newFileOwner(lk locker) (*FileOwner, error) {
+	for range tokenTries {
+		t := rand.Uint32() & tokenMask
+		if t == 0 {
+			continue
+		}
+		ok, err := lk.tryLock(t)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return &FileOwner{lk: lk, token: t}, nil
+		}
+	}
+	return nil, fmt.Errorf("shm: no free owner token after %d tries", tokenTries)
 }

@@ -5,7 +5,6 @@ package lock
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 
 	"github.com/shmkit/shm/internal/shmdebug"
@@ -37,27 +36,6 @@ var lockers = func() []func(*os.File) (locker, error) {
 	}
 	return l
 }()
-
-// tokenTries bounds the random draws for a free token.
-const tokenTries = 64
-
-// newFileOwner draws random tokens until lk can lock one.
-func newFileOwner(lk locker) (*FileOwner, error) {
-	for range tokenTries {
-		t := rand.Uint32() & tokenMask
-		if t == 0 {
-			continue
-		}
-		ok, err := lk.tryLock(t)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			return &FileOwner{lk: lk, token: t}, nil
-		}
-	}
-	return nil, fmt.Errorf("shm: no free owner token after %d tries", tokenTries)
-}
 
 // NewFileOwner returns an owner for the shared object open as f, with a
 // fresh random token whose lock it takes at once. f must be open while

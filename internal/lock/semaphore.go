@@ -9,7 +9,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/shmkit/shm/internal/futex"
 	"github.com/shmkit/shm/internal/region"
 )
 
@@ -51,6 +50,7 @@ type Semaphore struct {
 	off  int // offset of the word from the region's base
 	gate chan struct{}
 	spin spinner
+	q    *waitQueue // how waiters sleep on the value (waitq_*.go)
 }
 
 // semOp is one operation's view of a Semaphore: the handle and, while the
@@ -74,17 +74,19 @@ func (s *Semaphore) enter() (semOp, error) {
 
 // NewSemaphore returns a handle on the semaphore at word, which must be
 // 8-byte aligned and stay valid for as long as the handle is used (use
-// [NewSemaphoreIn] for memory that goes away).
+// [NewSemaphoreIn] for memory that goes away). On Windows its waiters are
+// woken only by handles of this process (the word has no key).
 func NewSemaphore(word *uint64) (*Semaphore, error) {
 	if word == nil {
 		return nil, errors.New("shm: semaphore word is nil")
 	}
-	return newSemaphore(region.New(unsafe.Pointer(word), 0), 0)
+	return newSemaphore(region.New(unsafe.Pointer(word), 0), 0, "")
 }
 
 // NewSemaphoreIn returns a handle on the semaphore whose word is at offset
-// off of r. The handle's operations hold r (see package region).
-func NewSemaphoreIn(r *region.Region, off int) (*Semaphore, error) {
+// off of r. The handle's operations hold r (see package region). key
+// names the word for every process that maps it, as for [NewMutexIn].
+func NewSemaphoreIn(r *region.Region, off int, key string) (*Semaphore, error) {
 	if r == nil || off < 0 || off > r.Size()-8 {
 		return nil, fmt.Errorf("shm: semaphore at offset %d does not fit the region", off)
 	}
@@ -92,10 +94,10 @@ func NewSemaphoreIn(r *region.Region, off int) (*Semaphore, error) {
 	if err := r.Pin(off, 8); err != nil {
 		return nil, err
 	}
-	return newSemaphore(r, off)
+	return newSemaphore(r, off, key)
 }
 
-func newSemaphore(r *region.Region, off int) (*Semaphore, error) {
+func newSemaphore(r *region.Region, off int, key string) (*Semaphore, error) {
 	s := &Semaphore{mem: r, off: off, gate: make(chan struct{}, 1)}
 	op, err := s.enter()
 	if err != nil {
@@ -104,6 +106,9 @@ func newSemaphore(r *region.Region, off int) (*Semaphore, error) {
 	defer r.Release()
 	if uintptr(unsafe.Pointer(op.word))%8 != 0 {
 		return nil, fmt.Errorf("shm: semaphore word %p is not 8-byte aligned", op.word)
+	}
+	if s.q, err = newWaitQueue(key, op.value); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -170,7 +175,7 @@ func (s semOp) post() error {
 		// anyone sleeps: after it, Post must not rely on the waiters.
 		if atomic.CompareAndSwapUint64(s.word, d, d+1) {
 			if semWaiters(d) > 0 {
-				return futex.Wake(s.value, 1)
+				return s.q.wake(s.value, semWaiters(d))
 			}
 			return nil
 		}
@@ -247,11 +252,13 @@ func (s semOp) wait(ctx context.Context) error {
 }
 
 func (s semOp) waitSlow(ctx context.Context) error {
-	// Cancellation and the region's Close wake the sleepers on this word
-	// (ours included); the others see a spurious wake-up and sleep again.
-	// Both wake-ups are over when waitSlow returns.
-	defer futex.WakeOnDone(ctx, s.value)()
-	defer s.mem.WakeOnClose(s.value)()
+	// Cancellation and the region's Close wake this sleeper (see
+	// waitQueue.begin); both wake-ups are over when waitSlow returns.
+	c, err := s.q.begin(ctx, s.mem, s.value, nil)
+	if err != nil {
+		return err
+	}
+	defer c.end()
 	atomic.AddUint64(s.word, semOneWaiter)
 	for {
 		d := atomic.LoadUint64(s.word)
@@ -263,7 +270,7 @@ func (s semOp) waitSlow(ctx context.Context) error {
 		}
 		// A Post after the load raises the value first, so the sleep on
 		// value 0 returns at once (futex compares before it sleeps).
-		if _, err := sleepOn(ctx, s.mem, s.value, 0, slice(semSleep)); err != nil {
+		if _, err := c.sleep(0, slice(semSleep)); err != nil {
 			s.abandon()
 			return err
 		}
@@ -278,15 +285,6 @@ func (s semOp) waitSlow(ctx context.Context) error {
 func (s semOp) abandon() {
 	d := atomic.AddUint64(s.word, ^uint64(semOneWaiter-1)) // minus one waiter
 	if semValue(d) > 0 && semWaiters(d) > 0 {
-		_ = futex.Wake(s.value, 1)
+		_ = s.q.wake(s.value, semWaiters(d))
 	}
-}
-
-// slice returns the sleep slice: native for the OS primitive, shorter when
-// waits poll, so cancellation is noticed quickly.
-func slice(native time.Duration) time.Duration {
-	if futex.Kind() == "poll" {
-		return pollSlice
-	}
-	return native
 }
