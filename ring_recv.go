@@ -162,6 +162,11 @@ func (r ringMem) next(ctx context.Context, op string, wait bool) (msg []byte, si
 	return msg, size, nil
 }
 
+// ringEOFHook, when set (by tests only), runs in poll when the receiver
+// has found the ring empty (tail == head), before it looks whether every
+// sender has gone.
+var ringEOFHook func()
+
 // maxSteps bounds the padding records one poll skips.
 const maxSteps = 64
 
@@ -182,6 +187,9 @@ func (r ringMem) poll(op string, probe bool) (msg []byte, size uint64, slice tim
 				return nil, 0, 0, err
 			}
 			if t == h {
+				if ringEOFHook != nil {
+					ringEOFHook()
+				}
 				if r.sendersGone(probe) {
 					// A sender may have claimed room, committed and
 					// closed between the tail read above and this check.
