@@ -23,7 +23,8 @@ type RingStats struct {
 }
 
 // Stats returns a snapshot of the ring's state. It probes the liveness of
-// every registered sender and of the receiver (a system call each).
+// every registered sender and of the receiver (a system call each). A
+// slot holding a token no owner can have gives [ErrRingCorrupt].
 func (r *Ring) Stats() (RingStats, error) {
 	const op = "ring stat"
 	v, err := r.enter(op)
