@@ -331,7 +331,7 @@ func (r ringMem) claimWait(ctx context.Context, op string, n uint64, wait bool) 
 		}
 		return 0, false, nil
 	}
-	err = r.await(ctx, op, r.u32(ringOffTxWake), &r.txSpin, &r.sendClosed, func(probe bool) (bool, time.Duration, error) {
+	err = r.await(ctx, op, r.u32(ringOffTxWake), &r.txSpin, &r.sendClosed, func(probe, _ bool) (bool, time.Duration, error) {
 		p, ok, err := r.claim(op, n)
 		if ok || err != nil {
 			pos = p
