@@ -47,5 +47,21 @@ func SetRingReclaimHook(f func()) (restore func()) {
 	return func() { ringReclaimHook = nil }
 }
 
+// SetRingClaimHook makes f run when a sender has published its intent
+// and not yet moved the tail, until restore is called. Tests only; not
+// safe while rings are in use.
+func SetRingClaimHook(f func()) (restore func()) {
+	ringClaimHook = f
+	return func() { ringClaimHook = nil }
+}
+
+// SetRingEOFHook makes f run when a receiver has found the ring empty and
+// not yet looked whether every sender has gone, until restore is called.
+// Tests only; not safe while rings are in use.
+func SetRingEOFHook(f func()) (restore func()) {
+	ringEOFHook = f
+	return func() { ringEOFHook = nil }
+}
+
 // RingSenders is the number of sender slots of a ring. Tests only.
 const RingSenders = ringSenders

@@ -209,41 +209,6 @@ func (r *Ring) MaxMessage() int { return int(r.max) }
 // default) or keep waiting for a new receiver (true).
 func (r *Ring) WaitForReceiver(wait bool) { r.waitRecv.Store(wait) }
 
-// RingStats is a snapshot of a ring's state, from [Ring.Stats].
-type RingStats struct {
-	Capacity   int    // bytes of the data area
-	MaxMessage int    // largest message
-	Used       int    // bytes between head and tail (records, headers and padding)
-	Senders    int    // sender slots held by live senders
-	Receiver   bool   // a live receiver is attached
-	Lost       uint64 // records skipped because their sender died before committing
-}
-
-// Stats returns a snapshot of the ring's state. It probes the liveness of
-// every registered sender and of the receiver (a system call each).
-func (r *Ring) Stats() (RingStats, error) {
-	const op = "ring stat"
-	v, err := r.enter(op)
-	if err != nil {
-		return RingStats{}, err
-	}
-	defer v.leave()
-	s := RingStats{Capacity: int(r.cap), MaxMessage: int(r.max), Lost: atomic.LoadUint64(v.u64(ringOffLost))}
-	h, t := atomic.LoadUint64(v.u64(ringOffHead)), atomic.LoadUint64(v.u64(ringOffTail))
-	if t >= h && t-h <= r.cap {
-		s.Used = int(t - h)
-	}
-	for i := range ringSenders {
-		if tok := atomic.LoadUint32(v.slotWord(i)); tok != 0 && r.alive(tok) {
-			s.Senders++
-		}
-	}
-	if tok := atomic.LoadUint32(v.u32(ringOffRxSlot)); tok != 0 {
-		s.Receiver = r.alive(tok)
-	}
-	return s, nil
-}
-
 // Close ends the handle: an outstanding reservation is abandoned (the
 // receiver skips it), a message returned by Peek and not released stays
 // in the ring for the next receiver, and the handle's sender and receiver

@@ -122,6 +122,13 @@ func FuzzRing(f *testing.F) {
 			}
 			t.Fatalf("unexpected error: %v", err)
 		}
+		// The read-only view checks the same bytes and writes none.
+		before := bytes.Clone(mem)
+		_, serr := m.RingStats(fuzzGuard, n)
+		allowed(serr)
+		if !bytes.Equal(before, mem) {
+			t.Fatal("RingStats changed the mapping")
+		}
 		rx, err := m.Ring(fuzzGuard, n)
 		allowed(err)
 		if err == nil {

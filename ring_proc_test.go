@@ -62,6 +62,11 @@ func stopWord(m *shm.Mapping) *uint32 { return (*uint32)(unsafe.Pointer(&m.Bytes
 //	steady    send until the stop word is set, CloseSend, print the count
 //	hang K    send K messages, Reserve, print "r", wait to be killed
 //	forever   print "s" after the first message, send until killed
+//	intent N  after a line on stdin, start sending N bytes and stop with
+//	          the intent published and the tail not moved: print "i",
+//	          wait to be killed
+//	claim N   after a line on stdin, claim room for N bytes and write no
+//	          header: print "c", wait to be killed
 func ringSendChild(args []string) int {
 	if len(args) < 3 {
 		fmt.Fprintln(os.Stderr, "usage: id mode arg")
@@ -146,6 +151,23 @@ func ringSendChild(args []string) int {
 				fmt.Println("s")
 			}
 		}
+	case "intent":
+		bufio.NewReader(os.Stdin).ReadString('\n')
+		shm.SetRingClaimHook(func() {
+			fmt.Println("i")
+			waitForKill()
+		})
+		err := r.Send(ctx, make([]byte, arg))
+		fmt.Fprintln(os.Stderr, "the send went on past its claim hook:", err)
+		return 1
+	case "claim":
+		bufio.NewReader(os.Stdin).ReadString('\n')
+		if err := shm.RingClaimOnly(r, arg); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Println("c")
+		waitForKill()
 	default:
 		return 2
 	}
@@ -203,6 +225,7 @@ func ringRecvChild(args []string) int {
 type ringProc struct {
 	cmd   *exec.Cmd
 	lines *bufio.Scanner
+	in    io.WriteCloser // the child's stdin
 }
 
 func startRingChild(t *testing.T, o *shm.Object, helper string, args ...string) *ringProc {
@@ -218,13 +241,17 @@ func startRingChild(t *testing.T, o *shm.Object, helper string, args ...string) 
 	if err != nil {
 		t.Fatal(err)
 	}
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := shm.Pass(cmd, "ring", o); err != nil {
 		t.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &ringProc{cmd: cmd, lines: bufio.NewScanner(out)}
+	p := &ringProc{cmd: cmd, lines: bufio.NewScanner(out), in: in}
 	t.Cleanup(func() {
 		if p.cmd.ProcessState == nil {
 			p.cmd.Process.Kill()
@@ -520,5 +547,117 @@ func TestRingPeerDead(t *testing.T) {
 func waitForKill() {
 	for {
 		time.Sleep(time.Hour)
+	}
+}
+
+// TestRingTwoDeadClaimants: two sender processes read the same tail and
+// publish intents for it; one moves the tail (its claim has no header
+// yet), the other stops before its compare-and-swap; both are killed. Two
+// dead senders' intents then cover the head, with different lengths: the
+// receiver must skip the claim that was made (the length that ends at the
+// tail, or at the header of the next record), count one lost record, and
+// go on. A wrong choice skips the shorter intent's length, finds a zero
+// header again and counts two.
+func TestRingTwoDeadClaimants(t *testing.T) {
+	const claimed, failed = 100, 20 // payload bytes: records of 112 and 32 bytes
+	for _, tc := range []struct {
+		name       string
+		failedSlot bool // the failed claimant attaches first: its intent is found first
+		after      bool // a live sender commits a message after the claim
+	}{
+		{"failed-first/tail", true, false},
+		{"failed-first/header", true, true},
+		{"claimed-first/tail", false, false},
+		{"claimed-first/header", false, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o, _, rx := newRingObject(t)
+			var a, b *ringProc // a claims, b fails
+			if tc.failedSlot {
+				b = startRingChild(t, o, "ring-send", "1", "intent", strconv.Itoa(failed))
+				a = startRingChild(t, o, "ring-send", "2", "claim", strconv.Itoa(claimed))
+			} else {
+				a = startRingChild(t, o, "ring-send", "2", "claim", strconv.Itoa(claimed))
+				b = startRingChild(t, o, "ring-send", "1", "intent", strconv.Itoa(failed))
+			}
+			// b publishes its intent at the tail and stops before moving
+			// it; a then claims at the same tail.
+			io.WriteString(b.in, "go\n")
+			if l := b.line(t); l != "i" {
+				t.Fatalf("the failing claimant said %q", l)
+			}
+			io.WriteString(a.in, "go\n")
+			if l := a.line(t); l != "c" {
+				t.Fatalf("the claimant said %q", l)
+			}
+			b.kill(t)
+			a.kill(t)
+			ctx := testCtx(t)
+			if tc.after {
+				if err := rx.Send(ctx, seqMessage(nil, 9, 0, ringProcMax)); err != nil {
+					t.Fatal(err)
+				}
+				msg, err := rx.Receive(ctx, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s, i, err := checkSeq(msg, ringProcMax); err != nil || s != 9 || i != 0 {
+					t.Fatalf("received sender %d message %d (%v), want sender 9 message 0", s, i, err)
+				}
+			} else {
+				// Every sender is dead: once the claim is skipped, the end.
+				if msg, err := rx.Receive(ctx, nil); err != io.EOF {
+					t.Fatalf("Receive: %q, %v; want io.EOF", msg, err)
+				}
+			}
+			st, err := rx.Stats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Lost != 1 || st.Used != 0 {
+				t.Fatalf("Stats: %+v; want one record lost and the ring empty", st)
+			}
+		})
+	}
+}
+
+// TestRingEOFRacesLastSender: the receiver finds the ring empty; before
+// it looks at the senders, a sender process attaches, sends a message,
+// closes and exits. The receiver must deliver the message before io.EOF
+// (it called the stream ended with the message in the ring: 0083b1a).
+func TestRingEOFRacesLastSender(t *testing.T) {
+	o, m, rx := newRingObject(t)
+	// A sender attached once and is gone: an empty ring with no sender is
+	// the end.
+	tx, err := m.Ring(0, ringProcN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.OpenSend(); err != nil {
+		t.Fatal(err)
+	}
+	tx.Close()
+	ran := false
+	defer shm.SetRingEOFHook(func() {
+		if ran {
+			return
+		}
+		ran = true
+		p := startRingChild(t, o, "ring-send", "4", "count", "1")
+		p.wait(t) // sent, closed its sending side and exited
+	})()
+	ctx := testCtx(t)
+	msg, err := rx.Receive(ctx, nil)
+	if !ran {
+		t.Fatal("the receiver did not find the ring empty first")
+	}
+	if err != nil {
+		t.Fatalf("Receive: %v; want the message sent before the sender closed", err)
+	}
+	if s, i, err := checkSeq(msg, ringProcMax); err != nil || s != 4 || i != 0 {
+		t.Fatalf("received sender %d message %d (%v), want sender 4 message 0", s, i, err)
+	}
+	if msg, err := rx.Receive(ctx, nil); err != io.EOF {
+		t.Fatalf("second Receive: %q, %v; want io.EOF", msg, err)
 	}
 }

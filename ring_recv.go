@@ -140,18 +140,18 @@ func (r ringMem) attachReceiver(op string) error {
 // wait is set. It returns the payload in place and the record's size; a
 // size of 0 with a nil error means there is none (wait not set).
 func (r ringMem) next(ctx context.Context, op string, wait bool) (msg []byte, size uint64, err error) {
-	poll := func(probe bool) (bool, time.Duration, error) {
+	poll := func(probe, spinning bool) (bool, time.Duration, error) {
 		var slice time.Duration
-		msg, size, slice, err = r.poll(op, probe)
+		msg, size, slice, err = r.poll(op, probe, spinning)
 		return err != nil || size > 0, slice, err
 	}
-	if done, _, err := poll(false); done {
+	if done, _, err := poll(false, false); done {
 		return msg, size, err
 	}
 	if !wait {
 		// Probe now and then, so that polling callers see deaths too.
 		if r.probeDue() {
-			_, _, err = poll(true)
+			_, _, err = poll(true, false)
 		}
 		return msg, size, err
 	}
@@ -162,14 +162,21 @@ func (r ringMem) next(ctx context.Context, op string, wait bool) (msg []byte, si
 	return msg, size, nil
 }
 
+// ringEOFHook, when set (by tests only), runs in poll when the receiver
+// has found the ring empty (tail == head), before it looks whether every
+// sender has gone.
+var ringEOFHook func()
+
 // maxSteps bounds the padding records one poll skips.
 const maxSteps = 64
 
 // poll looks once for a committed message at the head, skipping padding
 // and, when probe is set, records whose sender died before committing.
 // With no message it returns how long to sleep before probing: io.EOF
-// once the ring is empty and every sender has gone.
-func (r ringMem) poll(op string, probe bool) (msg []byte, size uint64, slice time.Duration, err error) {
+// once the ring is empty and every sender has gone, which a spinning
+// call does not look for (it reads every sender slot; the last sender's
+// close wakes the receiver, and the look before sleeping finds the end).
+func (r ringMem) poll(op string, probe, spinning bool) (msg []byte, size uint64, slice time.Duration, err error) {
 	for range maxSteps {
 		h := r.head
 		idx := h & r.mask
@@ -182,6 +189,12 @@ func (r ringMem) poll(op string, probe bool) (msg []byte, size uint64, slice tim
 				return nil, 0, 0, err
 			}
 			if t == h {
+				if spinning {
+					return nil, 0, ringIdleSlice, nil
+				}
+				if ringEOFHook != nil {
+					ringEOFHook()
+				}
 				if r.sendersGone(probe) {
 					// A sender may have claimed room, committed and
 					// closed between the tail read above and this check.

@@ -307,6 +307,10 @@ func (r ringMem) indices(op string) (h, t uint64, err error) {
 // head and tail are loaded, before dead senders' slots are looked at.
 var ringReclaimHook func()
 
+// ringClaimHook, when set (by tests only), runs in claim after the
+// sender published its intent and before it moves the tail.
+var ringClaimHook func()
+
 // ringIndicesHook, when set (by tests only), runs between the head and
 // the tail loads of indices.
 var ringIndicesHook func()
@@ -327,7 +331,7 @@ func (r ringMem) claimWait(ctx context.Context, op string, n uint64, wait bool) 
 		}
 		return 0, false, nil
 	}
-	err = r.await(ctx, op, r.u32(ringOffTxWake), &r.txSpin, &r.sendClosed, func(probe bool) (bool, time.Duration, error) {
+	err = r.await(ctx, op, r.u32(ringOffTxWake), &r.txSpin, &r.sendClosed, func(probe, _ bool) (bool, time.Duration, error) {
 		p, ok, err := r.claim(op, n)
 		if ok || err != nil {
 			pos = p
@@ -405,6 +409,9 @@ func (r ringMem) claim(op string, n uint64) (pos uint64, ok bool, err error) {
 			atomic.StoreUint64(il, total) // before the position: the receiver reads the pair as position then length
 		}
 		atomic.StoreUint64(ip, t)
+		if ringClaimHook != nil {
+			ringClaimHook()
+		}
 		if atomic.CompareAndSwapUint64(tailW, t, t+total) {
 			if pad > 0 {
 				atomic.StoreUint64(r.hdr(t), recHeader(pad, r.token, recCommitted|recPadding))

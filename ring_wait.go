@@ -109,14 +109,17 @@ func (r ringMem) wakeBoth() {
 // A poll function tries an operation once, with the mapping held. It
 // returns done (with err possibly set: the operation ends), or how long
 // to sleep at most before trying again with probe set (the peer may have
-// died). A slice of 0 means "try again at once".
-type pollFunc func(probe bool) (done bool, slice time.Duration, err error)
+// died). A slice of 0 means "try again at once". spinning says that the
+// call is one of a spin's many: it may skip what only a sleep needs (the
+// receiver's look at the senders' slots, which would pull every sender's
+// line at each turn; the senders' closes wake it anyway).
+type pollFunc func(probe, spinning bool) (done bool, slice time.Duration, err error)
 
 // await runs poll until it is done, spinning briefly and then sleeping
 // on the wake word w, until ctx ends or the handle closes. The mapping is
 // held on entry and on return (unless the error says it is closed).
 func (r ringMem) await(ctx context.Context, op string, w *uint32, spin *spinEstimate, stop *atomic.Bool, poll pollFunc) error {
-	done, slice, err := poll(false)
+	done, slice, err := poll(false, false)
 	if done {
 		return err
 	}
@@ -127,7 +130,7 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, spin *spinEsti
 		budget := spin.budget()
 		start := time.Now()
 		for i := 1; ; i++ {
-			if done, _, err = poll(false); done {
+			if done, _, err = poll(false, true); done {
 				spin.record(true, time.Since(start))
 				return err
 			}
@@ -147,7 +150,7 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, spin *spinEsti
 	probe := false
 	for {
 		v := prepareSleep(w)
-		if done, slice, err = poll(probe); done {
+		if done, slice, err = poll(probe, false); done {
 			return err
 		}
 		probe = false

@@ -77,9 +77,15 @@ the peer (below 1.0 means shm is faster):
                          asleep in the kernel when the message comes
   ring-idle-receiver     the CPU of a process asleep in Ring.Receive, as
                          for the semaphore
+  conn-roundtrip-64B-p50, -p99
+                         64-byte round trips over a shm.Conn (Listen here,
+                         Dial in a child that echoes) vs a Go
+                         net.UnixConn made the same way
+  conn-stream-1MiB       1 MiB writes from a child over a shm.Conn vs a
+                         Go net.UnixConn, read into a 1 MiB buffer
 
 --only runs some groups: a comma-separated list of anon, mutex,
-semaphore, idle, large and ring (default: all).
+semaphore, idle, large, ring and conn (default: all).
 
 The functions compared are measured interleaved, in ten alternating
 slices of about DUR/10 each, so that noise on the machine hits them alike.
@@ -91,7 +97,7 @@ figures of one machine.`,
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
 		flags := c.flags()
 		d := durationFlag(flags, "time", 500*time.Millisecond, "time spent on each function measured (a `duration` such as 500ms or 2s)")
-		only := flags.String("only", "", "run only these `GROUPS`, comma-separated: anon, mutex, semaphore, idle, large, ring")
+		only := flags.String("only", "", "run only these `GROUPS`, comma-separated: anon, mutex, semaphore, idle, large, ring, conn")
 		asJSON := flags.Bool("json", false, "print JSON")
 		large := &sizeFlag{n: 1 << 30}
 		flags.Var(large, "large", "size of the large-object rows (0: none): "+sizeHelp)
@@ -129,7 +135,7 @@ figures of one machine.`,
 		b := &bencher{ctx: ctx, d: *d, exe: exe, stderr: e.stderr}
 		defer b.close()
 		largeRows := func() ([]benchRow, error) { return b.large(large.n, *rounds) }
-		for i, m := range []func() ([]benchRow, error){b.anon, b.mutex, b.pingPong, b.idle, largeRows, b.ringRows} {
+		for i, m := range []func() ([]benchRow, error){b.anon, b.mutex, b.pingPong, b.idle, largeRows, b.ringRows, b.connRows} {
 			if len(want) > 0 && !want[benchGroups[i]] {
 				continue
 			}
@@ -148,7 +154,7 @@ figures of one machine.`,
 }
 
 // benchGroups name the groups of rows, in the order they run, for --only.
-var benchGroups = []string{"anon", "mutex", "semaphore", "idle", "large", "ring"}
+var benchGroups = []string{"anon", "mutex", "semaphore", "idle", "large", "ring", "conn"}
 
 // benchRow is one measurement. Its JSON field names are stable and all
 // present: a figure that was not measured is null, and note says why.

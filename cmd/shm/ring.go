@@ -385,9 +385,11 @@ const ringMagic = uint64(0x52494E47)<<32 | 1
 
 // ringStat returns the state of the ring at offset 0 of the object name
 // of size bytes, or nil if it holds none (or cannot be read). It opens
-// the object read-only to look, which on systems that set access times
-// on a mapping (Linux relatime: at most once a day) marks it accessed;
-// objects too small for a ring are not opened.
+// and maps the object read-only and reads the ring's state with
+// Mapping.RingStats, which writes nothing and attaches to nothing; on
+// systems that set access times on a mapping (Linux relatime: at most
+// once a day) that marks it accessed. Objects too small for a ring are
+// not opened.
 func ringStat(name string, size int64) *ringJSON {
 	if size < minRingSize {
 		return nil
@@ -411,24 +413,14 @@ func ringStat(name string, size int64) *ringJSON {
 	if n < uint64(minRingSize) || n > uint64(size) || n > math.MaxInt {
 		return &ringJSON{Note: fmt.Sprintf("a ring header claims %d bytes in a %d-byte object: corrupt", n, size)}
 	}
-	// Stats needs the ring attached, which needs a read-write mapping;
-	// attaching writes nothing to a ring that exists.
-	rw, err := shm.Open(name)
-	if err != nil {
-		return &ringJSON{Note: fmt.Sprintf("a ring of %d bytes, whose state needs read-write access: %v", n, err)}
-	}
-	defer rw.Close()
-	mm, err := rw.MapRange(0, int64(n), shm.ReadWrite)
+	// The state is read through a read-only mapping, without attaching:
+	// nothing is written to the object and nothing registers in it.
+	mm, err := o.MapRange(0, int64(n), shm.ReadOnly)
 	if err != nil {
 		return &ringJSON{Note: err.Error()}
 	}
 	defer mm.Close()
-	r, err := mm.Ring(0, int(n))
-	if err != nil {
-		return &ringJSON{Note: err.Error()}
-	}
-	defer r.Close()
-	st, err := r.Stats()
+	st, err := mm.RingStats(0, int(n))
 	if err != nil {
 		return &ringJSON{Note: err.Error()}
 	}

@@ -103,3 +103,80 @@ func BenchmarkGRPCStream(b *testing.B) {
 		})
 	}
 }
+
+// procClient returns a gRPC client over network ("shm" or "unix") to an
+// Echo server in a child process.
+func procClient(b *testing.B, network string) *grpc.ClientConn {
+	path := socketPath(b)
+	startServerOn(b, network, path)
+	dial := DialUnix
+	if network == "shm" {
+		dial = DialShm
+	}
+	cc, err := dial(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { cc.Close() })
+	return cc
+}
+
+// BenchmarkGRPCProcUnary: BenchmarkGRPCUnary with the server in another
+// process.
+func BenchmarkGRPCProcUnary(b *testing.B) {
+	for _, name := range []string{"shm", "unix"} {
+		b.Run(name, func(b *testing.B) {
+			cc := procClient(b, name)
+			in := make([]byte, 1<<10)
+			var out []byte
+			lat := make([]time.Duration, 0, b.N)
+			for b.Loop() {
+				t0 := time.Now()
+				if err := cc.Invoke(b.Context(), MethodEcho, &in, &out); err != nil {
+					b.Fatal(err)
+				}
+				lat = append(lat, time.Since(t0))
+			}
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
+			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+		})
+	}
+}
+
+// BenchmarkGRPCProcStream: BenchmarkGRPCStream with the server in another
+// process.
+func BenchmarkGRPCProcStream(b *testing.B) {
+	const size = 1 << 20
+	for _, name := range []string{"shm", "unix"} {
+		b.Run(name, func(b *testing.B) {
+			cc := procClient(b, name)
+			s, err := cc.NewStream(b.Context(), StreamDesc, MethodStream)
+			if err != nil {
+				b.Fatal(err)
+			}
+			req := Count(b.N, size)
+			if err := s.SendMsg(&req); err != nil {
+				b.Fatal(err)
+			}
+			s.CloseSend()
+			b.SetBytes(size)
+			b.ResetTimer()
+			var msg []byte
+			n := 0
+			for {
+				err := s.RecvMsg(&msg)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				n++
+			}
+			if n != b.N {
+				b.Fatalf("%d messages, want %d", n, b.N)
+			}
+		})
+	}
+}

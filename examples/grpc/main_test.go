@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,11 +16,22 @@ import (
 
 // The test binary doubles as the server process of the tests that kill
 // one: with helperEnv set, TestMain serves instead of testing.
-const helperEnv = "SHM_EXAMPLE_SERVER"
+// With netEnv set to "unix", the server listens on a plain Unix socket
+// (the benchmarks' peer).
+const (
+	helperEnv = "SHM_EXAMPLE_SERVER"
+	netEnv    = "SHM_EXAMPLE_NET"
+)
 
 func TestMain(m *testing.M) {
 	if path := os.Getenv(helperEnv); path != "" {
-		ln, err := shm.Listen(path)
+		var ln net.Listener
+		var err error
+		if os.Getenv(netEnv) == "unix" {
+			ln, err = net.Listen("unix", path)
+		} else {
+			ln, err = shm.Listen(path)
+		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
@@ -33,14 +45,19 @@ func TestMain(m *testing.M) {
 
 // startServer runs a gRPC server on shm.Listen(path) in a new process and
 // returns once it listens.
-func startServer(t *testing.T, path string) *exec.Cmd {
+func startServer(t testing.TB, path string) *exec.Cmd {
+	return startServerOn(t, "shm", path)
+}
+
+// startServerOn is startServer listening over network: "shm" or "unix".
+func startServerOn(t testing.TB, network, path string) *exec.Cmd {
 	t.Helper()
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+path)
+	cmd.Env = append(os.Environ(), helperEnv+"="+path, netEnv+"="+network)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -63,6 +63,42 @@ func (o *FileOwner) Alive(token uint32) (bool, error) {
 
 var errOwnerClosed = errors.New("shm: mutex owner is closed")
 
+// A Probe tells whether owner tokens are alive without holding one: a
+// reader that must not register in the object (it may have it open
+// read-only). Make it with [NewProbe].
+type Probe struct {
+	mu     sync.Mutex
+	lk     locker
+	closed bool
+}
+
+// Alive reports whether the holder of token still holds its token lock.
+// With the classic (fcntl) mechanism the tokens of this process's owners
+// are seen through the process's registry; with flock those of its
+// owners in the same directory.
+func (p *Probe) Alive(token uint32) (bool, error) {
+	if token == 0 || token > MaxToken {
+		return false, fmt.Errorf("shm: owner token %#x is outside [1, %#x]", token, MaxToken)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return false, errOwnerClosed
+	}
+	return p.lk.held(token)
+}
+
+// Close releases the probe's descriptors. It is idempotent.
+func (p *Probe) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	return p.lk.close()
+}
+
 // Close releases the token lock: to other processes this owner is then
 // dead, so it must not hold any mutex. It also lets go of the watches its
 // waiters used; the last owner of the process to use a watch stops it.

@@ -2,4 +2,4 @@
 
 package lock
 
-var namedLockers = []namedLocker{{"fcntl", newFcntlLocker}, {"flock", newFlockLocker}}
+var namedLockers = []namedLocker{{"fcntl", newFcntlLocker, nil}, {"flock", newFlockLocker, nil}}

@@ -8,7 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-var namedLockers = []namedLocker{{"ofd", newOFDLocker}, {"fcntl", newFcntlLocker}, {"flock", newFlockLocker}}
+var namedLockers = []namedLocker{{"ofd", newOFDLocker, newOFDProbe}, {"fcntl", newFcntlLocker, nil}, {"flock", newFlockLocker, nil}}
 
 // ofdLocker takes Linux open-file-description locks on its own re-open of
 // the object, so the locks belong to this owner only: not to the process
@@ -33,6 +33,27 @@ func newOFDLocker(f *os.File) (locker, error) {
 	}
 	lk := &ofdLocker{fd: fd, key: key}
 	if _, err := lk.held(1); err != nil { // kernels before 3.15: EINVAL
+		unix.Close(fd)
+		return nil, err
+	}
+	return lk, nil
+}
+
+// newOFDProbe probes through a duplicate of f, which may be read-only
+// (F_OFD_GETLK asks no access): its open file description holds no token
+// lock, so every holder's lock conflicts with the probe's.
+func newOFDProbe(f *os.File) (locker, error) {
+	var fd int
+	err := control(f, func(old int) error {
+		var err error
+		fd, err = unix.FcntlInt(uintptr(old), unix.F_DUPFD_CLOEXEC, 0)
+		return os.NewSyscallError("fcntl(F_DUPFD_CLOEXEC)", err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	lk := &ofdLocker{fd: fd}
+	if _, err := lk.held(1); err != nil {
 		unix.Close(fd)
 		return nil, err
 	}

@@ -16,6 +16,12 @@ func NewFileOwner(f *os.File) (*FileOwner, error) {
 	return nil, fmt.Errorf("shm: mutex owners are not supported on %s/%s: %w", runtime.GOOS, runtime.GOARCH, errors.ErrUnsupported)
 }
 
+// NewProbe is not supported on this system, as [NewFileOwner] is not. It
+// returns an error wrapping [errors.ErrUnsupported].
+func NewProbe(f *os.File) (*Probe, error) {
+	return nil, fmt.Errorf("shm: owner probes are not supported on %s/%s: %w", runtime.GOOS, runtime.GOARCH, errors.ErrUnsupported)
+}
+
 // CloseFD closes fd: without classic locks there is nothing to keep.
 func CloseFD(fd int) error { return errors.ErrUnsupported }
 

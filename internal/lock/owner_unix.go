@@ -19,23 +19,35 @@ const ownerLockBase = 1 << 62
 type namedLocker struct {
 	name string
 	new  func(*os.File) (locker, error)
+	// probe makes a locker that only probes (held), on a descriptor
+	// that may be read-only; nil: new does.
+	probe func(*os.File) (locker, error)
 }
 
 // lockers are the mechanisms NewFileOwner tries, in order. SHMDEBUG's
 // owner key (ofd on Linux, fcntl or flock) forces one, so that the
 // fallbacks can be run, and tested, on Linux; a name this system does not
 // have leaves NewFileOwner nothing to use, and it says so.
-var lockers = func() []func(*os.File) (locker, error) {
+var lockers = pickLockers(false)
+
+// probeLockers are the mechanisms NewProbe tries, in the same order.
+var probeLockers = pickLockers(true)
+
+func pickLockers(probe bool) []func(*os.File) (locker, error) {
 	s, _ := shmdebug.Get()
 	want := s.Owner
 	var l []func(*os.File) (locker, error)
 	for _, nl := range namedLockers {
 		if want == "" || want == nl.name {
-			l = append(l, nl.new)
+			if probe && nl.probe != nil {
+				l = append(l, nl.probe)
+			} else {
+				l = append(l, nl.new)
+			}
 		}
 	}
 	return l
-}()
+}
 
 // NewFileOwner returns an owner for the shared object open as f, with a
 // fresh random token whose lock it takes at once. f must be open while
@@ -87,6 +99,26 @@ func NewFileOwner(f *os.File) (*FileOwner, error) {
 		return nil, fmt.Errorf("shm: no liveness lock on %s: %s owner=%s names no mechanism of this system", f.Name(), shmdebug.Var, s.Owner)
 	}
 	return nil, fmt.Errorf("shm: no liveness lock on %s: %w", f.Name(), errors.Join(errs...))
+}
+
+// NewProbe returns a probe of the owner tokens of the shared object open
+// as f, which may be open read-only. It takes no token and no lock (the
+// flock mechanism tries a token file's lock for an instant, as every
+// probe there does). It uses the first mechanism of [NewFileOwner]'s
+// order that works on f; the probe must be closed.
+func NewProbe(f *os.File) (*Probe, error) {
+	if f == nil {
+		return nil, errors.New("shm: probe file is nil")
+	}
+	var errs []error
+	for _, newLocker := range probeLockers {
+		lk, err := newLocker(f)
+		if err == nil {
+			return &Probe{lk: lk}, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, fmt.Errorf("shm: no liveness probe on %s: %w", f.Name(), errors.Join(errs...))
 }
 
 // lockUnsupported reports whether err means "this descriptor takes no
