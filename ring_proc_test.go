@@ -1,5 +1,3 @@
-//go:build unix
-
 package shm_test
 
 import (
@@ -660,4 +658,11 @@ func TestRingEOFRacesLastSender(t *testing.T) {
 	if msg, err := rx.Receive(ctx, nil); err != io.EOF {
 		t.Fatalf("second Receive: %q, %v; want io.EOF", msg, err)
 	}
+}
+
+// testCtx bounds a test so that no failure hangs it.
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
 }

@@ -52,6 +52,18 @@ func NewFileOwner(f *os.File) (*FileOwner, error) {
 	return newFileOwner(&sectionLocker{sec: map[uint32]windows.Handle{}, ev: map[uint32]windows.Handle{}})
 }
 
+// NewProbe returns a probe of the owner tokens of the shared object open
+// as f (a section handle, which may be read-only; it is not used: a
+// holder's liveness is its token section and its process, the same for
+// every object). It takes no token and creates nothing; the probe must
+// be closed.
+func NewProbe(f *os.File) (*Probe, error) {
+	if f == nil {
+		return nil, errors.New("shm: probe file is nil")
+	}
+	return &Probe{lk: &sectionLocker{sec: map[uint32]windows.Handle{}, ev: map[uint32]windows.Handle{}}}, nil
+}
+
 func (lk *sectionLocker) mechanism() string { return "section" }
 
 // tryLock creates token t's section and publishes this process in it.
