@@ -37,12 +37,6 @@ func TestDemoProcess(t *testing.T) {
 	out := stdout.String()
 	t.Logf("shm demo:\n%s%s", out, stderr.String())
 	if err != nil {
-		// The locks are not built for windows yet (issue 13): say so
-		// precisely, and fail on any other error.
-		lockStep := regexp.MustCompile(`(?m)^\[4/6\] semaphore hand-off and mutex between processes\n  FAILED: (.*not supported on windows.*unsupported operation.*)$`)
-		if m := lockStep.FindStringSubmatch(out); m != nil && !regexp.MustCompile(`(?m)^\[[1-3]/6\] .*\n(  .*\n)*  FAILED`).MatchString(out) {
-			t.Skipf("shm demo stopped at step 4 (semaphore hand-off and mutex between processes) because Mutex and Semaphore are not built for windows yet: %s; steps 1 to 3 passed or were skipped with their reason (logged above), steps 5 and 6 did not run", m[1])
-		}
 		t.Fatalf("shm demo: %v", err)
 	}
 	if !regexp.MustCompile(`(?m)^demo passed: \d of 6 steps verified`).MatchString(out) {
