@@ -74,7 +74,8 @@ the peer (below 1.0 means shm is faster):
                          awake, vs a Go net.UnixConn and the blocking pipe
                          pair and socketpair; the -asleep rows pause 1 ms
                          before each round so that the ring's receiver is
-                         asleep in the kernel when the message comes
+                         asleep in the kernel when the message comes, and
+                         so do their peers
   ring-idle-receiver     the CPU of a process asleep in Ring.Receive, as
                          for the semaphore
   conn-roundtrip-64B-p50, -p99

@@ -663,8 +663,10 @@ type pinger struct {
 
 // pingRows measures 64-byte round trips over two rings (both sides awake,
 // and with the child asleep in the kernel when the message comes) against
-// a Go net.UnixConn and the blocking pipe pair and socketpair: p50 and
-// p99 of each, from samples taken in alternating slices.
+// a Go net.UnixConn and the blocking pipe pair and socketpair (awake
+// against the peers run back to back, asleep against the peers run with
+// the same pause before each round): p50 and p99 of each, from samples
+// taken in alternating slices.
 func (b *bencher) pingRows() ([]benchRow, error) {
 	const size = 64
 	type cont struct {
@@ -678,7 +680,14 @@ func (b *bencher) pingRows() ([]benchRow, error) {
 		{"Go net.UnixConn", 0, func() (*pinger, error) { return b.connPinger("uconn", size) }},
 		{"pipe pair, blocking read/write", 0, func() (*pinger, error) { return b.connPinger("pipe", size) }},
 		{"Unix socketpair, blocking read/write", 0, func() (*pinger, error) { return b.connPinger("socket", size) }},
+		// The peers of the asleep rows pause as long: their reader, too,
+		// is then asleep in the kernel (and its CPU perhaps idle) when
+		// the message comes, so the rows compare like with like.
+		{"Go net.UnixConn, same pause", pingPause, func() (*pinger, error) { return b.connPinger("uconn", size) }},
+		{"pipe pair, blocking read/write, same pause", pingPause, func() (*pinger, error) { return b.connPinger("pipe", size) }},
+		{"Unix socketpair, blocking read/write, same pause", pingPause, func() (*pinger, error) { return b.connPinger("socket", size) }},
 	}
+	const nPeers = 3 // peers per ring row: conts[2:5] awake, conts[5:8] after the pause
 	samples := make([][]time.Duration, len(conts))
 	slice := b.d / nSlices
 	for range nSlices {
@@ -723,7 +732,7 @@ func (b *bencher) pingRows() ([]benchRow, error) {
 				name = "ring-roundtrip-64B-asleep-" + q.name
 			}
 			v := pct(samples[ring], q.q)
-			for j := 2; j < len(conts); j++ {
+			for j := 2 + ring*nPeers; j < 2+(ring+1)*nPeers; j++ {
 				r := measured(name, v, conts[j].name, pct(samples[j], q.q))
 				r.Note = fmt.Sprintf("%s, %d rounds; peer %d rounds, both 2 processes", conts[ring].name, len(samples[ring]), len(samples[j]))
 				rows = append(rows, r)
