@@ -8,6 +8,9 @@ import (
 	"time"
 )
 
+// processCPUHow names the source of processCPU: none here.
+const processCPUHow = ""
+
 // processCPU is not available here: the idle row falls back to the
 // waiter's own getrusage figure.
 func processCPU(int) (time.Duration, error) {

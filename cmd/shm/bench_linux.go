@@ -52,6 +52,9 @@ func rawAnonSteps() []rawStep {
 	}
 }
 
+// processCPUHow names the source of processCPU in the idle rows' notes.
+const processCPUHow = "all its threads' schedstat"
+
 // processCPU returns the CPU time every thread of process pid has used so
 // far, from /proc/PID/task/*/schedstat (nanoseconds, not clock ticks).
 func processCPU(pid int) (time.Duration, error) {

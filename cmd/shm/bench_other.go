@@ -1,4 +1,4 @@
-//go:build !unix
+//go:build !unix && !windows
 
 package main
 
@@ -10,6 +10,10 @@ import (
 )
 
 func kernelRelease() string { return "" }
+
+// cPeerWhy is why the C peer is not run here: "" (it fails to build or
+// run, and says why).
+const cPeerWhy = ""
 
 const benchChildName = "__bench-child"
 

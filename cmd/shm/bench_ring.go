@@ -1,4 +1,4 @@
-//go:build unix
+//go:build unix || windows
 
 package main
 
@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"os"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -17,13 +15,12 @@ import (
 	"unsafe"
 
 	"github.com/shmkit/shm"
-	"github.com/shmkit/shm/internal/sockpair"
-	"golang.org/x/sys/unix"
 )
 
 // The ring rows: messages between processes through a shm.Ring against
 // the same stream through a Go net.UnixConn, a Go os.Pipe, and a pipe and
-// a Unix socketpair with blocking read and write calls on both sides; a
+// a Unix socketpair with blocking read and write calls on both sides (on
+// windows: a Go os.Pipe; streamPeers and pingPeers say, per OS); a
 // round trip over two rings; an idle receiver's CPU; and two figures of
 // the machine printed beside them: a cache line bounced between two
 // processes (says whether the two CPUs are near or far) and memcpy of
@@ -93,9 +90,10 @@ func waitWord(ctx context.Context, w *uint64, pred func(uint64) bool) error {
 //	ring send SIZE N    wait for the gate, send N messages, CloseSend
 //	ring echo SIZE      receive on ring 0, send back on ring 1, until io.EOF
 //	ring idle           receive one message, print the CPU used meanwhile
-//	stream SIZE N       write N+1 messages of SIZE bytes to descriptor 3
-//	                    (net.UnixConn with "uconn", *os.File with "file",
-//	                    raw blocking writes with "raw")
+//	stream KIND SIZE N  write N+1 messages of SIZE bytes to the end passed
+//	                    (descriptor 3 on Unix; see childEnds): net.UnixConn
+//	                    with "uconn", *os.File with "file", raw blocking
+//	                    writes with "raw"
 //	bounce N            bounce a word in the object with the parent N times
 func ringChild(ctx context.Context, stdout io.Writer, pos []string) error {
 	ctx, cancel := context.WithTimeout(ctx, benchTimeout)
@@ -258,68 +256,22 @@ func spinUntil(ctx context.Context, w *uint64, v uint64) error {
 	return nil
 }
 
-// streamChild writes n+1 messages of size bytes to descriptor 3; the
-// first starts the parent's clock.
+// streamChild writes n+1 messages of size bytes to the end startLinked
+// passed it (descriptor 3 on Unix), opened the way kind says (see
+// childEnds); the first message starts the parent's clock.
 func streamChild(kind string, size, n int) error {
-	f := os.NewFile(3, "stream")
-	defer f.Close()
-	msg := make([]byte, size)
-	var w io.Writer
-	switch kind {
-	case "uconn":
-		c, err := net.FileConn(f)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		w = c
-	case "file":
-		w = f
-	case "raw":
-		w = rawFD(3)
-	default:
-		return fmt.Errorf("%s stream: unknown kind %q", benchChildName, kind)
+	_, w, done, err := childEnds(kind, 1)
+	if err != nil {
+		return fmt.Errorf("%s stream: %w", benchChildName, err)
 	}
+	defer done()
+	msg := make([]byte, size)
 	for range n + 1 {
 		if _, err := w.Write(msg); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// rawFD reads and writes a descriptor in blocking mode with plain system
-// calls: no Go poller in the way.
-type rawFD int
-
-func (fd rawFD) Write(b []byte) (int, error) {
-	done := 0
-	for done < len(b) {
-		n, err := unix.Write(int(fd), b[done:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return done, os.NewSyscallError("write", err)
-		}
-		done += n
-	}
-	return done, nil
-}
-
-func (fd rawFD) Read(b []byte) (int, error) {
-	for {
-		n, err := unix.Read(int(fd), b)
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err != nil:
-			return 0, os.NewSyscallError("read", err)
-		case n == 0 && len(b) > 0:
-			return 0, io.EOF
-		}
-		return n, nil
-	}
 }
 
 // ringStream runs one timed stream of n messages of size bytes from
@@ -427,66 +379,41 @@ func (b *bencher) ringStream(size, senders int, peek bool, n int) (time.Duration
 }
 
 // peerStream runs one timed stream of n messages of size bytes from a
-// child process into this process over kind: "uconn" (net.UnixConn on a
-// socketpair), "file" (os.Pipe), "rawpipe" or "rawsocket" (blocking
-// system calls at both ends).
+// child process into this process over the peer link kind (see
+// newPeerLink): "uconn" (net.UnixConn on a socketpair), "file"
+// (os.Pipe), "rawpipe" or "rawsocket" (blocking system calls at both
+// ends).
 func (b *bencher) peerStream(kind string, size, n int) (time.Duration, error) {
-	var mine io.Reader
-	var theirs *os.File
-	childKind := "raw"
-	switch kind {
-	case "uconn":
-		c, t, err := sockpair.Conn()
-		if err != nil {
-			return 0, err
-		}
-		defer c.Close()
-		mine, theirs, childKind = c, t, "uconn"
-	case "file":
-		r, w, err := os.Pipe()
-		if err != nil {
-			return 0, err
-		}
-		defer r.Close()
-		mine, theirs, childKind = r, w, "file"
-	case "rawpipe":
-		p, err := sockpair.Pipe()
-		if err != nil {
-			return 0, err
-		}
-		defer unix.Close(p[0])
-		mine, theirs = rawFD(p[0]), os.NewFile(uintptr(p[1]), "pipe")
-	case "rawsocket":
-		fds, err := sockpair.Raw()
-		if err != nil {
-			return 0, err
-		}
-		defer unix.Close(fds[0])
-		mine, theirs = rawFD(fds[0]), os.NewFile(uintptr(fds[1]), "socket")
-	default:
-		return 0, errors.New("unknown stream " + kind)
+	l, err := newPeerLink(kind, false)
+	if err != nil {
+		return 0, err
 	}
-	cmd := b.child("stream", childKind, strconv.Itoa(size), strconv.Itoa(n))
-	cmd.ExtraFiles = []*os.File{theirs}
-	err := cmd.Start()
-	theirs.Close()
+	defer l.close()
+	cmd, err := b.startLinked(l, "stream", l.child, strconv.Itoa(size), strconv.Itoa(n))
 	if err != nil {
 		return 0, err
 	}
 	buf := make([]byte, size)
 	// One message first: the child has started and connected.
 	return timedRounds(cmd, kind+" stream", 1, n, func() error {
-		_, err := io.ReadFull(mine, buf)
+		_, err := io.ReadFull(l.mine, buf)
 		return err
 	})
 }
 
-// streamPeers are the peers of the ring's stream rows, in order.
-var streamPeers = []struct{ kind, name string }{
-	{"uconn", "Go net.UnixConn stream"},
-	{"file", "Go os.Pipe"},
-	{"rawpipe", "pipe, blocking read/write"},
-	{"rawsocket", "Unix socketpair, blocking read/write"},
+// A peerKind is a peer of the ring rows: the kind of link newPeerLink
+// makes, the row's name for it, and why it is not measured here ("" if
+// it is).
+type peerKind struct{ kind, name, why string }
+
+// firstMeasured is the index of the first peer of ps that is measured.
+func firstMeasured(ps []peerKind) int {
+	for i, p := range ps {
+		if p.why == "" {
+			return i
+		}
+	}
+	return -1
 }
 
 // ringRows measures every ring row.
@@ -543,14 +470,19 @@ func (b *bencher) streamRows(size int) ([]benchRow, error) {
 		n0 = 10000
 	}
 	cs := []contender{{n0: n0, run: func(n int) (time.Duration, error) { return b.ringStream(size, 1, false, n) }}}
-	for _, p := range streamPeers {
-		cs = append(cs, contender{n0: n0, run: func(n int) (time.Duration, error) { return b.peerStream(p.kind, size, n) }})
+	peers := streamPeers()
+	at := make([]int, len(peers)) // where each measured peer is in cs
+	for i, p := range peers {
+		if p.why == "" {
+			at[i] = len(cs)
+			cs = append(cs, contender{n0: n0, run: func(n int) (time.Duration, error) { return b.peerStream(p.kind, size, n) }})
+		}
 	}
-	peek := size == 64<<10
+	peek, peekAt := size == 64<<10, len(cs)
 	if peek {
 		cs = append(cs, contender{n0: n0, run: func(n int) (time.Duration, error) { return b.ringStream(size, 1, true, n) }})
 	}
-	multi := size == 64
+	multi, multiAt := size == 64, len(cs)
 	if multi {
 		cs = append(cs, contender{n0: n0, run: func(n int) (time.Duration, error) { return b.ringStream(size, 4, false, n) }})
 	}
@@ -560,21 +492,26 @@ func (b *bencher) streamRows(size int) ([]benchRow, error) {
 	}
 	name := "ring-" + sizeName(size)
 	var rows []benchRow
-	for i, p := range streamPeers {
-		r := measured(name, per[0], p.name, per[i+1])
-		r.Note = fmt.Sprintf("2 processes, copying at both ends: ring %s, peer %s", rate(per[0], size), rate(per[i+1], size))
+	for i, p := range peers {
+		if p.why != "" {
+			r := measured(name, per[0], p.name, 0)
+			r.Note = fmt.Sprintf("2 processes, copying at both ends: ring %s; peer not measured: %s", rate(per[0], size), p.why)
+			rows = append(rows, r)
+			continue
+		}
+		r := measured(name, per[0], p.name, per[at[i]])
+		r.Note = fmt.Sprintf("2 processes, copying at both ends: ring %s, peer %s", rate(per[0], size), rate(per[at[i]], size))
 		rows = append(rows, r)
 	}
-	next := 1 + len(streamPeers)
 	if peek {
-		r := measured(name+"-peek", per[next], streamPeers[0].name, per[1])
-		r.Note = fmt.Sprintf("zero-copy receive (Peek, Release): %s", rate(per[next], size))
+		first := firstMeasured(peers)
+		r := measured(name+"-peek", per[peekAt], peers[first].name, per[at[first]])
+		r.Note = fmt.Sprintf("zero-copy receive (Peek, Release): %s", rate(per[peekAt], size))
 		rows = append(rows, r)
-		next++
 	}
 	if multi {
-		r := measured(name+"-4senders", per[next], "", 0)
-		r.Note = fmt.Sprintf("4 sender processes into 1 receiver, ns per message: %s in total", rate(per[next], size))
+		r := measured(name+"-4senders", per[multiAt], "", 0)
+		r.Note = fmt.Sprintf("4 sender processes into 1 receiver, ns per message: %s in total", rate(per[multiAt], size))
 		rows = append(rows, r)
 	}
 	return rows, nil
@@ -663,7 +600,9 @@ type pinger struct {
 
 // pingRows measures 64-byte round trips over two rings (both sides awake,
 // and with the child asleep in the kernel when the message comes) against
-// a Go net.UnixConn and the blocking pipe pair and socketpair (awake
+// pingPeers (on Unix a Go net.UnixConn and the blocking pipe pair and
+// socketpair, on windows a Go os.Pipe pair; a peer that cannot run keeps
+// its rows, saying why) (awake
 // against the peers run back to back, asleep against the peers run with
 // the same pause before each round): p50 and p99 of each, from samples
 // taken in alternating slices.
@@ -677,17 +616,27 @@ func (b *bencher) pingRows() ([]benchRow, error) {
 	conts := []cont{
 		{"ring, both awake", 0, func() (*pinger, error) { return b.ringPinger(size) }},
 		{"ring, receiver asleep", pingPause, func() (*pinger, error) { return b.ringPinger(size) }},
-		{"Go net.UnixConn", 0, func() (*pinger, error) { return b.connPinger("uconn", size) }},
-		{"pipe pair, blocking read/write", 0, func() (*pinger, error) { return b.connPinger("pipe", size) }},
-		{"Unix socketpair, blocking read/write", 0, func() (*pinger, error) { return b.connPinger("socket", size) }},
-		// The peers of the asleep rows pause as long: their reader, too,
-		// is then asleep in the kernel (and its CPU perhaps idle) when
-		// the message comes, so the rows compare like with like.
-		{"Go net.UnixConn, same pause", pingPause, func() (*pinger, error) { return b.connPinger("uconn", size) }},
-		{"pipe pair, blocking read/write, same pause", pingPause, func() (*pinger, error) { return b.connPinger("pipe", size) }},
-		{"Unix socketpair, blocking read/write, same pause", pingPause, func() (*pinger, error) { return b.connPinger("socket", size) }},
 	}
-	const nPeers = 3 // peers per ring row: conts[2:5] awake, conts[5:8] after the pause
+	// The peers of the asleep rows pause as long: their reader, too, is
+	// then asleep in the kernel (and its CPU perhaps idle) when the
+	// message comes, so the rows compare like with like.
+	peers := pingPeers()
+	var measuredPeers []peerKind
+	for _, p := range peers {
+		if p.why == "" {
+			measuredPeers = append(measuredPeers, p)
+		}
+	}
+	for _, pause := range []time.Duration{0, pingPause} {
+		for _, p := range measuredPeers {
+			name := p.name
+			if pause > 0 {
+				name += ", same pause"
+			}
+			conts = append(conts, cont{name, pause, func() (*pinger, error) { return b.connPinger(p.kind, size) }})
+		}
+	}
+	nPeers := len(measuredPeers) // peers per ring row: conts[2:2+nPeers] awake, then as many after the pause
 	samples := make([][]time.Duration, len(conts))
 	slice := b.d / nSlices
 	for range nSlices {
@@ -732,10 +681,18 @@ func (b *bencher) pingRows() ([]benchRow, error) {
 				name = "ring-roundtrip-64B-asleep-" + q.name
 			}
 			v := pct(samples[ring], q.q)
-			for j := 2 + ring*nPeers; j < 2+(ring+1)*nPeers; j++ {
+			j := 2 + ring*nPeers
+			for _, p := range peers {
+				if p.why != "" {
+					r := measured(name, v, p.name, 0)
+					r.Note = fmt.Sprintf("%s, %d rounds; peer not measured: %s", conts[ring].name, len(samples[ring]), p.why)
+					rows = append(rows, r)
+					continue
+				}
 				r := measured(name, v, conts[j].name, pct(samples[j], q.q))
 				r.Note = fmt.Sprintf("%s, %d rounds; peer %d rounds, both 2 processes", conts[ring].name, len(samples[ring]), len(samples[j]))
 				rows = append(rows, r)
+				j++
 			}
 		}
 	}
@@ -799,108 +756,52 @@ func (b *bencher) ringPinger(size int) (*pinger, error) {
 	}, nil
 }
 
-// connPinger plays round trips with an echoing child over a Go
-// net.UnixConn ("uconn"), or a pipe pair or socketpair with blocking
-// system calls ("pipe", "socket").
+// connPinger plays round trips with an echoing child over the peer
+// link kind (see newPeerLink): a Go net.UnixConn ("uconn"), a pipe pair
+// or socketpair with blocking system calls ("pipe", "socket"), or a pair
+// of Go os.Pipes ("file").
 func (b *bencher) connPinger(kind string, size int) (*pinger, error) {
-	var mine io.ReadWriter
-	var closers []func() error
-	var theirs []*os.File
-	switch kind {
-	case "uconn":
-		fds, err := sockpair.Raw()
-		if err != nil {
-			return nil, err
-		}
-		mf := os.NewFile(uintptr(fds[0]), "socket")
-		c, err := net.FileConn(mf)
-		mf.Close()
-		if err != nil {
-			unix.Close(fds[1])
-			return nil, err
-		}
-		mine, closers = c, []func() error{c.Close}
-		t := os.NewFile(uintptr(fds[1]), "socket")
-		theirs = []*os.File{t, t}
-	case "pipe":
-		p1, err := sockpair.Pipe()
-		if err != nil {
-			return nil, err
-		}
-		p2, err := sockpair.Pipe()
-		if err != nil {
-			unix.Close(p1[0])
-			unix.Close(p1[1])
-			return nil, err
-		}
-		mine = struct {
-			io.Reader
-			io.Writer
-		}{rawFD(p2[0]), rawFD(p1[1])}
-		closers = []func() error{func() error { return unix.Close(p2[0]) }, func() error { return unix.Close(p1[1]) }}
-		theirs = []*os.File{os.NewFile(uintptr(p1[0]), "pipe"), os.NewFile(uintptr(p2[1]), "pipe")}
-	case "socket":
-		fds, err := sockpair.Raw()
-		if err != nil {
-			return nil, err
-		}
-		mine, closers = rawFD(fds[0]), []func() error{func() error { return unix.Close(fds[0]) }}
-		t := os.NewFile(uintptr(fds[1]), "socket")
-		theirs = []*os.File{t, t}
+	l, err := newPeerLink(kind, true)
+	if err != nil {
+		return nil, err
 	}
-	childKind := "raw"
-	if kind == "uconn" {
-		childKind = "uconn"
-	}
-	cmd := b.child("echo", childKind, strconv.Itoa(size))
-	cmd.ExtraFiles = theirs
-	closeMine := func() {
-		for _, c := range closers {
-			c()
-		}
-	}
+	var cmd *exec.Cmd
 	msg, buf := make([]byte, size), make([]byte, size)
 	return &pinger{
 		start: func() error {
-			err := cmd.Start()
-			for _, f := range theirs {
-				f.Close()
-			}
-			if err != nil {
-				closeMine()
+			var err error
+			if cmd, err = b.startLinked(l, "echo", l.child, strconv.Itoa(size)); err != nil {
+				l.close()
 			}
 			return err
 		},
 		round: func() error {
-			if _, err := mine.Write(msg); err != nil {
+			if _, err := l.mine.Write(msg); err != nil {
 				return err
 			}
-			_, err := io.ReadFull(mine, buf)
+			_, err := io.ReadFull(l.mine, buf)
 			return err
 		},
 		stop: func() error {
-			closeMine() // the child reads io.EOF and ends
+			l.close() // the child reads io.EOF and ends
+			if cmd == nil {
+				closeOnce(l.theirs)
+				return nil
+			}
 			return cmd.Wait()
 		},
 	}, nil
 }
 
 // echoStream is the child of connPinger: it echoes size-byte messages
-// from descriptor 3 to descriptor 4 until io.EOF.
+// from its first end to its last until io.EOF, opening them the way kind
+// says (see childEnds).
 func echoStream(kind string, size int) error {
-	in, out := os.NewFile(3, "in"), os.NewFile(4, "out")
-	defer in.Close()
-	defer out.Close()
-	var r io.Reader = rawFD(3)
-	var w io.Writer = rawFD(4)
-	if kind == "uconn" {
-		c, err := net.FileConn(in)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		r, w = c, c
+	r, w, done, err := childEnds(kind, 2)
+	if err != nil {
+		return err
 	}
+	defer done()
 	buf := make([]byte, size)
 	for {
 		if _, err := io.ReadFull(r, buf); err == io.EOF {
