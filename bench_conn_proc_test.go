@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"slices"
 	"testing"
 	"time"
 
@@ -116,24 +115,7 @@ func procPeer(b *testing.B, network, mode string) net.Conn {
 func BenchmarkConnProcPingPong(b *testing.B) {
 	for _, network := range []string{"shm", "unix"} {
 		b.Run(network, func(b *testing.B) {
-			c := procPeer(b, network, "echo")
-			buf := make([]byte, 64)
-			lat := make([]time.Duration, 0, b.N)
-			b.ResetTimer()
-			for range b.N {
-				t0 := time.Now()
-				if _, err := c.Write(buf); err != nil {
-					b.Fatal(err)
-				}
-				if _, err := io.ReadFull(c, buf); err != nil {
-					b.Fatal(err)
-				}
-				lat = append(lat, time.Since(t0))
-			}
-			b.StopTimer()
-			slices.Sort(lat)
-			b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds()), "p50-ns")
-			b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds()), "p99-ns")
+			pingPong(b, procPeer(b, network, "echo"))
 		})
 	}
 }
