@@ -9,7 +9,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"time"
 
@@ -189,40 +188,15 @@ func (b *bencher) connStream(network string, size, n int) (time.Duration, error)
 // stream, shm.Conn against net.UnixConn, each between two processes.
 func (b *bencher) connRows() ([]benchRow, error) {
 	const size = 64
-	pins := make([]func() (*pinger, error), len(connNets))
+	conts := make([]pingSet, len(connNets))
 	for i, cn := range connNets {
-		pins[i] = func() (*pinger, error) { return b.connPingerOver(cn.network, size) }
+		conts[i] = pingSet{name: "conn round trip, " + cn.name, newPin: func() (*pinger, error) { return b.connPingerOver(cn.network, size) }}
 	}
-	samples := make([][]time.Duration, len(connNets))
-	slice := b.d / nSlices
-	for range nSlices {
-		for i, newPin := range pins {
-			p, err := newPin()
-			if err != nil {
-				return nil, fmt.Errorf("conn round trip, %s: %w", connNets[i].name, err)
-			}
-			err = p.start()
-			for k := 0; err == nil && k < warmRounds; k++ {
-				err = p.round()
-			}
-			end := time.Now().Add(slice)
-			for err == nil && time.Now().Before(end) {
-				t0 := time.Now()
-				err = p.round()
-				samples[i] = append(samples[i], time.Since(t0))
-			}
-			if serr := p.stop(); err == nil {
-				err = serr
-			}
-			if err != nil {
-				return nil, fmt.Errorf("conn round trip, %s: %w", connNets[i].name, err)
-			}
-		}
+	samples, err := b.pingSamples(conts)
+	if err != nil {
+		return nil, err
 	}
-	pct := func(s []time.Duration, q float64) float64 {
-		slices.Sort(s)
-		return float64(s[min(len(s)-1, int(q*float64(len(s))))])
-	}
+	pct := percentile
 	var rows []benchRow
 	for _, q := range []struct {
 		name string

@@ -608,12 +608,7 @@ type pinger struct {
 // taken in alternating slices.
 func (b *bencher) pingRows() ([]benchRow, error) {
 	const size = 64
-	type cont struct {
-		name   string
-		pause  time.Duration
-		newPin func() (*pinger, error)
-	}
-	conts := []cont{
+	conts := []pingSet{
 		{"ring, both awake", 0, func() (*pinger, error) { return b.ringPinger(size) }},
 		{"ring, receiver asleep", pingPause, func() (*pinger, error) { return b.ringPinger(size) }},
 	}
@@ -633,10 +628,56 @@ func (b *bencher) pingRows() ([]benchRow, error) {
 			if pause > 0 {
 				name += ", same pause"
 			}
-			conts = append(conts, cont{name, pause, func() (*pinger, error) { return b.connPinger(p.kind, size) }})
+			conts = append(conts, pingSet{name, pause, func() (*pinger, error) { return b.connPinger(p.kind, size) }})
 		}
 	}
 	nPeers := len(measuredPeers) // peers per ring row: conts[2:2+nPeers] awake, then as many after the pause
+	samples, err := b.pingSamples(conts)
+	if err != nil {
+		return nil, err
+	}
+	pct := percentile
+	var rows []benchRow
+	for _, q := range []struct {
+		name string
+		q    float64
+	}{{"p50", 0.50}, {"p99", 0.99}} {
+		for _, ring := range []int{0, 1} {
+			name := "ring-roundtrip-64B-" + q.name
+			if ring == 1 {
+				name = "ring-roundtrip-64B-asleep-" + q.name
+			}
+			v := pct(samples[ring], q.q)
+			j := 2 + ring*nPeers
+			for _, p := range peers {
+				if p.why != "" {
+					r := measured(name, v, p.name, 0)
+					r.Note = fmt.Sprintf("%s, %d rounds; peer not measured: %s", conts[ring].name, len(samples[ring]), p.why)
+					rows = append(rows, r)
+					continue
+				}
+				r := measured(name, v, conts[j].name, pct(samples[j], q.q))
+				r.Note = fmt.Sprintf("%s, %d rounds; peer %d rounds, both 2 processes", conts[ring].name, len(samples[ring]), len(samples[j]))
+				rows = append(rows, r)
+				j++
+			}
+		}
+	}
+	return rows, nil
+}
+
+// A pingSet is one contestant of the round-trip rows: its name (in
+// errors and notes), the pause before each round, and its pinger's maker.
+type pingSet struct {
+	name   string
+	pause  time.Duration
+	newPin func() (*pinger, error)
+}
+
+// pingSamples plays the contestants' round trips in nSlices alternating
+// slices of b.d/nSlices each, warm rounds first, and returns the time of
+// every round of each.
+func (b *bencher) pingSamples(conts []pingSet) ([][]time.Duration, error) {
 	samples := make([][]time.Duration, len(conts))
 	slice := b.d / nSlices
 	for range nSlices {
@@ -666,37 +707,13 @@ func (b *bencher) pingRows() ([]benchRow, error) {
 			}
 		}
 	}
-	pct := func(s []time.Duration, q float64) float64 {
-		slices.Sort(s)
-		return float64(s[min(len(s)-1, int(q*float64(len(s))))])
-	}
-	var rows []benchRow
-	for _, q := range []struct {
-		name string
-		q    float64
-	}{{"p50", 0.50}, {"p99", 0.99}} {
-		for _, ring := range []int{0, 1} {
-			name := "ring-roundtrip-64B-" + q.name
-			if ring == 1 {
-				name = "ring-roundtrip-64B-asleep-" + q.name
-			}
-			v := pct(samples[ring], q.q)
-			j := 2 + ring*nPeers
-			for _, p := range peers {
-				if p.why != "" {
-					r := measured(name, v, p.name, 0)
-					r.Note = fmt.Sprintf("%s, %d rounds; peer not measured: %s", conts[ring].name, len(samples[ring]), p.why)
-					rows = append(rows, r)
-					continue
-				}
-				r := measured(name, v, conts[j].name, pct(samples[j], q.q))
-				r.Note = fmt.Sprintf("%s, %d rounds; peer %d rounds, both 2 processes", conts[ring].name, len(samples[ring]), len(samples[j]))
-				rows = append(rows, r)
-				j++
-			}
-		}
-	}
-	return rows, nil
+	return samples, nil
+}
+
+// percentile returns the q-quantile of s (sorting s), in ns.
+func percentile(s []time.Duration, q float64) float64 {
+	slices.Sort(s)
+	return float64(s[min(len(s)-1, int(q*float64(len(s))))])
 }
 
 // ringPinger plays round trips over two rings with an echoing child.
