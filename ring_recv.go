@@ -145,7 +145,9 @@ func (r ringMem) next(ctx context.Context, op string, wait bool) (msg []byte, si
 		msg, size, slice, err = r.poll(op, probe, spinning)
 		return err != nil || size > 0, slice, err
 	}
-	if done, _, err := poll(false, false); done {
+	// A waiting call looks as a spin does (cheaply) until it is about
+	// to sleep; a call that does not wait looks fully.
+	if done, _, err := poll(false, wait && ringSpinning); done {
 		return msg, size, err
 	}
 	if !wait {
@@ -184,14 +186,17 @@ func (r ringMem) poll(op string, probe, spinning bool) (msg []byte, size uint64,
 		n := recLen(w)
 		switch {
 		case w == 0:
+			if spinning {
+				// The cheap look of a spin: the tail is a line every
+				// sender writes, and reading it at each turn would
+				// take it from them.
+				return nil, 0, ringIdleSlice, nil
+			}
 			t, err := r.loadTail(op, h)
 			if err != nil {
 				return nil, 0, 0, err
 			}
 			if t == h {
-				if spinning {
-					return nil, 0, ringIdleSlice, nil
-				}
 				if ringEOFHook != nil {
 					ringEOFHook()
 				}

@@ -110,16 +110,19 @@ func (r ringMem) wakeBoth() {
 // returns done (with err possibly set: the operation ends), or how long
 // to sleep at most before trying again with probe set (the peer may have
 // died). A slice of 0 means "try again at once". spinning says that the
-// call is one of a spin's many: it may skip what only a sleep needs (the
-// receiver's look at the senders' slots, which would pull every sender's
-// line at each turn; the senders' closes wake it anyway).
+// call is one of a spin's many, or a waiting call's first look: it may
+// skip what only a sleep needs (the receiver reads neither the tail nor
+// the senders' slots, lines the senders write, which it would take from
+// them at each turn; the look before sleeping does both).
 type pollFunc func(probe, spinning bool) (done bool, slice time.Duration, err error)
 
 // await runs poll until it is done, spinning briefly and then sleeping
 // on the wake word w, until ctx ends or the handle closes. The mapping is
 // held on entry and on return (unless the error says it is closed).
 func (r ringMem) await(ctx context.Context, op string, w *uint32, spin *spinEstimate, stop *atomic.Bool, poll pollFunc) error {
-	done, slice, err := poll(false, false)
+	// The first look is a spin's when spinning is on: a full look comes
+	// before every sleep.
+	done, slice, err := poll(false, ringSpinning)
 	if done {
 		return err
 	}
