@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"unsafe"
 
 	"github.com/shmkit/shm"
+	"golang.org/x/sys/unix"
 )
 
 func init() {
@@ -291,4 +294,64 @@ func TestPopulateResident(t *testing.T) {
 			t.Errorf("%d of %d kB mapped after Map with Populate (%d goroutines)", in, total, shm.PopulateChunks(size))
 		}
 	})
+}
+
+// TestPopulateFull maps with Populate an object whose pages cannot all be
+// allocated (16 MiB, sparse, in a 1 MiB /dev/shm): Map fails with the
+// madvise's EFAULT explained, or on the MAP_POPULATE route (which
+// reports nothing) with ErrFault from the touch, on one goroutine and on
+// several, and leaves nothing mapped.
+func TestPopulateFull(t *testing.T) {
+	for _, route := range []string{"", "mmap"} {
+		t.Run("route="+route, func(t *testing.T) {
+			runInTinyDevShm(t, []string{shm.TestPopulateEnv + "=" + route}, "populate")
+		})
+	}
+}
+
+// tinyPopulate is TestPopulateFull's child.
+func tinyPopulate() error {
+	const path = "/dev/shm/shm-test-populate-full"
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(path)
+	// Sparse: nothing reserved, as a program other than shm may leave it.
+	if err := f.Truncate(bigSize); err != nil {
+		f.Close()
+		return err
+	}
+	o, err := shm.NewObject(f)
+	if err != nil {
+		f.Close()
+		return err
+	}
+	defer o.Close()
+	for _, parallel := range []bool{false, true} {
+		if parallel {
+			defer shm.ForcePopulateParallel()()
+		}
+		m, err := o.Map(shm.Populate())
+		if err == nil {
+			m.Close()
+			return fmt.Errorf("Map(Populate()) of a 16 MiB sparse object in a 1 MiB /dev/shm succeeded (%d goroutines)", shm.PopulateChunks(bigSize))
+		}
+		if os.Getenv(shm.TestPopulateEnv) == "mmap" {
+			if !errors.Is(err, shm.ErrFault) {
+				return fmt.Errorf("Map(Populate()) on the MAP_POPULATE route: %v; want ErrFault", err)
+			}
+		} else if !errors.Is(err, unix.EFAULT) || !strings.Contains(err.Error(), "could not be allocated") {
+			return fmt.Errorf("Map(Populate()): %v; want EFAULT explained", err)
+		}
+		fmt.Printf("%d goroutines: %v\n", shm.PopulateChunks(bigSize), err)
+		maps, err := os.ReadFile("/proc/self/maps")
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(maps), path) {
+			return fmt.Errorf("the failed Map left %s mapped:\n%s", path, maps)
+		}
+	}
+	return nil
 }
