@@ -14,7 +14,8 @@ import (
 var ErrNameLost = errors.New("shm: name no longer leads to this object")
 
 // ErrFault is returned by [Mapping.ReadAt] and [Mapping.WriteAt] when the
-// access faulted: another process shrank the object below the mapped
+// access faulted, and wrapped by the error of a Map with [Populate] whose
+// touch of the pages faulted: another process shrank the object below the mapped
 // range, or the host had no memory left to give a page of it (a full
 // tmpfs, for an object grown by a program that did not reserve its
 // memory as [Create], [CreateAnon] and [Object.Truncate] do). The process

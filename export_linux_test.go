@@ -38,5 +38,25 @@ func GrowByWriting(f *os.File, from, to int64) error {
 }
 
 func init() {
-	testEnvHooks = append(testEnvHooks, func() { populateMmap = os.Getenv(TestPopulateEnv) == "mmap" })
+	testEnvHooks = append(testEnvHooks, func() {
+		switch os.Getenv(TestPopulateEnv) {
+		case "mmap":
+			populateMmap = true
+		case "parallel":
+			ForcePopulateParallel()
+		}
+	})
+}
+
+// PopulateChunks returns how many goroutines Map with Populate prefaults
+// a mapping of length bytes on. Tests only.
+func PopulateChunks(length int64) int { return populateChunks(length) }
+
+// ForcePopulateParallel makes Populate split every mapping of 128 KiB or
+// more between goroutines (up to GOMAXPROCS), until the returned function
+// is called. Tests only.
+func ForcePopulateParallel() (restore func()) {
+	prev := populateChunkMin
+	populateChunkMin = 64 << 10
+	return func() { populateChunkMin = prev }
 }

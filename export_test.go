@@ -28,7 +28,8 @@ const (
 	// (openbsd, netbsd, dragonfly, solaris).
 	TestAnonEnv = "SHM_TEST_ANON"
 	// TestPopulateEnv=mmap forces the MAP_POPULATE route of Populate
-	// (Linux).
+	// (Linux); TestPopulateEnv=parallel makes Populate split mappings of
+	// 128 KiB or more between goroutines (see ForcePopulateParallel).
 	TestPopulateEnv = "SHM_TEST_POPULATE"
 	// TestOwnerDirEnv is the directory of flock owners' token files.
 	TestOwnerDirEnv = "SHM_TEST_OWNER_DIR"

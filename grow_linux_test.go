@@ -65,6 +65,8 @@ func tinyDevShmChild(args []string) int {
 		err = tinyAnon()
 	case "writing":
 		err = tinyWriting()
+	case "populate":
+		err = tinyPopulate()
 	default:
 		err = fmt.Errorf("unknown scenario %q", args[0])
 	}

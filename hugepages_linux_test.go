@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -76,8 +77,10 @@ func TestMapPopulate(t *testing.T) {
 	}
 }
 
-// TestForcedPopulate runs TestMapPopulate with the MAP_POPULATE route
-// forced, as kernels before 5.14 get it.
+// TestForcedPopulate runs the Populate tests again in a child with the
+// MAP_POPULATE route forced, as kernels before 5.14 get it, and in
+// another with the parallel path forced for every mapping, the small ones
+// of TestMapPopulate included.
 func TestForcedPopulate(t *testing.T) {
 	skipUnlessPopulateVisible(t)
 	if os.Getenv(shm.TestPopulateEnv) != "" {
@@ -87,11 +90,24 @@ func TestForcedPopulate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(exe, "-test.run=^TestMapPopulate$", "-test.count=1", "-test.v")
-	cmd.Env = append(os.Environ(), shm.TestPopulateEnv+"=mmap")
-	out, err := cmd.CombinedOutput()
-	if err != nil || !bytes.Contains(out, []byte("--- PASS: TestMapPopulate")) {
-		t.Fatalf("TestMapPopulate with %s=mmap: %v\n%s", shm.TestPopulateEnv, err, out)
+	tests := []string{"TestMapPopulate", "TestPopulateKeepsContent", "TestPopulateConcurrentWriters", "TestPopulateReadOnly", "TestPopulateResident", "TestPopulateInChild"}
+	for _, route := range []string{"mmap", "parallel"} {
+		t.Run(route, func(t *testing.T) {
+			cmd := exec.Command(exe, "-test.run=^("+strings.Join(tests, "|")+")$", "-test.count=1", "-test.v")
+			cmd.Env = append(os.Environ(), shm.TestPopulateEnv+"="+route, "GOMAXPROCS="+strconv.Itoa(max(2, runtime.GOMAXPROCS(0))))
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s=%s: %v\n%s", shm.TestPopulateEnv, route, err, out)
+			}
+			for _, name := range tests {
+				if !bytes.Contains(out, []byte("--- PASS: "+name+" ")) {
+					t.Errorf("%s did not pass with %s=%s", name, shm.TestPopulateEnv, route)
+				}
+			}
+			if t.Failed() {
+				t.Logf("%s", out)
+			}
+		})
 	}
 }
 

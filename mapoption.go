@@ -36,24 +36,38 @@ func (populateOption) applyMap(c *mapConfig) { c.populate = true }
 // Populate makes the mapping fault in every page before Map returns, so
 // that the first accesses do not each take a page fault (262 144 of them
 // for 1 GiB of 4 KiB pages). Map then takes the time the faults would
-// have taken, in the kernel and in one go, which is about half of it.
+// have taken, in the kernel and in one go where the OS allows it.
 //
-// Per OS:
+// Map asks the kernel to prefault where it can (per OS below), then
+// touches each 4 KiB of the mapping once: an atomic add of 0 to one word
+// in a read-write mapping, which leaves the content as it was even while
+// other processes write it, and an atomic load in a read-only one. The
+// touch matters on virtual machines whose hypervisor backs guest memory
+// lazily: a page the guest kernel has mapped still takes a fault on the
+// host the first time it is written (about 5 µs on the machine of
+// BENCHMARKS.md), which the touch takes inside Map instead of leaving it
+// to the first use; elsewhere it costs a cache miss per page. A mapping
+// of 128 MiB or more is prefaulted and touched in chunks of at least 64
+// MiB on up to GOMAXPROCS goroutines at once, which makes it usable
+// sooner for about as much CPU time, or more; a smaller one on the
+// calling goroutine. A memory fault while touching (the object shrank)
+// fails Map with an error wrapping [ErrFault]; whatever fails, every
+// goroutine is done and nothing is left mapped when Map returns.
+//
+// Per OS, the prefault before the touch:
 //   - linux 5.14 and later: madvise(MADV_POPULATE_WRITE) on a read-write
 //     mapping, MADV_POPULATE_READ on a read-only one, after [HugePages]'
-//     advice. A page that cannot be allocated (the filesystem behind a
-//     named object is full, no free huge page for a hugetlb object) fails
-//     Map with an error instead of raising SIGBUS later.
+//     advice, per chunk. A page that cannot be allocated (the filesystem
+//     behind a named object is full, no free huge page for a hugetlb
+//     object) fails Map with an error instead of raising SIGBUS later.
 //   - linux before 5.14 (the madvise fails with EINVAL, remembered for the
 //     process): mmap(MAP_POPULATE), best effort: nothing is reported, and
 //     with [HugePages] the pages are faulted in before the advice is given,
 //     so they start small.
 //   - freebsd: mmap(MAP_PREFAULT_READ), which maps the pages already in
-//     memory and allocates none: it helps a reader of a filled object, not
-//     the writer of a new one.
-//   - openbsd, netbsd, dragonfly, darwin, illumos, solaris: nothing; these
-//     systems have no way to ask for it short of touching every page, which
-//     is what the first accesses do anyway.
+//     memory and allocates none; the touch faults in the rest.
+//   - openbsd, netbsd, dragonfly, darwin, illumos, solaris, windows: none;
+//     these systems have no call for it, and the touch is all of Populate.
 func Populate() MapOption { return populateOption{} }
 
 type hugePagesOption struct{}

@@ -127,6 +127,16 @@ func (m *Mapping) WriteAt(p []byte, off int64) (int, error) {
 
 // guardedCopy copies src into dst, turning a memory fault into ErrFault.
 func guardedCopy(dst, src []byte) (n int, err error) {
+	if err := guardFault(func() { n = copy(dst, src) }); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// guardFault runs fn, which accesses mapped memory, turning a memory
+// fault into ErrFault. It uses [debug.SetPanicOnFault] on the calling
+// goroutine for the duration of fn.
+func guardFault(fn func()) (err error) {
 	old := debug.SetPanicOnFault(true)
 	defer func() {
 		debug.SetPanicOnFault(old)
@@ -135,20 +145,20 @@ func guardedCopy(dst, src []byte) (n int, err error) {
 			if !ok {
 				panic(r)
 			}
-			n = 0
 			if fa, ok := re.(interface{ Addr() uintptr }); ok {
 				err = fmt.Errorf("%w at address %#x", ErrFault, fa.Addr())
 				return
 			}
 			// A fault whose reported address is below 0x1000 reaches us
 			// as a nil dereference without an address: the runtime
-			// cannot tell it apart. dst and src are valid slices, so in
-			// this copy it can only be the mapping's fault (qemu-user
-			// reports SIGBUS with si_addr 0 on arm64 and ppc64le).
+			// cannot tell it apart. fn touches only valid slices, so it
+			// can only be the mapping's fault (qemu-user reports SIGBUS
+			// with si_addr 0 on arm64 and ppc64le).
 			err = fmt.Errorf("%w (%v)", ErrFault, re)
 		}
 	}()
-	return copy(dst, src), nil
+	fn()
+	return nil
 }
 
 // Flush writes the mapping's changes back to the object and waits for it

@@ -71,7 +71,8 @@ func (o *Object) mapRange(op string, off, length int64, access Access, cfg mapCo
 	var ref []byte
 	err = o.control(op, func(fd int) error {
 		var e error
-		if g := o.mapGranule(fd); g > page {
+		g := o.mapGranule(fd)
+		if g > page {
 			// A hugetlb object maps and unmaps in whole huge pages.
 			skew = off % g
 			if total = (length + skew + g - 1) / g * g; total > math.MaxInt || total < 0 {
@@ -80,7 +81,7 @@ func (o *Object) mapRange(op string, off, length int64, access Access, cfg mapCo
 		}
 		ref, e = unix.Mmap(fd, off-skew, int(total), prot, unix.MAP_SHARED|mmapFlags(cfg))
 		if e == nil {
-			if e = adviseMapping(fd, off-skew, ref, cfg, access); e != nil {
+			if e = adviseMapping(fd, off-skew, ref, g, cfg, access); e != nil {
 				_ = unix.Munmap(ref)
 			}
 		}

@@ -52,7 +52,7 @@ func (o *Object) Truncate(size int64) error {
 
 // mapRange maps length bytes at off; size is the object's size or -1
 // (see checkRange).
-func (o *Object) mapRange(op string, off, length int64, access Access, _ mapConfig, size int64) (*Mapping, error) {
+func (o *Object) mapRange(op string, off, length int64, access Access, cfg mapConfig, size int64) (*Mapping, error) {
 	err := o.checkRange(op, off, length, access, size)
 	if err != nil {
 		return nil, err
@@ -74,6 +74,14 @@ func (o *Object) mapRange(op string, off, length int64, access Access, _ mapConf
 			return e
 		}
 		ref = unsafe.Slice((*byte)(*(*unsafe.Pointer)(unsafe.Pointer(&addr))), int(total))
+		if cfg.populate {
+			// Windows has no call that maps a view's pages in ahead of
+			// use: Populate is the pre-touch alone (see populate).
+			if e := populate(ref, int64(os.Getpagesize()), access, nil); e != nil {
+				_ = munmap(ref)
+				return e
+			}
+		}
 		return nil
 	})
 	if err != nil {

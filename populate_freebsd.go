@@ -16,9 +16,16 @@ func mmapFlags(cfg mapConfig) int {
 	return 0
 }
 
-// adviseMapping has nothing to add after mmap: superpages are automatic
+// adviseMapping touches every page of ref, a new mapping in pages of g
+// bytes, for [Populate] (see populate): MAP_PREFAULT_READ mapped only the
+// pages already in memory. Superpages are automatic
 // (vm.pmap.pg_ps_enabled), so [HugePages] asks for nothing.
-func adviseMapping(int, int64, []byte, mapConfig, Access) error { return nil }
+func adviseMapping(_ int, _ int64, ref []byte, g int64, cfg mapConfig, access Access) error {
+	if !cfg.populate {
+		return nil
+	}
+	return populate(ref, g, access, nil)
+}
 
 // granule returns the alignment of mapping offsets of fd: the large page
 // size of a SHM_LARGEPAGE object, else the page size.

@@ -1,6 +1,7 @@
 package shm
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -31,33 +32,57 @@ func mmapFlags(cfg mapConfig) int {
 	return 0
 }
 
-// adviseMapping gives the advice cfg asks for on ref, a new mapping of
-// fd at offset off: MADV_HUGEPAGE first, so that populating faults in huge pages, then
-// MADV_POPULATE_WRITE or _READ. On a kernel without the latter it maps
-// the range again with MAP_POPULATE (over the same address range, so
-// nothing else can take it).
-func adviseMapping(fd int, off int64, ref []byte, cfg mapConfig, access Access) error {
+// errNoMadvPopulate is what madvisePopulate returns on a kernel without
+// MADV_POPULATE_* (before Linux 5.14).
+var errNoMadvPopulate = errors.New("madvise(MADV_POPULATE_*) not supported")
+
+// adviseMapping gives the advice cfg asks for on ref, a new mapping of fd
+// at offset off in pages of g bytes: MADV_HUGEPAGE first, so that
+// populating faults in huge pages, then for [Populate] the prefault of
+// every chunk (MADV_POPULATE_WRITE or _READ) and its pre-touch (see
+// populate). On a kernel without MADV_POPULATE_* it maps the range again
+// with MAP_POPULATE (over the same address range, so nothing else can
+// take it) and touches it.
+func adviseMapping(fd int, off int64, ref []byte, g int64, cfg mapConfig, access Access) error {
 	if cfg.huge {
 		// Advice only: EINVAL is a kernel without transparent huge pages
 		// (or a hugetlb mapping, huge already).
 		_ = unix.Madvise(ref, unix.MADV_HUGEPAGE)
 	}
-	if !cfg.populate || !usePopulateMadvise() {
+	if !cfg.populate {
 		return nil
 	}
+	if !usePopulateMadvise() {
+		// mmap(MAP_POPULATE) did the kernel's part.
+		return populate(ref, g, access, nil)
+	}
+	err := populate(ref, g, access, func(b []byte) error { return madvisePopulate(b, access) })
+	if !errors.Is(err, errNoMadvPopulate) {
+		return err
+	}
+	// Before Linux 5.14: every chunk failed first thing, nothing was
+	// populated. Fault the range in with MAP_POPULATE, in place, as later
+	// mappings will, then touch it.
+	madvPopulateMissing.Store(true)
+	if err := remapPopulate(fd, off, ref, access); err != nil {
+		return err
+	}
+	return populate(ref, g, access, nil)
+}
+
+// madvisePopulate prefaults b, part of a new mapping, with
+// MADV_POPULATE_WRITE (ReadWrite) or MADV_POPULATE_READ.
+func madvisePopulate(b []byte, access Access) error {
 	advice, name := unix.MADV_POPULATE_WRITE, "MADV_POPULATE_WRITE"
 	if access != ReadWrite {
 		advice, name = unix.MADV_POPULATE_READ, "MADV_POPULATE_READ"
 	}
-	err := ignoringEINTR(func() error { return unix.Madvise(ref, advice) })
+	err := ignoringEINTR(func() error { return unix.Madvise(b, advice) })
 	switch err {
 	case nil:
 		return nil
 	case unix.EINVAL:
-		// Before Linux 5.14. Nothing was populated: fault the range in
-		// with MAP_POPULATE, in place, as later mappings will.
-		madvPopulateMissing.Store(true)
-		return remapPopulate(fd, off, ref, access)
+		return errNoMadvPopulate
 	case unix.EFAULT:
 		return fmt.Errorf("madvise(%s): a page could not be allocated (the filesystem behind the object is full, no free huge page is left, or the object shrank): %w", name, err)
 	case unix.ENOMEM:

@@ -48,10 +48,12 @@ the peer (below 1.0 means shm is faster):
                          raw memfd+mmap+touch in Go and in C; one variant
                          at a time, each freed before the next, --rounds
                          times in turn (default 1), fastest round kept.
-                         The figure is CPU time (user+system of the thread
-                         that did it, or of the C process), which a loaded
-                         or virtual machine distorts less than elapsed
-                         time; the note gives the elapsed time too.
+                         The figure is CPU time (user+system of every
+                         thread of the process: Populate prefaults on
+                         several), which a loaded or virtual machine
+                         distorts less than elapsed time; the note gives
+                         the elapsed time too, and its ratio to plain's:
+                         the time until the memory is usable.
                          The huge-page rows run where the host allows them
                          (shmem_enabled=advise, free hugetlb pages) and
                          say what to change otherwise; bench changes
