@@ -65,3 +65,6 @@ func SetRingEOFHook(f func()) (restore func()) {
 
 // RingSenders is the number of sender slots of a ring. Tests only.
 const RingSenders = ringSenders
+
+// RingClosing reports whether Close has begun on r. Tests only.
+func RingClosing(r *Ring) bool { return r.closed.Load() }

@@ -1,6 +1,7 @@
 package shm
 
 import (
+	"io/fs"
 	"unsafe"
 
 	"github.com/shmkit/shm/internal/region"
@@ -40,4 +41,39 @@ func (m *Mapping) region() (*region.Region, error) {
 		m.reg = region.New(unsafe.Pointer(unsafe.SliceData(m.data)), len(m.data))
 	}
 	return m.reg, nil
+}
+
+// addRing registers r, to be closed by Close before the region; it fails
+// once Close has begun.
+func (m *Mapping) addRing(r *Ring) error {
+	m.ringMu.Lock()
+	defer m.ringMu.Unlock()
+	if m.ringsDone {
+		return fs.ErrClosed
+	}
+	if m.rings == nil {
+		m.rings = map[*Ring]struct{}{}
+	}
+	m.rings[r] = struct{}{}
+	return nil
+}
+
+// forgetRing removes r, closed, from the registry.
+func (m *Mapping) forgetRing(r *Ring) {
+	m.ringMu.Lock()
+	defer m.ringMu.Unlock()
+	delete(m.rings, r)
+}
+
+// takeRings returns the open rings and refuses new ones.
+func (m *Mapping) takeRings() []*Ring {
+	m.ringMu.Lock()
+	defer m.ringMu.Unlock()
+	m.ringsDone = true
+	rs := make([]*Ring, 0, len(m.rings))
+	for r := range m.rings {
+		rs = append(rs, r)
+	}
+	m.rings = nil
+	return rs
 }

@@ -48,8 +48,12 @@ type Mapping struct {
 	owner   *os.File        // a duplicate of the object's descriptor, for lock liveness
 	lockOwn *lock.FileOwner // made by the first Mutex; see lockOwner
 	reg     *region.Region  // the hold of lock operations; see region
-	name    string
-	closed  bool
+
+	ringMu    sync.Mutex         // guards rings and ringsDone; never held with mu by a ring
+	rings     map[*Ring]struct{} // open rings, closed by Close before the region
+	ringsDone bool               // Close has taken the rings: no ring may be added
+	name      string
+	closed    bool
 }
 
 // Bytes returns the mapped memory. The slice is valid until Close; see the
@@ -216,6 +220,12 @@ func (m *Mapping) Close() error {
 	}
 	m.closed = true
 	var err error
+	// Close the rings first: their gated operations take no hold on the
+	// region (ring_hold.go), and each Ring.Close returns once its
+	// operations are over.
+	for _, r := range m.takeRings() {
+		r.Close()
+	}
 	if m.reg != nil {
 		// Fail new lock operations, wake those asleep in Lock or Wait,
 		// and wait until none holds the memory. Uncontended calls that

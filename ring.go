@@ -108,9 +108,10 @@ type Ring struct {
 	owner *lock.FileOwner
 	token uint32
 
-	closed   atomic.Bool
-	done     chan struct{} // closed by Close: wakes goroutines waiting for a gate
-	waitRecv atomic.Bool
+	closed    atomic.Bool
+	done      chan struct{} // closed by Close: wakes goroutines waiting for a gate
+	closeDone chan struct{} // closed when Close has returned
+	waitRecv  atomic.Bool
 
 	lastProbe atomic.Int64 // monotonic ns of the last probe by a non-waiting call
 
@@ -184,20 +185,25 @@ func (m *Mapping) Ring(off, n int) (*Ring, error) {
 			return nil, &fs.PathError{Op: op, Path: m.name, Err: fmt.Errorf("the ring at offset %d has %d bytes, not %d: %w", off, v, n, ErrRingMismatch)}
 		}
 	}
-	return &Ring{
-		m:     m,
-		name:  m.name,
-		off:   off,
-		reg:   reg,
-		cap:   c,
-		mask:  c - 1,
-		max:   ringMaxMessage(c),
-		n:     n,
-		owner: owner,
-		token: owner.Token(),
-		done:  make(chan struct{}),
-		slot:  -1,
-	}, nil
+	r := &Ring{
+		m:         m,
+		name:      m.name,
+		off:       off,
+		reg:       reg,
+		cap:       c,
+		mask:      c - 1,
+		max:       ringMaxMessage(c),
+		n:         n,
+		owner:     owner,
+		token:     owner.Token(),
+		done:      make(chan struct{}),
+		closeDone: make(chan struct{}),
+		slot:      -1,
+	}
+	if err := m.addRing(r); err != nil {
+		return nil, m.errClosed(op)
+	}
+	return r, nil
 }
 
 // MaxMessage returns the largest message the ring accepts: half its data
@@ -219,8 +225,11 @@ func (r *Ring) WaitForReceiver(wait bool) { r.waitRecv.Store(wait) }
 // Mapping.
 func (r *Ring) Close() error {
 	if r.closed.Swap(true) {
+		<-r.closeDone // another Close runs: return when it is over
 		return nil
 	}
+	defer close(r.closeDone)
+	defer r.m.forgetRing(r)
 	close(r.done)
 	if p, ok := r.holdRing(); ok {
 		r.view(p).wakeBoth()

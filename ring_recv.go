@@ -81,20 +81,19 @@ func (r *Ring) Release() error {
 	return nil
 }
 
-// enterRecv takes the receive gate, the mapping hold and the receiver
-// slot.
+// enterRecv takes the receive gate and the receiver slot; the gate keeps
+// the memory mapped (ring_hold.go).
 func (r *Ring) enterRecv(ctx context.Context, op string) (ringMem, error) {
 	if err := r.recvGate.acquire(ctx, r.done); err != nil {
 		return ringMem{}, r.err(op, err)
 	}
-	v, err := r.enter(op)
-	if err != nil {
+	v, ok := r.gatedView()
+	if !ok {
 		r.recvGate.release()
-		return ringMem{}, err
+		return ringMem{}, r.err(op, ErrRingClosed)
 	}
 	if !r.receiver {
 		if err := v.attachReceiver(op); err != nil {
-			v.leave()
 			r.recvGate.release()
 			return ringMem{}, err
 		}
@@ -102,10 +101,7 @@ func (r *Ring) enterRecv(ctx context.Context, op string) (ringMem, error) {
 	return v, nil
 }
 
-func (r ringMem) leaveRecv() {
-	r.leave()
-	r.recvGate.release()
-}
+func (r ringMem) leaveRecv() { r.recvGate.release() }
 
 // attachReceiver takes the receiver slot if it is free or its holder is
 // dead, and starts at the ring's head: a new receiver gets every message

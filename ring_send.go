@@ -180,11 +180,10 @@ func (r *Ring) CloseSend() error {
 		return nil
 	}
 	defer r.sendGate.release()
-	v, err := r.enter(op)
-	if err != nil {
-		return err
+	v, ok := r.gatedView()
+	if !ok {
+		return r.err(op, ErrRingClosed)
 	}
-	defer v.leave()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.resOn {
@@ -207,7 +206,8 @@ func (r ringMem) closeSendLocked() {
 }
 
 // enterSend takes the send gate (waiting for the handle's other senders,
-// until ctx ends), the mapping hold, and a sender slot.
+// until ctx ends) and a sender slot; the gate keeps the memory mapped
+// (ring_hold.go).
 func (r *Ring) enterSend(ctx context.Context, op string) (ringMem, error) {
 	if err := r.sendGate.acquire(ctx, r.done); err != nil {
 		return ringMem{}, r.err(op, err)
@@ -216,14 +216,13 @@ func (r *Ring) enterSend(ctx context.Context, op string) (ringMem, error) {
 		r.sendGate.release()
 		return ringMem{}, r.err(op, ErrRingClosed)
 	}
-	v, err := r.enter(op)
-	if err != nil {
+	v, ok := r.gatedView()
+	if !ok {
 		r.sendGate.release()
-		return ringMem{}, err
+		return ringMem{}, r.err(op, ErrRingClosed)
 	}
 	if r.slot < 0 {
 		if err := v.attachSender(op); err != nil {
-			v.leave()
 			r.sendGate.release()
 			return ringMem{}, err
 		}
@@ -231,10 +230,7 @@ func (r *Ring) enterSend(ctx context.Context, op string) (ringMem, error) {
 	return v, nil
 }
 
-func (r ringMem) leaveSend() {
-	r.leave()
-	r.sendGate.release()
-}
+func (r ringMem) leaveSend() { r.sendGate.release() }
 
 // attachSender takes a sender slot: a free one, or one whose sender died
 // with no claim the receiver may still need to resolve.

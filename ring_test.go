@@ -9,7 +9,9 @@ import (
 	"io"
 	"io/fs"
 	"math/rand/v2"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/shmkit/shm"
@@ -428,6 +430,59 @@ func TestRingMappingClosed(t *testing.T) {
 	}
 }
 
+// TestRingMappingCloseWaitsForSend: the Mapping's Close closes its rings
+// first and returns only once a send in progress (stopped inside its
+// claim, where it holds the handle's gate and no hold on the mapping) has
+// left the memory.
+func TestRingMappingCloseWaitsForSend(t *testing.T) {
+	m, r := newRing(t, shm.RingSize(64, 16))
+	var seq atomic.Int32
+	paused, resume := make(chan struct{}), make(chan struct{})
+	defer shm.SetRingClaimHook(func() {
+		close(paused)
+		<-resume
+	})()
+	sent := make(chan int32, 1)
+	go func() {
+		err := r.Send(context.Background(), []byte("x"))
+		if err != nil && !errors.Is(err, shm.ErrRingClosed) {
+			t.Errorf("Send during the Mapping's Close: %v", err)
+		}
+		sent <- seq.Add(1)
+	}()
+	<-paused
+	closed := make(chan int32, 1)
+	go func() {
+		m.Close()
+		closed <- seq.Add(1)
+	}()
+	for !shm.RingClosing(r) {
+		select {
+		case <-closed:
+			close(resume)
+			<-sent
+			t.Fatal("the Mapping's Close returned while a send was inside the ring, without closing the ring")
+		default:
+			runtime.Gosched()
+		}
+	}
+	select {
+	case <-closed:
+		close(resume)
+		<-sent
+		t.Fatal("the Mapping's Close returned while a send was inside the ring")
+	default:
+	}
+	close(resume)
+	s, c := <-sent, <-closed
+	if c < s {
+		t.Fatalf("the Mapping's Close returned (step %d) before the send left the ring (step %d)", c, s)
+	}
+	if _, err := r.TrySend(nil); !errors.Is(err, fs.ErrClosed) {
+		t.Fatalf("TrySend after the Mapping's Close: %v", err)
+	}
+}
+
 func TestRingReceiverClosedPeerDead(t *testing.T) {
 	m, tx := newRing(t, shm.RingSize(64, 2))
 	rx, err := m.Ring(0, shm.RingSize(64, 2))
@@ -622,13 +677,11 @@ func TestRingRandomOps(t *testing.T) {
 	}
 }
 
-// TestRingDeadClaims: senders whose Mapping closes (their token dies, as
-// at a death) holding a claim with no header, and holding a reservation;
-// the receiver skips both, counts them lost, and delivers the rest in
-// order.
+// TestRingDeadClaims: sender processes killed holding a claim with no
+// header, and holding a reservation; the receiver skips both, counts them
+// lost, and delivers the rest in order.
 func TestRingDeadClaims(t *testing.T) {
-	n := shm.RingSize(100, 8)
-	o, _, rx := newAnonRing(t, n)
+	o, _, rx := newRingObject(t)
 	ctx := context.Background()
 	send := func(i byte) {
 		t.Helper()
@@ -636,25 +689,19 @@ func TestRingDeadClaims(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	dying := func(f func(r *shm.Ring) error) {
-		t.Helper()
-		m2, err := o.Map() // another Mapping: another liveness token
-		if err != nil {
-			t.Fatal(err)
-		}
-		r2, err := m2.Ring(0, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := f(r2); err != nil {
-			t.Fatal(err)
-		}
-		m2.Close() // the token lock goes, as at a death; r2 is left as is
-	}
 	send(0)
-	dying(func(r *shm.Ring) error { return shm.RingClaimOnly(r, 50) })
+	claimer := startRingChild(t, o, "ring-send", "5", "claim", "50")
+	fmt.Fprintln(claimer.in, "go")
+	if l := claimer.line(t); l != "c" {
+		t.Fatalf("the claiming child said %q", l)
+	}
+	claimer.kill(t)
 	send(1)
-	dying(func(r *shm.Ring) error { _, err := r.Reserve(ctx, 30); return err })
+	reserver := startRingChild(t, o, "ring-send", "6", "hang", "0")
+	if l := reserver.line(t); l != "r" {
+		t.Fatalf("the reserving child said %q", l)
+	}
+	reserver.kill(t)
 	send(2)
 	for want := range byte(3) {
 		got, err := rx.Receive(ctx, nil)
@@ -742,53 +789,43 @@ func TestRingAttachRacesTail(t *testing.T) {
 // slot, the only trace of the claim, must not be reclaimed (it was, and
 // the receiver then found room claimed by no sender: ErrRingCorrupt).
 func TestRingReclaimRacesDeath(t *testing.T) {
-	n := shm.RingSize(100, 8)
-	o, err := shm.CreateAnon(int64(n))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer o.Close()
-	ring := func() (*shm.Mapping, *shm.Ring) {
+	o, _, rx := newRingObject(t)
+	ring := func() *shm.Ring {
 		t.Helper()
 		m, err := o.Map() // a Mapping of its own: a liveness token of its own
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := m.Ring(0, n)
+		t.Cleanup(func() { m.Close() })
+		r, err := m.Ring(0, ringProcN)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return m, r
+		return r
 	}
-	mrx, rx := ring()
-	defer mrx.Close()
-	defer rx.Close()
 	// Every slot but the victim's holds a live sender.
 	var live *shm.Ring
 	for range shm.RingSenders - 1 {
-		m, r := ring()
-		defer m.Close()
+		r := ring()
 		if err := r.OpenSend(); err != nil {
 			t.Fatal(err)
 		}
 		live = r
 	}
-	mv, victim := ring()
-	if err := victim.OpenSend(); err != nil {
-		t.Fatal(err)
-	}
-	mn, newcomer := ring()
-	defer mn.Close()
+	victim := startRingChild(t, o, "ring-send", "9", "claim", "10")
+	newcomer := ring()
 	ran := false
 	defer shm.SetRingReclaimHook(func() {
 		if ran {
 			return
 		}
 		ran = true
-		if err := shm.RingClaimOnly(victim, 10); err != nil {
-			t.Error(err)
+		// The victim claims and is killed holding its claim.
+		fmt.Fprintln(victim.in, "go")
+		if l := victim.line(t); l != "c" {
+			t.Errorf("the victim said %q", l)
 		}
-		mv.Close() // the victim dies holding its claim
+		victim.kill(t)
 	})()
 	if err := newcomer.OpenSend(); !errors.Is(err, shm.ErrRingBusy) {
 		t.Fatalf("attach with every slot live or holding a claim: %v, want ErrRingBusy", err)

@@ -117,8 +117,8 @@ func (r ringMem) wakeBoth() {
 type pollFunc func(probe, spinning bool) (done bool, slice time.Duration, err error)
 
 // await runs poll until it is done, spinning briefly and then sleeping
-// on the wake word w, until ctx ends or the handle closes. The mapping is
-// held on entry and on return (unless the error says it is closed).
+// on the wake word w, until ctx ends or the handle closes. The caller
+// holds one of the handle's gates, which keeps the memory mapped.
 func (r ringMem) await(ctx context.Context, op string, w *uint32, spin *spinEstimate, stop *atomic.Bool, poll pollFunc) error {
 	// The first look is a spin's when spinning is on: a full look comes
 	// before every sleep.
@@ -190,8 +190,9 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, spin *spinEsti
 // does not reach a polling sleeper, which notices Close between steps.
 const ringPollStep = 5 * time.Millisecond
 
-// sleep waits on w while it holds v, until the time until, inside the
-// mapping's hold and registered with it, so that Mapping.Close wakes it.
+// sleep waits on w while it holds v, until the time until, registered
+// with the mapping's region as well (Ring.Close, which Mapping.Close
+// calls first, kicks w).
 func (r ringMem) sleep(w *uint32, v uint32, until time.Time) error {
 	defer r.reg.WakeOnClose(w)()
 	for {

@@ -159,6 +159,16 @@ func (r *Region) Release() {
 	}
 }
 
+// Base returns the region's base address without entering it, for an
+// operation whose handle its owner drains before Close: the owner closes
+// the handle first, the handle's Close waits for the operations it
+// admitted (package shm's Ring, whose per-handle gates admit one sending
+// and one receiving operation at a time), and only then does the owner
+// close the region. Such an operation costs no atomic operation on the
+// region; the handle must make every operation after its own Close fail
+// without calling Base.
+func (r *Region) Base() unsafe.Pointer { return r.base }
+
 // Fast returns the region's base address for a fast call (see the package
 // documentation), or nil when the call must take the held path: Close has
 // begun, or this system has no fast calls. It is one atomic load.
