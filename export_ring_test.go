@@ -2,6 +2,8 @@ package shm
 
 import (
 	"context"
+	"sync/atomic"
+	"time"
 
 	"github.com/shmkit/shm/internal/futex"
 	"github.com/shmkit/shm/internal/shmdebug"
@@ -68,3 +70,23 @@ const RingSenders = ringSenders
 
 // RingClosing reports whether Close has begun on r. Tests only.
 func RingClosing(r *Ring) bool { return r.closed.Load() }
+
+// SetRingFullSlice sets how long a sender waiting for room sleeps before
+// it probes the receiver, until restore is called. Tests only; not safe
+// while rings are in use.
+func SetRingFullSlice(d time.Duration) (restore func()) {
+	old := ringFullSlice
+	ringFullSlice = d
+	return func() { ringFullSlice = old }
+}
+
+// RingSenderSleeps reports whether a sender sleeps for room on r's ring
+// (the bit in the senders' wake word). Tests only.
+func RingSenderSleeps(r *Ring) bool {
+	p, ok := r.holdRing()
+	if !ok {
+		return false
+	}
+	defer r.releaseRing()
+	return atomic.LoadUint32(r.view(p).u32(ringOffTxWake))&1 != 0
+}

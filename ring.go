@@ -133,7 +133,9 @@ type Ring struct {
 	receiver   bool   // this handle holds the receiver slot
 	head       uint64 // the receiver's position
 	cachedTail uint64
-	peekSize   uint64 // record size of the message Peek returned, 0 for none
+	peekSize   uint64      // record size of the message Peek returned, 0 for none
+	wakeArmed  atomic.Bool // a deferred wake-up of the senders is pending
+	wakeTimer  *time.Timer // runs it (armSenderWake); set under the receive gate
 	rxSpin     spinEstimate
 }
 
@@ -238,6 +240,9 @@ func (r *Ring) Close() error {
 	// Wait for the operations in progress: they see closed when they wake.
 	r.sendGate.acquire(context.Background(), nil)
 	r.recvGate.acquire(context.Background(), nil)
+	if r.wakeTimer != nil {
+		r.wakeTimer.Stop() // one already running holds the Mapping's hold
+	}
 	p, ok := r.holdRing()
 	if !ok {
 		return nil // the mapping is gone, and with it our token

@@ -285,7 +285,51 @@ func (r ringMem) consume(h, size uint64) {
 	clear(r.data[idx : idx+size])
 	r.head = h + size
 	atomic.StoreUint64(r.u64(ringOffHead), r.head)
-	r.wake(r.u32(ringOffTxWake), false)
+	r.wakeSenders()
+}
+
+// wakeSenders wakes the senders that sleep for room once the ring is at
+// most half full. Woken at each record, many senders would each find room
+// for one message, fill it and sleep again: a system call on both sides
+// per message. Below half, the wake-up is deferred by ringWakeDelay
+// instead (armSenderWake), so that a sender whose message fits is not
+// left asleep for its whole slice when the receiver stops reading. The
+// load of the wake word is all it costs when no sender sleeps.
+func (r ringMem) wakeSenders() {
+	w := r.u32(ringOffTxWake)
+	if atomic.LoadUint32(w)&1 == 0 {
+		return
+	}
+	if t := atomic.LoadUint64(r.u64(ringOffTail)); t >= r.head && t-r.head > r.cap/2 {
+		r.armSenderWake()
+		return
+	}
+	r.wake(w, false)
+}
+
+// ringWakeDelay is how long a sender sleeping for room waits at most for
+// a wake-up after the receiver made some room (below half the ring).
+const ringWakeDelay = 200 * time.Microsecond
+
+// armSenderWake starts the deferred wake-up of the senders unless one is
+// pending; the receive gate is held. The wake-up runs on a goroutine of
+// its own, inside the Mapping's hold.
+func (r *Ring) armSenderWake() {
+	if r.wakeArmed.Swap(true) {
+		return
+	}
+	if r.wakeTimer != nil {
+		r.wakeTimer.Reset(ringWakeDelay)
+		return
+	}
+	r.wakeTimer = time.AfterFunc(ringWakeDelay, func() {
+		r.wakeArmed.Store(false)
+		if p, ok := r.holdRing(); ok {
+			v := r.view(p)
+			v.wake(v.u32(ringOffTxWake), false)
+			r.releaseRing()
+		}
+	})
 }
 
 // lose skips size bytes at h (which may wrap) claimed by a sender that
@@ -298,7 +342,7 @@ func (r ringMem) lose(h, size uint64) {
 	r.head = h + size
 	atomic.StoreUint64(r.u64(ringOffHead), r.head)
 	atomic.AddUint64(r.u64(ringOffLost), 1)
-	r.wake(r.u32(ringOffTxWake), false)
+	r.wakeSenders()
 }
 
 // skipUnwritten handles a zero header at h below the tail t: a sender

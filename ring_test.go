@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/shmkit/shm"
 )
@@ -480,6 +481,63 @@ func TestRingMappingCloseWaitsForSend(t *testing.T) {
 	}
 	if _, err := r.TrySend(nil); !errors.Is(err, fs.ErrClosed) {
 		t.Fatalf("TrySend after the Mapping's Close: %v", err)
+	}
+}
+
+// TestRingSenderWokenBelowHalf: a sender asleep on a full ring, and a
+// receiver that reads one message and then stops, leaving the ring more
+// than half full: the receiver wakes senders at once only at half, so
+// the deferred wake-up must come. The sender's sleep slice is made an
+// hour, so that only a wake-up ends its wait (the deadline below is a
+// hang guard).
+func TestRingSenderWokenBelowHalf(t *testing.T) {
+	defer shm.SetRingFullSlice(time.Hour)()
+	n := shm.RingSize(100, 4)
+	o, _, rx := newAnonRing(t, n)
+	m2, err := o.Map() // another Mapping: the sender's own handle
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	tx, err := m2.Ring(0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := rx.TryReceive(nil); err != nil { // attach the receiver
+		t.Fatal(err)
+	}
+	msg := make([]byte, 100)
+	sent := 0
+	for {
+		ok, err := tx.TrySend(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		sent++
+	}
+	done := make(chan error, 1)
+	go func() { done <- tx.Send(context.Background(), msg) }()
+	// Wait until the sender sleeps (its bit in the wake word), then read
+	// one message.
+	for !shm.RingSenderSleeps(tx) {
+		runtime.Gosched()
+	}
+	if _, ok, err := rx.TryReceive(nil); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	if st, err := rx.Stats(); err != nil || 2*st.Used <= st.Capacity {
+		t.Fatalf("after one receive: %+v, %v; the ring must stay more than half full", st, err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("the sender was not woken with room for its message (%d sent before it)", sent)
 	}
 }
 

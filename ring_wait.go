@@ -17,8 +17,6 @@ const (
 	// ringStuckSlice: the receiver waits on a record claimed and not yet
 	// committed.
 	ringStuckSlice = 20 * time.Millisecond
-	// ringFullSlice: a sender waits for space.
-	ringFullSlice = 50 * time.Millisecond
 	// ringIdleSlice: the receiver waits on an empty ring; it checks that
 	// a sender is still alive (else io.EOF). Each wake-up of a blocked
 	// Go thread costs tens to hundreds of microseconds of CPU across the
@@ -26,6 +24,11 @@ const (
 	// (as a watched mutex waiter does); CloseSend ends the wait at once.
 	ringIdleSlice = time.Second
 )
+
+// ringFullSlice: a sender waits for space. A variable only so that a test
+// (export_ring_test.go) can make it long enough that only a wake-up ends
+// the wait.
+var ringFullSlice = 50 * time.Millisecond
 
 // Spinning before sleeping, as the mutex does (internal/lock/spin.go): a
 // bounded spin whose budget follows how long recent successful spins
