@@ -254,8 +254,8 @@ func (c *Conn) Read(b []byte) (int, error) {
 	return n, nil
 }
 
-// Write writes b to the peer, in pieces of at most the ring's largest
-// message, waiting while the ring is full; it returns when all of b is
+// Write writes b to the peer, in pieces of at most a quarter of the
+// ring, waiting while the ring is full; it returns when all of b is
 // in the ring or on an error: the write deadline ([os.ErrDeadlineExceeded]),
 // Close ([net.ErrClosed]), CloseWrite, or the peer gone ([ErrPeerGone]).
 // On an error, the count says how many bytes went into the ring.
@@ -278,10 +278,10 @@ func (c *Conn) Write(b []byte) (int, error) {
 		return 0, c.opError("write", ctx, net.ErrClosed)
 	}
 	defer c.release()
-	max := c.out.maxMessage()
+	piece := c.out.piece()
 	n := 0
 	for n < len(b) {
-		end := min(len(b), n+max)
+		end := min(len(b), n+piece)
 		if err := c.out.send(ctx, b[n:end]); err != nil {
 			return n, c.opError("write", ctx, err)
 		}
@@ -496,12 +496,13 @@ func (d *direction) unlock() { <-d.sem }
 // The rings a Conn runs on, as the Conn sees them: one sender (this
 // side's writes) and one receiver (the peer's).
 type sender interface {
-	// send puts p (at most maxMessage bytes) into the ring as one
-	// message, waiting while the ring is full, until ctx is done.
+	// send puts p (at most piece bytes) into the ring as one message,
+	// waiting while the ring is full, until ctx is done.
 	send(ctx context.Context, p []byte) error
 	// closeSend marks the end of the stream.
 	closeSend() error
-	maxMessage() int
+	// piece is the largest message Write puts in the ring.
+	piece() int
 }
 
 type receiver interface {
