@@ -29,7 +29,7 @@ func (c connRing) closeSend() error                         { return c.r.CloseSe
 func (c connRing) piece() int {
 	return (c.r.MaxMessage()+ringRecordHeader)/2 - ringRecordHeader
 }
-func (c connRing) release() error                           { return c.r.Release() }
+func (c connRing) release() error { return c.r.Release() }
 
 func (c connRing) peek(ctx context.Context) ([]byte, error) {
 	msg, err := c.r.Peek(ctx)
