@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,6 +48,9 @@ func checkCanceled(t *testing.T, err error) {
 	t.Helper()
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Dial after its context was cancelled: %v; want an error matching context.Canceled", err)
+	}
+	if strings.Contains(err.Error(), "i/o timeout") || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("a cancelled Dial says %q: no timeout happened", err)
 	}
 	var oe *net.OpError
 	if !errors.As(err, &oe) || oe.Op != "dial" {

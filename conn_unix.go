@@ -384,7 +384,9 @@ func (d *Dialer) handshake(ctx context.Context, uc *net.UnixConn, path string) (
 	defer stop()
 	fail := func(err error) (*Conn, error) {
 		if ctx.Err() != nil {
-			err = fmt.Errorf("%w (%w)", err, ctx.Err())
+			// The context's end made the socket's deadline pass: what
+			// the socket said ("i/o timeout") is not what happened.
+			err = fmt.Errorf("handshake cut short: %w", ctx.Err())
 		}
 		return nil, err
 	}
