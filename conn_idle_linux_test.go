@@ -61,7 +61,7 @@ func procCPU(t *testing.T, pid int) time.Duration {
 // processes blocked in Read. Each reader has said in its ring that it
 // sleeps and sleeps in the kernel on that word (futex), not spinning or
 // polling; the child's CPU over a five-second window is logged, not
-// asserted (an idle ring receiver wakes once a second to probe its peer).
+// asserted (an idle ring receiver wakes every five seconds to probe its peer).
 // A write then wakes each side in turn.
 func TestConnIdleReadersSleep(t *testing.T) {
 	path := socketPath(t)

@@ -75,8 +75,9 @@ func (ringClosedError) Is(target error) bool { return target == fs.ErrClosed }
 // process dies or the Mapping is closed.
 //   - Once every sender has called [Ring.CloseSend] or died (after at
 //     least one sender attached), the receiver gets the messages left and
-//     then io.EOF: at once after the last CloseSend, within about a
-//     second of the last death (an idle receiver probes once a second).
+//     then io.EOF: at once after the last CloseSend, within about five
+//     seconds of the last death (an idle receiver probes every five
+//     seconds).
 //     A sender attaching later makes the ring live again; senders that
 //     start at different times should register with [Ring.OpenSend]
 //     before any of them closes.
