@@ -272,11 +272,14 @@ func (r *Ring) Close() error {
 type ringMem struct {
 	*Ring
 	base unsafe.Pointer // the header at off
-	data []byte         // the data area, exactly capacity bytes
 }
 
-func (r *Ring) view(p unsafe.Pointer) ringMem {
-	return ringMem{r, p, unsafe.Slice((*byte)(unsafe.Add(p, ringHeaderSize)), r.cap)}
+func (r *Ring) view(p unsafe.Pointer) ringMem { return ringMem{r, p} }
+
+// data returns the data area, exactly capacity bytes: every slice of it
+// is bounds-checked against the ring's own size.
+func (r ringMem) data() []byte {
+	return unsafe.Slice((*byte)(unsafe.Add(r.base, ringHeaderSize)), r.cap)
 }
 
 // enter starts an operation: the handle and its mapping must be open; the
@@ -315,9 +318,11 @@ func (r ringMem) slotIntent(i int) (pos, n *uint64) {
 	return r.u64(b + ringSlotIntentPos), r.u64(b + ringSlotIntentLen)
 }
 
-// hdr returns the record header word at position pos.
+// hdr returns the record header word at position pos (a multiple of 8,
+// as every position is; the mask keeps even a stray one inside the data
+// area, whose capacity is a power of two of at least 256).
 func (r ringMem) hdr(pos uint64) *uint64 {
-	return (*uint64)(unsafe.Pointer(&r.data[pos&r.mask]))
+	return (*uint64)(unsafe.Add(r.base, ringHeaderSize+uintptr(pos&r.mask&^7)))
 }
 
 // setFlag sets f in the flags word.

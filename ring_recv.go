@@ -239,7 +239,7 @@ func (r ringMem) poll(op string, probe, spinning bool) (msg []byte, size uint64,
 				return nil, 0, 0, err
 			}
 			if w&recCommitted != 0 {
-				return r.data[idx+ringRecordHeader : idx+ringRecordHeader+n], size, 0, nil
+				return r.data()[idx+ringRecordHeader : idx+ringRecordHeader+n], size, 0, nil
 			}
 			tok := recToken(w)
 			if tok == 0 {
@@ -282,7 +282,7 @@ func (r ringMem) within(op string, h, size uint64) error {
 // them and wakes a sender that sleeps for room.
 func (r ringMem) consume(h, size uint64) {
 	idx := h & r.mask
-	clear(r.data[idx : idx+size])
+	clear(r.data()[idx : idx+size])
 	r.head = h + size
 	atomic.StoreUint64(r.u64(ringOffHead), r.head)
 	r.wakeSenders()
@@ -337,8 +337,8 @@ func (r *Ring) armSenderWake() {
 func (r ringMem) lose(h, size uint64) {
 	idx := h & r.mask
 	first := min(size, r.cap-idx)
-	clear(r.data[idx : idx+first])
-	clear(r.data[:size-first])
+	clear(r.data()[idx : idx+first])
+	clear(r.data()[:size-first])
 	r.head = h + size
 	atomic.StoreUint64(r.u64(ringOffHead), r.head)
 	atomic.AddUint64(r.u64(ringOffLost), 1)

@@ -46,7 +46,7 @@ func (r *Ring) send(ctx context.Context, op string, msg []byte, wait bool) (bool
 		return false, err
 	}
 	idx := pos & r.mask
-	copy(v.data[idx+ringRecordHeader:], msg)
+	copy(v.data()[idx+ringRecordHeader:], msg)
 	atomic.StoreUint64(v.hdr(pos), recHeader(uint64(len(msg)), r.token, recCommitted))
 	v.wake(v.u32(ringOffRxWake), false)
 	return true, nil
@@ -88,7 +88,7 @@ func (r *Ring) Reserve(ctx context.Context, n int) ([]byte, error) {
 	r.resOn, r.resPos, r.resLen = true, pos, uint64(n)
 	r.mu.Unlock()
 	idx := pos&r.mask + ringRecordHeader
-	return v.data[idx : idx+uint64(n) : idx+uint64(n)], nil
+	return v.data()[idx : idx+uint64(n) : idx+uint64(n)], nil
 }
 
 // Commit delivers the first n bytes of the reserved room as a message; n
