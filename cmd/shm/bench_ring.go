@@ -850,5 +850,13 @@ func (b *bencher) ringIdle() (benchRow, error) {
 	}
 	defer m.Close()
 	release := func() error { return rs[0].Send(b.ctx, []byte("wake")) }
-	return b.idleRun(o, "ring-idle-receiver", "Ring.Receive on an empty ring", []string{"ring", "idle"}, release)
+	r, err := b.idleRun(o, "ring-idle-receiver", "Ring.Receive on an empty ring", []string{"ring", "idle"}, release)
+	if err == nil && b.d < ringIdleProbe {
+		r.Note += fmt.Sprintf("; the receiver probes its senders every %v, so a shorter window may hold no wake-up: --time 10s measures one or two", ringIdleProbe)
+	}
+	return r, err
 }
+
+// ringIdleProbe is how often a receiver asleep on an empty ring wakes to
+// probe its senders (the package's ringIdleSlice).
+const ringIdleProbe = 5 * time.Second
