@@ -548,22 +548,39 @@ func doctorFree(t *testing.T) bool {
 // never skips.
 func skipUnlessPopulateVisible(t *testing.T) {
 	t.Helper()
+	ok, why, err := populateVisible()
+	if err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+	if !ok {
+		t.Skip(why)
+	}
+}
+
+// populateVisible is skipUnlessPopulateVisible's probe: false, and why,
+// when this process cannot see prefaulted pages.
+func populateVisible() (bool, string, error) {
 	const size = 64 << 10
 	fd, err := unix.MemfdCreate("shm-populate-probe", unix.MFD_CLOEXEC)
 	if err != nil {
-		t.Fatalf("probe: memfd_create: %v", err)
+		return false, "", fmt.Errorf("memfd_create: %w", err)
 	}
 	defer unix.Close(fd)
 	if err := unix.Ftruncate(fd, size); err != nil {
-		t.Fatalf("probe: ftruncate: %v", err)
+		return false, "", fmt.Errorf("ftruncate: %w", err)
 	}
 	b, err := unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_POPULATE)
 	if err != nil {
-		t.Fatalf("probe: mmap: %v", err)
+		return false, "", fmt.Errorf("mmap: %w", err)
 	}
 	defer unix.Munmap(b)
-	if in := smapsField(t, b, "Rss"); in < size>>10 {
-		t.Skipf("this process cannot see prefaulted pages (a MAP_POPULATE mapping of %d kB shows %d kB in /proc/self/smaps): qemu-user passes neither MAP_POPULATE nor MADV_POPULATE_*/MADV_HUGEPAGE to the kernel (SHM_TEST_EMULATOR=%q)",
-			size>>10, in, os.Getenv("SHM_TEST_EMULATOR"))
+	in, err := smapsRss(b)
+	if err != nil {
+		return false, fmt.Sprintf("no /proc/self/smaps: %v", err), nil
 	}
+	if in < size>>10 {
+		return false, fmt.Sprintf("this process cannot see prefaulted pages (a MAP_POPULATE mapping of %d kB shows %d kB in /proc/self/smaps): qemu-user passes neither MAP_POPULATE nor MADV_POPULATE_*/MADV_HUGEPAGE to the kernel (SHM_TEST_EMULATOR=%q)",
+			size>>10, in, os.Getenv("SHM_TEST_EMULATOR")), nil
+	}
+	return true, "", nil
 }

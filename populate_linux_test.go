@@ -328,6 +328,16 @@ func tinyPopulate() error {
 		return err
 	}
 	defer o.Close()
+	// Under qemu-user madvise does nothing, so the pre-touch is the
+	// prefault, and it reports the missing pages as ErrFault.
+	visible, why, err := populateVisible()
+	if err != nil {
+		return err
+	}
+	touchOnly := os.Getenv(shm.TestPopulateEnv) == "mmap" || !visible
+	if !visible {
+		fmt.Printf("only the touch prefaults here: %s\n", why)
+	}
 	for _, parallel := range []bool{false, true} {
 		if parallel {
 			defer shm.ForcePopulateParallel()()
@@ -337,9 +347,9 @@ func tinyPopulate() error {
 			m.Close()
 			return fmt.Errorf("Map(Populate()) of a 16 MiB sparse object in a 1 MiB /dev/shm succeeded (%d goroutines)", shm.PopulateChunks(bigSize))
 		}
-		if os.Getenv(shm.TestPopulateEnv) == "mmap" {
+		if touchOnly {
 			if !errors.Is(err, shm.ErrFault) {
-				return fmt.Errorf("Map(Populate()) on the MAP_POPULATE route: %v; want ErrFault", err)
+				return fmt.Errorf("Map(Populate()) where only the touch prefaults: %v; want ErrFault", err)
 			}
 		} else if !errors.Is(err, unix.EFAULT) || !strings.Contains(err.Error(), "could not be allocated") {
 			return fmt.Errorf("Map(Populate()): %v; want EFAULT explained", err)
