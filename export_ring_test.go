@@ -90,3 +90,34 @@ func RingSenderSleeps(r *Ring) bool {
 	defer r.releaseRing()
 	return atomic.LoadUint32(r.view(p).u32(ringOffTxWake))&1 != 0
 }
+
+// RingReceiverSleeps reports whether r's ring's receiver sleeps in the
+// kernel (the bit in the receiver's wake word). Tests only.
+func RingReceiverSleeps(r *Ring) bool {
+	p, ok := r.holdRing()
+	if !ok {
+		return false
+	}
+	defer r.releaseRing()
+	return atomic.LoadUint32(r.view(p).u32(ringOffRxWake))&1 != 0
+}
+
+// RingReceiverWakes returns the sequence of r's ring's receiver wake word:
+// it advances at every wake-up of a sleeping receiver (and every kick).
+// Tests only.
+func RingReceiverWakes(r *Ring) uint32 {
+	p, ok := r.holdRing()
+	if !ok {
+		return 0
+	}
+	defer r.releaseRing()
+	return atomic.LoadUint32(r.view(p).u32(ringOffRxWake)) >> 1
+}
+
+// SetRingSpinHook makes f run whenever a waiting ring call starts to
+// spin, until restore is called. Tests only; not safe while rings are in
+// use.
+func SetRingSpinHook(f func()) (restore func()) {
+	ringSpinHook = f
+	return func() { ringSpinHook = nil }
+}

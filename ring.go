@@ -110,6 +110,7 @@ type Ring struct {
 	token uint32
 
 	closed    atomic.Bool
+	spinMode  atomic.Int64  // SetSpin: 0 adaptive, -1 never, else the budget in ns
 	done      chan struct{} // closed by Close: wakes goroutines waiting for a gate
 	closeDone chan struct{} // closed when Close has returned
 	waitRecv  atomic.Bool
@@ -217,6 +218,27 @@ func (r *Ring) MaxMessage() int { return int(r.max) }
 // ring's receiver has died or closed: return [ErrPeerDead] (false, the
 // default) or keep waiting for a new receiver (true).
 func (r *Ring) WaitForReceiver(wait bool) { r.waitRecv.Store(wait) }
+
+// SetSpin sets how long the handle's waiting calls (a Send or Reserve on
+// a full ring, a Receive or Peek on an empty one) spin before they sleep
+// in the kernel. A negative d restores the default, an adaptive spin of
+// up to 50 µs that follows how long recent waits took: two processes
+// that hand messages back and forth keep each other awake and make no
+// system call. d == 0 never spins: a waiting call sleeps at once, which
+// uses the least CPU and costs a wake-up (a system call on the other
+// side, and the kernel's wake-up latency) whenever the call had to wait.
+// A positive d spins up to d each time, for a caller that would rather
+// spend a CPU than a wake-up. On a single CPU no call spins, whatever d.
+func (r *Ring) SetSpin(d time.Duration) {
+	switch {
+	case d < 0:
+		r.spinMode.Store(0)
+	case d == 0:
+		r.spinMode.Store(-1)
+	default:
+		r.spinMode.Store(int64(d))
+	}
+}
 
 // Close ends the handle: an outstanding reservation is abandoned (the
 // receiver skips it), a message returned by Peek and not released stays

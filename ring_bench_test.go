@@ -126,6 +126,9 @@ func ringBenchChild(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
+	if kind == "ring-sleep" {
+		in.SetSpin(0) // every wait sleeps in the kernel at once
+	}
 	if role == "idle-recv" || role == "idle-send" {
 		// Print the CPU time (ns) this process used while blocked in
 		// one Receive (on an empty ring) or one Send (on a full ring).
@@ -452,16 +455,26 @@ func BenchmarkRingFourSenders(b *testing.B) {
 
 // BenchmarkRingRoundTrip: ping-pong of 64 bytes with an echo process,
 // over two rings and over a Unix socket; p50 and p99 of the round trip.
-// ring-asleep pauses 1 ms between round trips, so the echo process is
-// asleep in the kernel when each ping arrives (ns/op then counts the
-// pause; the percentiles do not). cacheline is the placement probe: the
-// round trip of one cache line between two spinning processes.
+// In ring-asleep the echo process never spins (SetSpin(0)) and the
+// parent spins 50 µs before each ping, so the echo process is asleep in
+// the kernel when the ping arrives, as a blocking reader would be. ring-paused pauses 1 ms between round trips
+// instead, so that the echo process (with the default spin) has gone to
+// sleep, and its idle CPU perhaps halted, when each ping arrives (ns/op
+// then counts the pause; the percentiles do not). cacheline is the
+// placement probe: the round trip of one cache line between two spinning
+// processes.
+// ringAsleepPause is the busy pause before each ping of ring-asleep.
+const ringAsleepPause = 50 * time.Microsecond
+
 func BenchmarkRingRoundTrip(b *testing.B) {
 	const size = 64
-	for _, kind := range []string{"ring", "ring-asleep", "unix", "cacheline"} {
+	for _, kind := range []string{"ring", "ring-asleep", "ring-paused", "unix", "cacheline"} {
 		b.Run(kind, func(b *testing.B) {
 			peerKind := kind
-			if kind == "ring-asleep" {
+			switch kind {
+			case "ring-asleep":
+				peerKind = "ring-sleep"
+			case "ring-paused":
 				peerKind = "ring"
 			}
 			p := startBenchPeer(b, peerKind, "echo", size, 0)
@@ -474,12 +487,19 @@ func BenchmarkRingRoundTrip(b *testing.B) {
 			}
 			b.ResetTimer()
 			for i := range b.N {
-				if kind == "ring-asleep" {
+				switch kind {
+				case "ring-asleep":
+					// Spin 50 µs: the echo process, which never spins, is
+					// asleep in the kernel when the ping comes; this CPU
+					// stays busy, as a blocking pipe pair's writer is.
+					for t := time.Now(); time.Since(t) < ringAsleepPause; {
+					}
+				case "ring-paused":
 					time.Sleep(time.Millisecond)
 				}
 				t0 := time.Now()
 				switch kind {
-				case "ring", "ring-asleep":
+				case "ring", "ring-asleep", "ring-paused":
 					if err := p.in.Send(ctx, msg); err != nil {
 						b.Fatal(err)
 					}

@@ -67,6 +67,25 @@ func (s *spinEstimate) record(ok bool, took time.Duration) {
 	}
 }
 
+// spinBudget returns how long a waiting call spins, and false when it
+// does not spin (SetSpin(0), or a single CPU).
+func (r *Ring) spinBudget(spin *spinEstimate) (time.Duration, bool) {
+	if !ringSpinning {
+		return 0, false
+	}
+	switch mode := r.spinMode.Load(); {
+	case mode < 0:
+		return 0, false
+	case mode > 0:
+		return time.Duration(mode), true
+	}
+	return spin.budget(), true
+}
+
+// ringSpinHook, when set (by tests only), runs when a waiting call starts
+// to spin.
+var ringSpinHook func()
+
 // A wake word holds in bit 0 "a waiter sleeps on this word" and in the
 // other bits a sequence that every wake-up advances, so that a waiter
 // that read the word before a wake-up does not sleep through it.
@@ -134,8 +153,16 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, spin *spinEsti
 	if err := ctx.Err(); err != nil {
 		return r.err(op, err)
 	}
-	if ringSpinning && slice > 0 {
-		budget := spin.budget()
+	if budget, ok := r.spinBudget(spin); ok && slice > 0 {
+		if ringSpinHook != nil {
+			ringSpinHook()
+		}
+		// A spin lasts no longer than the poll's slice, which bounds how
+		// long a peer's death goes unnoticed, and ends at a wake-up or
+		// kick of w (a CloseSend, a Close): what only the full look
+		// before sleeping sees may have changed.
+		budget = min(budget, slice)
+		seq := atomic.LoadUint32(w)
 		start := time.Now()
 		for i := 1; ; i++ {
 			if done, _, err = poll(false, true); done {
@@ -143,7 +170,7 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, spin *spinEsti
 				return err
 			}
 			if i%ringChecksPerNow == 0 {
-				if time.Since(start) >= budget || ctx.Err() != nil || stop.Load() || r.closed.Load() {
+				if time.Since(start) >= budget || ctx.Err() != nil || stop.Load() || r.closed.Load() || atomic.LoadUint32(w) != seq {
 					spin.record(false, 0)
 					break
 				}

@@ -74,10 +74,12 @@ the peer (below 1.0 means shm is faster):
   ring-roundtrip-64B-p50, -p99
                          64-byte round trips over two rings, both sides
                          awake, vs a Go net.UnixConn and the blocking pipe
-                         pair and socketpair; the -asleep rows pause 1 ms
-                         before each round so that the ring's receiver is
-                         asleep in the kernel when the message comes, and
-                         so do their peers
+                         pair and socketpair; in the -asleep rows the
+                         ring's receiver never spins (Ring.SetSpin(0))
+                         and 50 µs are spun before each round, so that
+                         it is asleep in the kernel when the message
+                         comes; the -paused rows sleep 1 ms before each
+                         round instead; their peers pause the same way
   ring-idle-receiver     the CPU of a process asleep in Ring.Receive, as
                          for the semaphore
   conn-roundtrip-64B-p50, -p99

@@ -55,8 +55,8 @@ func (b *bencher) ringRows() ([]benchRow, error) {
 // ringRowNames are the ring rows shm bench prints where it can measure
 // them.
 var ringRowNames = []string{"cacheline-roundtrip", "memcpy-1MiB", "ring-64B", "ring-64B-4senders", "ring-1KiB",
-	"ring-64KiB", "ring-64KiB-peek", "ring-1MiB", "ring-roundtrip-64B-p50", "ring-roundtrip-64B-asleep-p50",
-	"ring-roundtrip-64B-p99", "ring-roundtrip-64B-asleep-p99", "ring-idle-receiver"}
+	"ring-64KiB", "ring-64KiB-peek", "ring-1MiB", "ring-roundtrip-64B-p50", "ring-roundtrip-64B-asleep-p50", "ring-roundtrip-64B-paused-p50",
+	"ring-roundtrip-64B-p99", "ring-roundtrip-64B-asleep-p99", "ring-roundtrip-64B-paused-p99", "ring-idle-receiver"}
 
 func (b *bencher) connRows() ([]benchRow, error) {
 	why := "shm.Conn is not supported on " + runtime.GOOS

@@ -200,12 +200,15 @@ func ringChild(ctx context.Context, stdout io.Writer, pos []string) error {
 			}
 		}
 		return r.CloseSend()
-	case "echo":
+	case "echo", "echo-sleeping":
 		_, m, rs, err := rings(2)
 		if err != nil {
 			return err
 		}
 		defer m.Close()
+		if pos[1] == "echo-sleeping" {
+			rs[0].SetSpin(0) // every wait sleeps in the kernel at once
+		}
 		var buf []byte
 		for {
 			buf, err = rs[0].Receive(ctx, buf)
@@ -588,10 +591,16 @@ func (b *bencher) bounce(n int) (time.Duration, error) {
 	return el, nil
 }
 
-// pingPause is how long the parent waits between the rounds of the
-// "receiver asleep" row: longer than the ring's longest spin (50 µs), so
-// the echoing child has gone to sleep in the kernel each time.
-const pingPause = time.Millisecond
+// The pauses before each round of the asleep and paused rows. asleepPause
+// is spent spinning: the echoing child (a ring that never spins, or a
+// blocking reader) is asleep in the kernel when the message comes, while
+// the CPUs stay as busy as in a back-to-back ping-pong. pingPause is
+// slept: the child has long been asleep, and its idle CPU may have been
+// halted by the host, which makes every wake-up slower.
+const (
+	asleepPause = 50 * time.Microsecond
+	pingPause   = time.Millisecond
+)
 
 // A pinger plays rounds of a 64-byte round trip with a child and records
 // each round's time.
@@ -601,23 +610,26 @@ type pinger struct {
 	stop  func() error
 }
 
-// pingRows measures 64-byte round trips over two rings (both sides awake,
-// and with the child asleep in the kernel when the message comes) against
-// pingPeers (on Unix a Go net.UnixConn and the blocking pipe pair and
-// socketpair, on windows a Go os.Pipe pair; a peer that cannot run keeps
-// its rows, saying why) (awake
-// against the peers run back to back, asleep against the peers run with
-// the same pause before each round): p50 and p99 of each, from samples
-// taken in alternating slices.
+// pingRows measures 64-byte round trips over two rings against pingPeers
+// (on Unix a Go net.UnixConn and the blocking pipe pair and socketpair,
+// on windows a Go os.Pipe pair; a peer that cannot run keeps its rows,
+// saying why), each with the same pause before every round: none (both
+// sides awake), asleepPause spinning with a ring child that never spins
+// (the receiver asleep in the kernel), and pingPause slept (the child
+// asleep since long). p50 and p99 of each, from samples taken in
+// alternating slices.
 func (b *bencher) pingRows() ([]benchRow, error) {
 	const size = 64
-	conts := []pingSet{
-		{"ring, both awake", 0, func() (*pinger, error) { return b.ringPinger(size) }},
-		{"ring, receiver asleep", pingPause, func() (*pinger, error) { return b.ringPinger(size) }},
+	modes := []struct {
+		row, ring string
+		pause     time.Duration
+		busy      bool
+		echo      string
+	}{
+		{"ring-roundtrip-64B-", "ring, both awake", 0, false, "echo"},
+		{"ring-roundtrip-64B-asleep-", "ring, receiver asleep", asleepPause, true, "echo-sleeping"},
+		{"ring-roundtrip-64B-paused-", "ring, 1 ms pause", pingPause, false, "echo"},
 	}
-	// The peers of the asleep rows pause as long: their reader, too, is
-	// then asleep in the kernel (and its CPU perhaps idle) when the
-	// message comes, so the rows compare like with like.
 	peers := pingPeers()
 	var measuredPeers []peerKind
 	for _, p := range peers {
@@ -625,33 +637,35 @@ func (b *bencher) pingRows() ([]benchRow, error) {
 			measuredPeers = append(measuredPeers, p)
 		}
 	}
-	for _, pause := range []time.Duration{0, pingPause} {
+	// conts: per mode, the ring, then its measured peers with the same pause.
+	var conts []pingSet
+	for _, md := range modes {
+		conts = append(conts, pingSet{md.ring, md.pause, md.busy, func() (*pinger, error) { return b.ringPinger(size, md.echo) }})
 		for _, p := range measuredPeers {
 			name := p.name
-			if pause > 0 {
+			switch {
+			case md.busy:
+				name += ", same 50 µs spun"
+			case md.pause > 0:
 				name += ", same pause"
 			}
-			conts = append(conts, pingSet{name, pause, func() (*pinger, error) { return b.connPinger(p.kind, size) }})
+			conts = append(conts, pingSet{name, md.pause, md.busy, func() (*pinger, error) { return b.connPinger(p.kind, size) }})
 		}
 	}
-	nPeers := len(measuredPeers) // peers per ring row: conts[2:2+nPeers] awake, then as many after the pause
 	samples, err := b.pingSamples(conts)
 	if err != nil {
 		return nil, err
 	}
-	pct := percentile
 	var rows []benchRow
 	for _, q := range []struct {
 		name string
 		q    float64
 	}{{"p50", 0.50}, {"p99", 0.99}} {
-		for _, ring := range []int{0, 1} {
-			name := "ring-roundtrip-64B-" + q.name
-			if ring == 1 {
-				name = "ring-roundtrip-64B-asleep-" + q.name
-			}
-			v := pct(samples[ring], q.q)
-			j := 2 + ring*nPeers
+		for mi, md := range modes {
+			ring := mi * (1 + len(measuredPeers))
+			name := md.row + q.name
+			v := percentile(samples[ring], q.q)
+			j := ring + 1
 			for _, p := range peers {
 				if p.why != "" {
 					r := measured(name, v, p.name, 0)
@@ -659,7 +673,7 @@ func (b *bencher) pingRows() ([]benchRow, error) {
 					rows = append(rows, r)
 					continue
 				}
-				r := measured(name, v, conts[j].name, pct(samples[j], q.q))
+				r := measured(name, v, conts[j].name, percentile(samples[j], q.q))
 				r.Note = fmt.Sprintf("%s, %d rounds; peer %d rounds, both 2 processes", conts[ring].name, len(samples[ring]), len(samples[j]))
 				rows = append(rows, r)
 				j++
@@ -674,6 +688,7 @@ func (b *bencher) pingRows() ([]benchRow, error) {
 type pingSet struct {
 	name   string
 	pause  time.Duration
+	busy   bool // the pause is spun, not slept
 	newPin func() (*pinger, error)
 }
 
@@ -695,7 +710,11 @@ func (b *bencher) pingSamples(conts []pingSet) ([][]time.Duration, error) {
 			}
 			end := time.Now().Add(slice)
 			for err == nil && time.Now().Before(end) {
-				if c.pause > 0 {
+				switch {
+				case c.busy:
+					for t := time.Now(); time.Since(t) < c.pause; {
+					}
+				case c.pause > 0:
 					time.Sleep(c.pause)
 				}
 				t0 := time.Now()
@@ -720,7 +739,7 @@ func percentile(s []time.Duration, q float64) float64 {
 }
 
 // ringPinger plays round trips over two rings with an echoing child.
-func (b *bencher) ringPinger(size int) (*pinger, error) {
+func (b *bencher) ringPinger(size int, echo string) (*pinger, error) {
 	ring := ringBenchSize(size)
 	o, err := benchRingObject(ring, 2)
 	if err != nil {
@@ -731,7 +750,7 @@ func (b *bencher) ringPinger(size int) (*pinger, error) {
 		o.Close()
 		return nil, err
 	}
-	cmd := b.child("ring", "echo", strconv.Itoa(size))
+	cmd := b.child("ring", echo, strconv.Itoa(size))
 	if err := shm.Pass(cmd, "bench", o); err != nil {
 		m.Close()
 		o.Close()

@@ -68,8 +68,8 @@ func TestBenchProcessWindows(t *testing.T) {
 	}
 	for _, want := range []string{"semaphore-pingpong", "semaphore-idle-waiter", "mutex-idle-waiter",
 		"cacheline-roundtrip", "memcpy-1MiB", "ring-64B", "ring-64B-4senders", "ring-1KiB", "ring-64KiB",
-		"ring-64KiB-peek", "ring-1MiB", "ring-roundtrip-64B-p50", "ring-roundtrip-64B-asleep-p50",
-		"ring-roundtrip-64B-p99", "ring-roundtrip-64B-asleep-p99", "ring-idle-receiver"} {
+		"ring-64KiB-peek", "ring-1MiB", "ring-roundtrip-64B-p50", "ring-roundtrip-64B-asleep-p50", "ring-roundtrip-64B-paused-p50",
+		"ring-roundtrip-64B-p99", "ring-roundtrip-64B-asleep-p99", "ring-roundtrip-64B-paused-p99", "ring-idle-receiver"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("no %s row", want)
 		}

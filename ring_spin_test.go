@@ -1,0 +1,183 @@
+package shm_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shmkit/shm"
+)
+
+func init() {
+	registerHelper("ring-spin-echo", ringSpinEchoChild)
+}
+
+// TestRingSetSpin: SetSpin(0) makes a waiting Receive sleep without
+// spinning; the default and a positive budget spin first.
+func TestRingSetSpin(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("one CPU: no ring call spins, whatever SetSpin says")
+	}
+	var spins atomic.Int32
+	defer shm.SetRingSpinHook(func() { spins.Add(1) })()
+	for _, c := range []struct {
+		name  string
+		spin  time.Duration
+		spins bool
+	}{
+		{"never", 0, false},
+		{"default", -1, true},
+		{"fixed", time.Millisecond, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m, rx := newRing(t, shm.RingSize(64, 4))
+			tx, err := m.Ring(0, shm.RingSize(64, 4))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer tx.Close()
+			rx.SetSpin(c.spin)
+			if _, _, err := rx.TryReceive(nil); err != nil { // attach
+				t.Fatal(err)
+			}
+			spins.Store(0)
+			got := make(chan error, 1)
+			go func() {
+				msg, err := rx.Receive(context.Background(), nil)
+				if err == nil && string(msg) != "hello" {
+					err = fmt.Errorf("received %q", msg)
+				}
+				got <- err
+			}()
+			// The receiver says it sleeps once its spin (if any) is over.
+			for !shm.RingReceiverSleeps(rx) {
+				runtime.Gosched()
+			}
+			if err := tx.Send(context.Background(), []byte("hello")); err != nil {
+				t.Fatal(err)
+			}
+			if err := <-got; err != nil {
+				t.Fatal(err)
+			}
+			if n := spins.Load(); (n > 0) != c.spins {
+				t.Fatalf("SetSpin(%v): the waiting Receive spun %d times, want spinning %v", c.spin, n, c.spins)
+			}
+		})
+	}
+}
+
+// TestRingSpinNoWakeups: two processes play 2000 round trips over two
+// rings, both with SetSpin(an hour): neither ever sleeps, so neither
+// ring's receiver wake word moves. With SetSpin(0) the same game puts
+// the receivers to sleep, which the wake words count.
+func TestRingSpinNoWakeups(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("one CPU: no ring call spins, whatever SetSpin says")
+	}
+	for _, c := range []struct {
+		name string
+		spin time.Duration
+	}{{"spin", time.Hour}, {"sleep", 0}} {
+		t.Run(c.name, func(t *testing.T) {
+			const rounds = 2000
+			n := shm.RingSize(64, 8)
+			o, m := newAnonMapping(t, 2*n)
+			ping, err := m.Ring(0, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ping.Close()
+			pong, err := m.Ring(n, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pong.Close()
+			ping.SetSpin(c.spin)
+			pong.SetSpin(c.spin)
+			if _, _, err := pong.TryReceive(nil); err != nil { // attach
+				t.Fatal(err)
+			}
+			p := startRingChild(t, o, "ring-spin-echo", strconv.Itoa(n), c.spin.String())
+			w0, w1 := shm.RingReceiverWakes(ping), shm.RingReceiverWakes(pong)
+			ctx := context.Background()
+			buf := make([]byte, 0, 64)
+			for i := range rounds {
+				msg := []byte(strconv.Itoa(i))
+				if err := ping.Send(ctx, msg); err != nil {
+					t.Fatal(err)
+				}
+				if buf, err = pong.Receive(ctx, buf); err != nil {
+					t.Fatal(err)
+				}
+				if string(buf) != string(msg) {
+					t.Fatalf("round %d: echo %q", i, buf)
+				}
+			}
+			d0, d1 := shm.RingReceiverWakes(ping)-w0, shm.RingReceiverWakes(pong)-w1
+			if err := ping.CloseSend(); err != nil {
+				t.Fatal(err)
+			}
+			p.wait(t)
+			t.Logf("SetSpin(%v): %d rounds, %d wake-ups of the echoing child, %d of this process", c.spin, rounds, d0, d1)
+			switch {
+			case c.spin > 0 && d0+d1 != 0:
+				t.Fatalf("spinning an hour, the receivers were woken %d and %d times", d0, d1)
+			case c.spin == 0 && d1 == 0:
+				// This process always waits for the child's answer
+				// (two scheduling hops at least): it sleeps at least once.
+				t.Fatalf("never spinning, this process's receiver was never woken")
+			}
+		})
+	}
+}
+
+// ringSpinEchoChild echoes what comes on the ring at 0 onto the ring at
+// n, both with SetSpin(args[1]), until the end of the input.
+func ringSpinEchoChild(args []string) int {
+	n, _ := strconv.Atoi(args[0])
+	d, err := time.ParseDuration(args[1])
+	fail := func(err error) int { fmt.Fprintln(os.Stderr, err); return 1 }
+	if err != nil {
+		return fail(err)
+	}
+	o, err := shm.Inherited("ring")
+	if err != nil {
+		return fail(err)
+	}
+	m, err := o.Map()
+	if err != nil {
+		return fail(err)
+	}
+	defer m.Close()
+	in, err := m.Ring(0, n)
+	if err != nil {
+		return fail(err)
+	}
+	out, err := m.Ring(n, n)
+	if err != nil {
+		return fail(err)
+	}
+	in.SetSpin(d)
+	out.SetSpin(d)
+	ctx := context.Background()
+	var buf []byte
+	for {
+		buf, err = in.Receive(ctx, buf)
+		if errors.Is(err, io.EOF) {
+			return 0
+		}
+		if err != nil {
+			return fail(err)
+		}
+		if err := out.Send(ctx, buf); err != nil {
+			return fail(err)
+		}
+	}
+}
