@@ -92,6 +92,10 @@ func (hugePagesOption) applyMap(c *mapConfig) { c.huge = true }
 //     guaranteed large pages make the object with [HugePageSize].
 //   - openbsd, netbsd, dragonfly, darwin, illumos, solaris: nothing; none
 //     of them offers huge pages for shared file mappings to a program.
+//   - windows: nothing; large pages there are a property of the section,
+//     chosen when it is created (SEC_LARGE_PAGES, which needs the "lock
+//     pages in memory" privilege), not advice on a view, and
+//     [HugePageSize] does not offer them on windows.
 func HugePages() MapOption { return hugePagesOption{} }
 
 // An AnonOption changes how [CreateAnon] makes an object. The option is
