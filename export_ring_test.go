@@ -80,39 +80,29 @@ func SetRingFullSlice(d time.Duration) (restore func()) {
 	return func() { ringFullSlice = old }
 }
 
-// RingSenderSleeps reports whether a sender sleeps for room on r's ring
-// (the bit in the senders' wake word). Tests only.
-func RingSenderSleeps(r *Ring) bool {
-	p, ok := r.holdRing()
-	if !ok {
-		return false
-	}
-	defer r.releaseRing()
-	return atomic.LoadUint32(r.view(p).u32(ringOffTxWake))&1 != 0
-}
-
-// RingReceiverSleeps reports whether r's ring's receiver sleeps in the
-// kernel (the bit in the receiver's wake word). Tests only.
-func RingReceiverSleeps(r *Ring) bool {
-	p, ok := r.holdRing()
-	if !ok {
-		return false
-	}
-	defer r.releaseRing()
-	return atomic.LoadUint32(r.view(p).u32(ringOffRxWake))&1 != 0
-}
-
-// RingReceiverWakes returns the sequence of r's ring's receiver wake word:
-// it advances at every wake-up of a sleeping receiver (and every kick).
-// Tests only.
-func RingReceiverWakes(r *Ring) uint32 {
+// ringWord loads the 32-bit word at off in r's ring header (0 once the
+// mapping is gone).
+func ringWord(r *Ring, off uintptr) uint32 {
 	p, ok := r.holdRing()
 	if !ok {
 		return 0
 	}
 	defer r.releaseRing()
-	return atomic.LoadUint32(r.view(p).u32(ringOffRxWake)) >> 1
+	return atomic.LoadUint32(r.view(p).u32(off))
 }
+
+// RingSenderSleeps reports whether a sender sleeps for room on r's ring
+// (the bit in the senders' wake word). Tests only.
+func RingSenderSleeps(r *Ring) bool { return ringWord(r, ringOffTxWake)&1 != 0 }
+
+// RingReceiverSleeps reports whether r's ring's receiver sleeps in the
+// kernel (the bit in the receiver's wake word). Tests only.
+func RingReceiverSleeps(r *Ring) bool { return ringWord(r, ringOffRxWake)&1 != 0 }
+
+// RingReceiverWakes returns the sequence of r's ring's receiver wake word:
+// it advances at every wake-up of a sleeping receiver (and every kick).
+// Tests only.
+func RingReceiverWakes(r *Ring) uint32 { return ringWord(r, ringOffRxWake) >> 1 }
 
 // SetRingSpinHook makes f run whenever a waiting ring call starts to
 // spin, until restore is called. Tests only; not safe while rings are in
