@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"fmt"
+	"github.com/shmkit/shm/internal/statfs"
 	"io"
 	"io/fs"
 	"math"
@@ -94,11 +95,7 @@ type AtRisk struct {
 }
 
 // FS describes a mounted filesystem.
-type FS struct {
-	Type string // "tmpfs", "ffs", ...
-	Size uint64 // bytes; 0 when the filesystem reports no limit
-	Free uint64 // bytes available to unprivileged users
-}
+type FS = statfs.FS
 
 // Unlimited is the rlimit value for RLIM_INFINITY.
 const Unlimited = math.MaxUint64
@@ -142,7 +139,7 @@ func Host() Env {
 		Root:         "/",
 		GOOS:         runtime.GOOS,
 		Now:          time.Now(),
-		Statfs:       hostStatfs,
+		Statfs:       statfs.Stat,
 		RlimitNofile: hostRlimitNofile,
 		UID:          os.Getuid(),
 	}

@@ -1,6 +1,6 @@
 //go:build darwin || freebsd || dragonfly
 
-package doctor
+package statfs
 
 import (
 	"io/fs"
@@ -8,8 +8,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// hostStatfs reports the filesystem holding p.
-func hostStatfs(p string) (FS, error) {
+// Stat reports the filesystem holding p.
+func Stat(p string) (FS, error) {
 	var st unix.Statfs_t
 	if err := unix.Statfs(p, &st); err != nil {
 		return FS{}, &fs.PathError{Op: "statfs", Path: p, Err: err}

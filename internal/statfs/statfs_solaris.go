@@ -1,4 +1,4 @@
-package doctor
+package statfs
 
 import (
 	"io/fs"
@@ -6,9 +6,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// hostStatfs reports the filesystem holding p (statvfs(2)); this file
+// Stat reports the filesystem holding p (statvfs(2)); this file
 // also builds on illumos.
-func hostStatfs(p string) (FS, error) {
+func Stat(p string) (FS, error) {
 	var st unix.Statvfs_t
 	if err := unix.Statvfs(p, &st); err != nil {
 		return FS{}, &fs.PathError{Op: "statvfs", Path: p, Err: err}

@@ -1,4 +1,4 @@
-package doctor
+package statfs
 
 import (
 	"io/fs"
@@ -6,8 +6,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// hostStatfs reports the filesystem holding p (statvfs1(2)).
-func hostStatfs(p string) (FS, error) {
+// Stat reports the filesystem holding p (statvfs1(2)).
+func Stat(p string) (FS, error) {
 	var st unix.Statvfs_t
 	if err := unix.Statvfs1(p, &st, unix.ST_WAIT); err != nil {
 		return FS{}, &fs.PathError{Op: "statvfs1", Path: p, Err: err}

@@ -1,6 +1,6 @@
 //go:build darwin || freebsd || dragonfly || openbsd || netbsd
 
-package doctor
+package statfs
 
 // cString returns the text of a NUL-terminated byte array.
 func cString(b []byte) string {
