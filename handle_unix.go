@@ -71,26 +71,6 @@ func (h *handle) destroy() error {
 	return lock.CloseFD(h.fd)
 }
 
-// osFile returns the *os.File for the descriptor, making it on the first
-// call. After close it returns the file if one was made, else nil.
-func (h *handle) osFile() *os.File {
-	if f := h.file.Load(); f != nil {
-		return f
-	}
-	if !h.acquire() {
-		return h.file.Load()
-	}
-	defer h.release()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if f := h.file.Load(); f != nil {
-		return f
-	}
-	f := os.NewFile(uintptr(h.fd), h.name)
-	h.file.Store(f)
-	return f
-}
-
 // collect closes the descriptor of an Object that was never closed and
 // has become unreachable. When a file was made, the file's own finalizer
 // owns the descriptor (someone may still hold the file), unless this

@@ -43,26 +43,6 @@ func (h *handle) destroy() error {
 	return windows.CloseHandle(h.h)
 }
 
-// osFile returns an *os.File owning the section handle, made on the
-// first call. After close it returns the file if one was made, else nil.
-func (h *handle) osFile() *os.File {
-	if f := h.file.Load(); f != nil {
-		return f
-	}
-	if !h.acquire() {
-		return h.file.Load()
-	}
-	defer h.release()
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if f := h.file.Load(); f != nil {
-		return f
-	}
-	f := os.NewFile(uintptr(h.h), h.name)
-	h.file.Store(f)
-	return f
-}
-
 // collect closes the handle of an Object that became unreachable unclosed;
 // once a file was made, the file's own cleanup owns the handle.
 func (h *handle) collect() {
