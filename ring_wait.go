@@ -67,10 +67,11 @@ func (s *spinEstimate) record(ok bool, took time.Duration) {
 	}
 }
 
-// spinBudget returns how long a waiting call spins, and false when it
-// does not spin (SetSpin(0), or a single CPU).
-func (r *Ring) spinBudget(spin *spinEstimate) (time.Duration, bool) {
-	if !ringSpinning {
+// spinBudget returns how long a waiting call whose first look asked to
+// sleep up to slice spins, and false when it does not spin (a slice of 0,
+// SetSpin(0), or a single CPU).
+func (r *Ring) spinBudget(spin *spinEstimate, slice time.Duration) (time.Duration, bool) {
+	if !ringSpinning || slice <= 0 {
 		return 0, false
 	}
 	switch mode := r.spinMode.Load(); {
@@ -153,7 +154,7 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, spin *spinEsti
 	if err := ctx.Err(); err != nil {
 		return r.err(op, err)
 	}
-	if budget, ok := r.spinBudget(spin); ok && slice > 0 {
+	if budget, ok := r.spinBudget(spin, slice); ok {
 		if ringSpinHook != nil {
 			ringSpinHook()
 		}

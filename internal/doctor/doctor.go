@@ -3,7 +3,6 @@ package doctor
 import (
 	"context"
 	"fmt"
-	"github.com/shmkit/shm/internal/statfs"
 	"io"
 	"io/fs"
 	"math"
@@ -16,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/shmkit/shm/internal/statfs"
 )
 
 // Status is the outcome of one check.
