@@ -2,22 +2,15 @@
 
 package statfs
 
-import (
-	"io/fs"
+import "golang.org/x/sys/unix"
 
-	"golang.org/x/sys/unix"
-)
-
-// Stat reports the filesystem holding p.
-func Stat(p string) (FS, error) {
-	var st unix.Statfs_t
-	if err := unix.Statfs(p, &st); err != nil {
-		return FS{}, &fs.PathError{Op: "statfs", Path: p, Err: err}
-	}
+// fromStatfs reads the statfs of darwin, FreeBSD and DragonFly, which
+// carry the type's name in Fstypename.
+func fromStatfs(st *unix.Statfs_t) FS {
 	bs := uint64(st.Bsize)
 	free := int64(st.Bavail)
 	if free < 0 {
 		free = 0
 	}
-	return FS{Type: cString(st.Fstypename[:]), Size: uint64(st.Blocks) * bs, Free: uint64(free) * bs}, nil
+	return FS{Type: cString(st.Fstypename[:]), Size: uint64(st.Blocks) * bs, Free: uint64(free) * bs}
 }

@@ -2,22 +2,17 @@ package statfs
 
 import (
 	"fmt"
-	"io/fs"
 
 	"golang.org/x/sys/unix"
 )
 
-// Stat reports the filesystem holding p.
-func Stat(p string) (FS, error) {
-	var st unix.Statfs_t
-	if err := unix.Statfs(p, &st); err != nil {
-		return FS{}, &fs.PathError{Op: "statfs", Path: p, Err: err}
-	}
+// fromStatfs reads Linux's statfs: the type is a magic number.
+func fromStatfs(st *unix.Statfs_t) FS {
 	bs := uint64(st.Frsize)
 	if bs == 0 {
 		bs = uint64(st.Bsize)
 	}
-	return FS{Type: linuxFSName(int64(st.Type)), Size: st.Blocks * bs, Free: st.Bavail * bs}, nil
+	return FS{Type: linuxFSName(int64(st.Type)), Size: st.Blocks * bs, Free: st.Bavail * bs}
 }
 
 // linuxFSName names the statfs magic numbers that matter here.
