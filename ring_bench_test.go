@@ -97,11 +97,11 @@ func ringBenchChild(args []string) int {
 		}
 		return 0
 	}
-	o, err := shm.Inherited("bench")
-	if err != nil {
-		return fail(err)
+	rings := 2
+	if kind == "cacheline" {
+		rings = 0
 	}
-	m, err := o.Map()
+	_, m, rs, err := childRings("bench", n, rings)
 	if err != nil {
 		return fail(err)
 	}
@@ -118,14 +118,7 @@ func ringBenchChild(args []string) int {
 			}
 		}
 	}
-	in, err := m.Ring(0, n)
-	if err != nil {
-		return fail(err)
-	}
-	out, err := m.Ring(n, n)
-	if err != nil {
-		return fail(err)
-	}
+	in, out := rs[0], rs[1]
 	if kind == "ring-sleep" {
 		in.SetSpin(0) // every wait sleeps in the kernel at once
 	}

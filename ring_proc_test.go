@@ -34,7 +34,18 @@ func init() {
 
 // ringChild opens the passed object and its ring.
 func ringChild() (*shm.Object, *shm.Mapping, *shm.Ring, error) {
-	o, err := shm.Inherited("ring")
+	o, m, rs, err := childRings("ring", ringProcN, 1)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return o, m, rs[0], nil
+}
+
+// childRings opens the object passed as name, maps it and attaches count
+// rings of n bytes each, one after the other from offset 0; on an error
+// it closes what it opened.
+func childRings(name string, n, count int) (*shm.Object, *shm.Mapping, []*shm.Ring, error) {
+	o, err := shm.Inherited(name)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -43,13 +54,15 @@ func ringChild() (*shm.Object, *shm.Mapping, *shm.Ring, error) {
 		o.Close()
 		return nil, nil, nil, err
 	}
-	r, err := m.Ring(0, ringProcN)
-	if err != nil {
-		m.Close()
-		o.Close()
-		return nil, nil, nil, err
+	rs := make([]*shm.Ring, count)
+	for i := range rs {
+		if rs[i], err = m.Ring(i*n, n); err != nil {
+			m.Close()
+			o.Close()
+			return nil, nil, nil, err
+		}
 	}
-	return o, m, r, nil
+	return o, m, rs, nil
 }
 
 func stopWord(m *shm.Mapping) *uint32 { return (*uint32)(unsafe.Pointer(&m.Bytes()[ringProcN])) }

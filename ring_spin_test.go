@@ -157,23 +157,13 @@ func ringSpinEchoChild(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
-	o, err := shm.Inherited("ring")
+	o, m, rs, err := childRings("ring", n, 2)
 	if err != nil {
 		return fail(err)
 	}
-	m, err := o.Map()
-	if err != nil {
-		return fail(err)
-	}
+	defer o.Close()
 	defer m.Close()
-	in, err := m.Ring(0, n)
-	if err != nil {
-		return fail(err)
-	}
-	out, err := m.Ring(n, n)
-	if err != nil {
-		return fail(err)
-	}
+	in, out := rs[0], rs[1]
 	in.SetSpin(d)
 	out.SetSpin(d)
 	ctx := context.Background()
