@@ -111,3 +111,27 @@ func SetRingSpinHook(f func()) (restore func()) {
 	ringSpinHook = f
 	return func() { ringSpinHook = nil }
 }
+
+// RingRetireHolder returns the owner token in r's ring's retire word, 0
+// when no party is retiring. Tests only.
+func RingRetireHolder(r *Ring) uint32 { return ringWord(r, ringOffRetire) }
+
+// RingPending reports whether r's ring's receiver has consumed bytes that
+// are not yet retired (its next word lies past the head). Tests only.
+func RingPending(r *Ring) bool {
+	p, ok := r.holdRing()
+	if !ok {
+		return false
+	}
+	defer r.releaseRing()
+	v := r.view(p)
+	return atomic.LoadUint64(v.u64(ringOffNext)) > atomic.LoadUint64(v.u64(ringOffHead))
+}
+
+// SetRingRetireHook makes f run when a sender short of room holds the
+// retire word and has not yet zeroed the receiver's consumed record,
+// until restore is called. Tests only; not safe while rings are in use.
+func SetRingRetireHook(f func()) (restore func()) {
+	ringRetireHook = f
+	return func() { ringRetireHook = nil }
+}

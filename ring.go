@@ -86,8 +86,8 @@ func (ringClosedError) Is(target error) bool { return target == fs.ErrClosed }
 //     40 ms of the death (it probes the claimant's token when the record
 //     stays uncommitted); [Ring.Stats] counts such lost messages.
 //   - A receiver that dies leaves the ring to the next one, which gets
-//     every message not yet released (at least once across the crash,
-//     exactly once otherwise).
+//     every message it had not received or released (at least once
+//     across the crash, exactly once otherwise).
 //   - A sender gets [ErrPeerDead] at once when the ring's receiver has
 //     closed its handle, and, waiting on a full ring, within about 50 to
 //     100 ms of the receiver's death. This is the default; a sender that
@@ -134,6 +134,7 @@ type Ring struct {
 	recvGate   gate
 	receiver   bool   // this handle holds the receiver slot
 	head       uint64 // the receiver's position
+	pending    uint64 // bytes before head consumed and not yet retired (ring_retire.go)
 	cachedTail uint64
 	peekSize   uint64      // record size of the message Peek returned, 0 for none
 	wakeArmed  atomic.Bool // a deferred wake-up of the senders is pending
@@ -281,6 +282,9 @@ func (r *Ring) Close() error {
 		v.closeSendLocked()
 	}
 	if r.receiver {
+		// Retire what was consumed, unless another party holds the
+		// retire word (then it does, or the next receiver will).
+		v.retire(context.Background(), "ring close", false)
 		atomic.CompareAndSwapUint32(v.u32(ringOffRxSlot), r.token, 0)
 		r.receiver = false
 		v.wake(v.u32(ringOffTxWake), true)

@@ -63,6 +63,10 @@ func FuzzRing(f *testing.F) {
 	f.Add(seed([2]uint64{40, 1 << 15}, [2]uint64{41, 1 << 30}), uint8(1), uint8(3))                // wild record headers
 	f.Add(seed([2]uint64{0, 0x52494e4700000002}), uint8(0), uint8(0))                              // another version
 	f.Add(seed([2]uint64{0x8000 | 512, 0xffffffff}), uint8(6), uint8(1))
+	f.Add(seed([2]uint64{17, 1 << 20}), uint8(8), uint8(2))              // consumed far past the tail
+	f.Add(seed([2]uint64{17, 40}, [2]uint64{18, 1}), uint8(8), uint8(3)) // consumed mid-record, retire word held
+	f.Add(seed([2]uint64{18, 0x3fffffff}), uint8(15), uint8(1))          // retire word held by a token no one has
+	f.Add(seed([2]uint64{16, 16}, [2]uint64{17, 8}), uint8(6), uint8(5)) // consumed behind the head
 	f.Fuzz(func(t *testing.T, patches []byte, sends, receives uint8) {
 		m, err := fuzzMapping(n)
 		if err != nil {

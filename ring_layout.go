@@ -18,7 +18,9 @@ import (
 //	off+16    flags                    (uint32: a sender / receiver attached once)
 //	off+24    lost                     (uint64: records skipped after their sender died)
 //	off+64    tail                     (uint64: byte position of the next claim)
-//	off+128   head                     (uint64: byte position of the next record to read)
+//	off+128   head                     (uint64: the receiver has zeroed everything before it)
+//	off+136   next                     (uint64: the receiver has consumed everything before it)
+//	off+144   retire word              (uint32: owner token of the party zeroing [head, next), 0 for none)
 //	off+192   receiver wake word       (uint32: bit 0 "receiver sleeps", the rest a sequence)
 //	off+256   sender wake word         (uint32: bit 0 "a sender sleeps", the rest a sequence)
 //	off+320   receiver slot            (uint32: owner token of the live receiver, 0 for none)
@@ -43,7 +45,9 @@ import (
 //
 // A record never wraps: a sender that would cross the end claims the rest
 // of the area as a padding record in the same step. Bytes past the tail
-// are zero: the receiver zeroes what it consumes before it moves the head.
+// are zero: what the receiver consumes is zeroed before the head moves
+// past it (ring_retire.go), at the receiver's next call or by a sender
+// short of room.
 const (
 	ringMagic   = 0x52494E47 // "RING"
 	ringVersion = 1
@@ -54,6 +58,8 @@ const (
 	ringOffLost    = 24
 	ringOffTail    = 64
 	ringOffHead    = 128
+	ringOffNext    = 136
+	ringOffRetire  = 144
 	ringOffRxWake  = 192
 	ringOffTxWake  = 256
 	ringOffRxSlot  = 320

@@ -78,6 +78,9 @@ func stopWord(m *shm.Mapping) *uint32 { return (*uint32)(unsafe.Pointer(&m.Bytes
 //	          wait to be killed
 //	claim N   after a line on stdin, claim room for N bytes and write no
 //	          header: print "c", wait to be killed
+//	retire N  send N bytes into a ring whose room needs the receiver's
+//	          consumed record: stop holding the retire word, print "t",
+//	          wait to be killed
 func ringSendChild(args []string) int {
 	if len(args) < 3 {
 		fmt.Fprintln(os.Stderr, "usage: id mode arg")
@@ -179,6 +182,14 @@ func ringSendChild(args []string) int {
 		}
 		fmt.Println("c")
 		waitForKill()
+	case "retire":
+		shm.SetRingRetireHook(func() {
+			fmt.Println("t")
+			waitForKill()
+		})
+		err := r.Send(ctx, make([]byte, arg))
+		fmt.Fprintln(os.Stderr, "the send did not stop in a retire:", err)
+		return 1
 	default:
 		return 2
 	}
@@ -188,6 +199,7 @@ func ringSendChild(args []string) int {
 // ringRecvChild receives, by mode:
 //
 //	peek K    receive K messages, Peek the next, print its index, wait to be killed
+//	receive K receive K messages, print the last one's index, wait to be killed
 //	attach    attach as the receiver, print "a", wait to be killed
 func ringRecvChild(args []string) int {
 	o, m, r, err := ringChild()
@@ -219,6 +231,21 @@ func ringRecvChild(args []string) int {
 			return 1
 		}
 		fmt.Println(i)
+	case "receive":
+		k, _ := strconv.Atoi(args[1])
+		var last uint32
+		for range k {
+			msg, err := r.Receive(ctx, nil)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+			if _, last, err = checkSeq(msg, ringProcMax); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+		}
+		fmt.Println(last)
 	case "attach":
 		if _, _, err := r.TryReceive(nil); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -461,35 +488,59 @@ func TestRingSenderKills(t *testing.T) {
 	t.Logf("%d kills (%d holding a reservation); %d records lost; steady senders sent %v", kills, hung, st.Lost, sent)
 }
 
-// TestRingReceiverKilled: a receiver killed between Peek and Release; a
-// new receiver gets every message not released, in order.
+// TestRingReceiverKilled: a receiver killed between Peek and Release, and
+// one killed after a Receive whose record it had not yet retired; a new
+// receiver gets every message not released or received, once, in order.
 func TestRingReceiverKilled(t *testing.T) {
-	o, _, tx := newRingObject(t)
-	for i := range uint32(10) {
-		if ok, err := tx.TrySend(seqMessage(nil, 7, i, ringProcMax)); !ok || err != nil {
-			t.Fatal(ok, err)
-		}
-	}
-	c := startRingChild(t, o, "ring-recv", "peek", "3")
-	if l := c.line(t); l != "3" {
-		t.Fatalf("the child peeked message %s, want 3", l)
-	}
-	c.kill(t)
-	// This handle sent; a new handle receives (the dead receiver's slot is
-	// taken over).
-	rx, err := tx.Stats()
-	if err != nil || rx.Senders != 1 {
-		t.Fatalf("stats: %+v, %v", rx, err)
-	}
-	if err := tx.CloseSend(); err != nil {
-		t.Fatal(err)
-	}
-	got, err := receiveAllFrom(t, o, 7, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != 10 {
-		t.Fatalf("the new receiver got up to message %d, want 10", got)
+	for _, mode := range []string{"peek", "receive"} {
+		t.Run(mode, func(t *testing.T) {
+			o, _, tx := newRingObject(t)
+			send := func(from, to uint32) {
+				t.Helper()
+				for i := from; i < to; i++ {
+					if ok, err := tx.TrySend(seqMessage(nil, 7, i, ringProcMax)); !ok || err != nil {
+						t.Fatal(ok, err)
+					}
+				}
+			}
+			// The receiving child's last message is the last in the ring,
+			// so that it leaves its record consumed and not retired.
+			sent := uint32(3)
+			if mode == "peek" {
+				sent = 4
+			}
+			send(0, sent)
+			c := startRingChild(t, o, "ring-recv", mode, "3")
+			next := uint32(3) // peek: the peeked message; receive: after the last received
+			want := "3"
+			if mode == "receive" {
+				want = "2"
+			}
+			if l := c.line(t); l != want {
+				t.Fatalf("the child said %s, want %s", l, want)
+			}
+			if mode == "receive" && !shm.RingPending(tx) {
+				t.Fatal("the receiver retired its last message before its next call")
+			}
+			c.kill(t)
+			send(sent, 10)
+			// This handle sent; a new handle receives (the dead
+			// receiver's slot is taken over).
+			rx, err := tx.Stats()
+			if err != nil || rx.Senders != 1 {
+				t.Fatalf("stats: %+v, %v", rx, err)
+			}
+			if err := tx.CloseSend(); err != nil {
+				t.Fatal(err)
+			}
+			got, err := receiveAllFrom(t, o, 7, next)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != 10 {
+				t.Fatalf("the new receiver got up to message %d, want 10", got)
+			}
+		})
 	}
 }
 

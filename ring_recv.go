@@ -39,7 +39,7 @@ func (r *Ring) receive(ctx context.Context, op string, buf []byte, wait bool) ([
 		return nil, false, err
 	}
 	buf = append(buf[:0], msg...)
-	v.consume(r.head, size)
+	v.consumed(size)
 	r.peekSize = 0
 	return buf, true, nil
 }
@@ -76,7 +76,7 @@ func (r *Ring) Release() error {
 	if r.peekSize == 0 {
 		return r.err(op, errors.New("no message peeked"))
 	}
-	v.consume(r.head, r.peekSize)
+	v.consumed(r.peekSize)
 	r.peekSize = 0
 	return nil
 }
@@ -104,8 +104,8 @@ func (r *Ring) enterRecv(ctx context.Context, op string) (ringMem, error) {
 func (r ringMem) leaveRecv() { r.recvGate.release() }
 
 // attachReceiver takes the receiver slot if it is free or its holder is
-// dead, and starts at the ring's head: a new receiver gets every message
-// its predecessor did not release.
+// dead, and starts where its predecessor stopped: it gets every message
+// the predecessor did not receive or release.
 func (r ringMem) attachReceiver(op string) error {
 	w := r.u32(ringOffRxSlot)
 	for range 16 {
@@ -124,8 +124,12 @@ func (r ringMem) attachReceiver(op string) error {
 			atomic.CompareAndSwapUint32(w, r.token, 0)
 			return err
 		}
+		if err := r.adoptConsumed(op, h, t); err != nil {
+			atomic.CompareAndSwapUint32(w, r.token, 0)
+			return err
+		}
 		r.receiver = true
-		r.head, r.cachedTail = h, t
+		r.cachedTail = t
 		r.setFlag(flagReceiverSeen)
 		return nil
 	}
@@ -136,6 +140,11 @@ func (r ringMem) attachReceiver(op string) error {
 // wait is set. It returns the payload in place and the record's size; a
 // size of 0 with a nil error means there is none (wait not set).
 func (r ringMem) next(ctx context.Context, op string, wait bool) (msg []byte, size uint64, err error) {
+	// The last call's record first: nothing below may move the head
+	// while it is pending.
+	if ok, err := r.retire(ctx, op, wait); !ok || err != nil {
+		return nil, 0, err
+	}
 	poll := func(probe, spinning bool) (bool, time.Duration, error) {
 		var slice time.Duration
 		msg, size, slice, err = r.poll(op, probe, spinning)
@@ -315,6 +324,9 @@ const ringWakeDelay = 200 * time.Microsecond
 // pending; the receive gate is held. The wake-up runs on a goroutine of
 // its own, inside the Mapping's hold.
 func (r *Ring) armSenderWake() {
+	if r.closed.Load() {
+		return // Close wakes them when it frees the receiver slot
+	}
 	if r.wakeArmed.Swap(true) {
 		return
 	}

@@ -398,6 +398,14 @@ func (r ringMem) claim(op string, n uint64) (pos uint64, ok bool, err error) {
 				return 0, false, r.corrupt(op, "head %d, tail %d, capacity %d", h, t, r.cap)
 			}
 			if t-h+total > r.cap {
+				// The receiver's last record may be consumed and not
+				// yet retired: retire it for it.
+				if again, err := r.retireForSender(op); again || err != nil {
+					if err != nil {
+						return 0, false, err
+					}
+					continue
+				}
 				return 0, false, nil
 			}
 		}

@@ -16,7 +16,7 @@ import (
 type RingStats struct {
 	Capacity   int    // bytes of the data area
 	MaxMessage int    // largest message
-	Used       int    // bytes between head and tail (records, headers and padding)
+	Used       int    // bytes the receiver has not consumed (records, headers and padding)
 	Senders    int    // sender slots held by live senders
 	Receiver   bool   // a live receiver is attached
 	Lost       uint64 // records skipped because their sender died before committing
@@ -128,6 +128,9 @@ func ringStatsAt(p unsafe.Pointer, c uint64, alive func(uint32) bool) (RingStats
 	u32 := func(off uintptr) uint32 { return atomic.LoadUint32((*uint32)(unsafe.Add(p, off))) }
 	s := RingStats{Capacity: int(c), MaxMessage: int(ringMaxMessage(c)), Lost: u64(ringOffLost)}
 	h, t := u64(ringOffHead), u64(ringOffTail)
+	if n := u64(ringOffNext); n > h && n <= t {
+		h = n // consumed, not yet retired
+	}
 	if t >= h && t-h <= c {
 		s.Used = int(t - h)
 	}
