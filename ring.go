@@ -134,7 +134,8 @@ type Ring struct {
 	recvGate   gate
 	receiver   bool   // this handle holds the receiver slot
 	head       uint64 // the receiver's position
-	pending    uint64 // bytes before head consumed and not yet retired (ring_retire.go)
+	quiet      bool   // nothing followed the last message consumed (ring_retire.go)
+	retired    uint64 // the head as last seen or stored: retired up to here at least
 	cachedTail uint64
 	peekSize   uint64      // record size of the message Peek returned, 0 for none
 	wakeArmed  atomic.Bool // a deferred wake-up of the senders is pending
@@ -283,8 +284,8 @@ func (r *Ring) Close() error {
 	}
 	if r.receiver {
 		// Retire what was consumed, unless another party holds the
-		// retire word (then it does, or the next receiver will).
-		v.retire(context.Background(), "ring close", false)
+		// retire word (then it does, or the next party will).
+		v.retireOwn("ring close", true, true)
 		atomic.CompareAndSwapUint32(v.u32(ringOffRxSlot), r.token, 0)
 		r.receiver = false
 		v.wake(v.u32(ringOffTxWake), true)

@@ -46,8 +46,8 @@ import (
 // A record never wraps: a sender that would cross the end claims the rest
 // of the area as a padding record in the same step. Bytes past the tail
 // are zero: what the receiver consumes is zeroed before the head moves
-// past it (ring_retire.go), at the receiver's next call or by a sender
-// short of room.
+// past it (ring_retire.go), later and in bulk, by the receiver or by a
+// sender short of room.
 const (
 	ringMagic   = 0x52494E47 // "RING"
 	ringVersion = 1

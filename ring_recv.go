@@ -140,12 +140,18 @@ func (r ringMem) attachReceiver(op string) error {
 // wait is set. It returns the payload in place and the record's size; a
 // size of 0 with a nil error means there is none (wait not set).
 func (r ringMem) next(ctx context.Context, op string, wait bool) (msg []byte, size uint64, err error) {
-	// The last call's record first: nothing below may move the head
-	// while it is pending.
-	if ok, err := r.retire(ctx, op, wait); !ok || err != nil {
+	if err := r.retireOwn(op, false, false); err != nil {
 		return nil, 0, err
 	}
 	poll := func(probe, spinning bool) (bool, time.Duration, error) {
+		if !spinning && (wait || probe) {
+			// The full look before a sleep (and a polling caller's
+			// probe): retire everything consumed, taking the retire
+			// word over from a dead holder when probing.
+			if err := r.retireOwn(op, true, probe); err != nil {
+				return true, 0, err
+			}
+		}
 		var slice time.Duration
 		msg, size, slice, err = r.poll(op, probe, spinning)
 		return err != nil || size > 0, slice, err
@@ -186,6 +192,16 @@ const maxSteps = 64
 func (r ringMem) poll(op string, probe, spinning bool) (msg []byte, size uint64, slice time.Duration, err error) {
 	for range maxSteps {
 		h := r.head
+		if h-r.retired >= r.cap {
+			// A whole lap consumed and not retired: the header at h is
+			// the oldest consumed record's. Wait for its retire.
+			if err := r.loadRetired(op); err != nil {
+				return nil, 0, 0, err
+			}
+			if h-r.retired >= r.cap {
+				return nil, 0, ringStuckSlice, nil
+			}
+		}
 		idx := h & r.mask
 		w := atomic.LoadUint64(r.hdr(h))
 		n := recLen(w)
@@ -238,7 +254,7 @@ func (r ringMem) poll(op string, probe, spinning bool) (msg []byte, size uint64,
 			if err := r.within(op, h, n); err != nil {
 				return nil, 0, 0, err
 			}
-			r.consume(h, n)
+			r.consume(n)
 		default:
 			size := recordSize(n)
 			if n > r.max || idx+size > r.cap {
@@ -257,7 +273,7 @@ func (r ringMem) poll(op string, probe, spinning bool) (msg []byte, size uint64,
 			if !probe || r.alive(tok) {
 				return nil, 0, ringStuckSlice, nil
 			}
-			r.lose(h, size)
+			r.lose(size)
 		}
 	}
 	return nil, 0, 0, nil
@@ -287,13 +303,10 @@ func (r ringMem) within(op string, h, size uint64) error {
 	return nil
 }
 
-// consume zeroes size bytes at h (which do not wrap), moves the head past
-// them and wakes a sender that sleeps for room.
-func (r ringMem) consume(h, size uint64) {
-	idx := h & r.mask
-	clear(r.data()[idx : idx+size])
-	r.head = h + size
-	atomic.StoreUint64(r.u64(ringOffHead), r.head)
+// consume moves the receiver past a padding record of size bytes and
+// wakes a sender that sleeps for room.
+func (r ringMem) consume(size uint64) {
+	r.advance(size)
 	r.wakeSenders()
 }
 
@@ -344,15 +357,10 @@ func (r *Ring) armSenderWake() {
 	})
 }
 
-// lose skips size bytes at h (which may wrap) claimed by a sender that
-// died, and counts one lost message.
-func (r ringMem) lose(h, size uint64) {
-	idx := h & r.mask
-	first := min(size, r.cap-idx)
-	clear(r.data()[idx : idx+first])
-	clear(r.data()[:size-first])
-	r.head = h + size
-	atomic.StoreUint64(r.u64(ringOffHead), r.head)
+// lose skips size bytes (which may wrap) claimed by a sender that died,
+// and counts one lost message.
+func (r ringMem) lose(size uint64) {
+	r.advance(size)
 	atomic.AddUint64(r.u64(ringOffLost), 1)
 	r.wakeSenders()
 }
@@ -402,7 +410,7 @@ func (r ringMem) skipUnwritten(op string, h, t uint64) (skipped bool, err error)
 	if best == 0 {
 		return false, r.corrupt(op, "room at position %d claimed by dead senders with impossible lengths", h)
 	}
-	r.lose(h, best)
+	r.lose(best)
 	return true, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -112,6 +113,20 @@ func TestRingReceiveFreesRoom(t *testing.T) {
 			if shm.RingPending(rx) {
 				t.Fatal("a call left the previous record consumed and not retired")
 			}
+			// Streaming: a message with another behind it stays
+			// pending (retired in batches); the last one of a burst
+			// is retired at the next call, whatever its size.
+			sendFixed(t, tx, 8, 0, 2)
+			receiveFixed(t, rx, 0, 2)
+			if !shm.RingPending(rx) {
+				t.Fatal("nothing pending after a burst of two")
+			}
+			if _, ok, err := rx.TryReceive(nil); ok || err != nil {
+				t.Fatalf("an extra message: ok=%v, %v", ok, err)
+			}
+			if shm.RingPending(rx) {
+				t.Fatal("the call after a burst's last message did not retire it")
+			}
 		})
 	}
 }
@@ -153,41 +168,125 @@ func TestRingReceiveWakesSleepingSender(t *testing.T) {
 }
 
 // TestRingRetireHolderKilled: a sender process killed while it retires
-// the receiver's consumed record (holding the retire word, before it
-// zeroes); the receiver takes the word over at its next call, retires the
-// record and goes on, and nothing is lost.
+// what the receiver consumed (holding the retire word, before it zeroes).
+// The next party that probes takes the word over and retires: the
+// receiver at a polling receive, or a sender waiting for room at the end
+// of its sleep slice. Nothing is lost.
 func TestRingRetireHolderKilled(t *testing.T) {
-	o, m, tx := newRingObject(t)
-	rx, err := m.Ring(0, ringProcN)
+	for _, who := range []string{"receiver", "sender"} {
+		t.Run(who, func(t *testing.T) {
+			o, m, tx := newRingObject(t)
+			rx, err := m.Ring(0, ringProcN)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rx.Close()
+			st, err := rx.Stats()
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := straddle(t, tx, rx, 200, st.Capacity, false)
+			c := startRingChild(t, o, "ring-send", "8", "retire", strconv.Itoa(rx.MaxMessage()))
+			if l := c.line(t); l != "t" {
+				t.Fatalf("the child said %q", l)
+			}
+			if shm.RingRetireHolder(rx) == 0 {
+				t.Fatal("the child stopped in its retire without the retire word")
+			}
+			c.kill(t)
+			if who == "receiver" {
+				// The handle's first receive that finds nothing probes.
+				if _, ok, err := rx.TryReceive(nil); ok || err != nil {
+					t.Fatalf("a message from nowhere: ok=%v, %v", ok, err)
+				}
+				if shm.RingPending(rx) || shm.RingRetireHolder(rx) != 0 {
+					t.Fatal("the receiver did not take over the dead sender's retire")
+				}
+				sendFixed(t, tx, rx.MaxMessage(), k, k+1)
+			} else {
+				// The room is the pending record's: only a take-over
+				// gives it.
+				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				defer cancel()
+				msg := make([]byte, rx.MaxMessage())
+				binary.LittleEndian.PutUint32(msg, k)
+				if err := tx.Send(ctx, msg); err != nil {
+					t.Fatalf("send into the room of the dead sender's retire: %v", err)
+				}
+				if shm.RingRetireHolder(rx) != 0 {
+					t.Fatal("the retire word is still held")
+				}
+			}
+			receiveFixed(t, rx, k, k+1)
+			if st, err := rx.Stats(); err != nil || st.Lost != 0 || st.Used != 0 {
+				t.Fatalf("stats: %+v, %v", st, err)
+			}
+		})
+	}
+}
+
+// TestRingFullLapPending: while a sender is stopped in its retire (holding
+// the retire word), the receiver consumes a whole lap of the ring. Its
+// position then lies a capacity past the head, where the oldest consumed
+// record's header still stands: the receiver must wait for the retire,
+// not read that header again as a new message.
+func TestRingFullLapPending(t *testing.T) {
+	m, tx := newRing(t, shm.RingSize(64, 16))
+	rx, err := m.Ring(0, shm.RingSize(64, 16))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rx.Close()
+	other, err := m.Ring(0, shm.RingSize(64, 16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
 	st, err := rx.Stats()
 	if err != nil {
 		t.Fatal(err)
 	}
-	k := straddle(t, tx, rx, 200, st.Capacity, false)
-	c := startRingChild(t, o, "ring-send", "8", "retire", strconv.Itoa(rx.MaxMessage()))
-	if l := c.line(t); l != "t" {
-		t.Fatalf("the child said %q", l)
+	straddle(t, tx, rx, 64, st.Capacity, false)
+	stopped, resume := make(chan struct{}), make(chan struct{})
+	restore := shm.SetRingRetireHook(func() {
+		close(stopped)
+		<-resume
+	})
+	defer restore()
+	var once sync.Once
+	release := func() { once.Do(func() { close(resume) }) }
+	defer release() // a failure must not leave the sender stopped: Close waits for it
+	sent := make(chan error, 1)
+	go func() { sent <- tx.Send(context.Background(), make([]byte, tx.MaxMessage())) }()
+	<-stopped
+	// Empty messages are 8-byte records: they fill the ring to exactly a
+	// capacity past the head.
+	n := 0
+	for {
+		ok, err := other.TrySend(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		n++
 	}
-	if shm.RingRetireHolder(rx) == 0 {
-		t.Fatal("the child stopped in its retire without the retire word")
+	for i := range n {
+		msg, ok, err := rx.TryReceive(nil)
+		if err != nil || !ok || len(msg) != 0 {
+			t.Fatalf("empty message %d of %d: %d bytes, ok=%v, %v", i, n, len(msg), ok, err)
+		}
 	}
-	c.kill(t)
-	if _, ok, err := rx.TryReceive(nil); ok || err != nil {
-		t.Fatalf("a message from nowhere: ok=%v, %v", ok, err)
+	if msg, ok, err := rx.TryReceive(nil); ok || err != nil {
+		t.Fatalf("a %d-byte message after the lap (ok=%v, %v): the oldest consumed record read again", len(msg), ok, err)
 	}
-	if h := shm.RingRetireHolder(rx); h != 0 {
-		t.Fatalf("the retire word still holds %#x", h)
+	release()
+	if err := <-sent; err != nil {
+		t.Fatal(err)
 	}
-	if shm.RingPending(rx) {
-		t.Fatal("the receiver did not retire the record the dead sender held")
-	}
-	sendFixed(t, tx, rx.MaxMessage(), k, k+1)
-	receiveFixed(t, rx, k, k+1)
-	if st, err := rx.Stats(); err != nil || st.Lost != 0 || st.Used != 0 {
-		t.Fatalf("stats: %+v, %v", st, err)
+	msg, err := rx.Receive(context.Background(), nil)
+	if err != nil || len(msg) != rx.MaxMessage() {
+		t.Fatalf("the large message: %d bytes, %v", len(msg), err)
 	}
 }

@@ -317,18 +317,25 @@ func (r ringMem) claimWait(ctx context.Context, op string, n uint64, wait bool) 
 	if r.receiverClosed() {
 		return 0, false, r.err(op, ErrPeerDead)
 	}
-	pos, ok, err = r.claim(op, n)
+	pos, ok, err = r.claim(op, n, false)
 	if ok || err != nil {
 		return pos, ok, err
 	}
 	if !wait {
-		if r.probeDue() && r.receiverGone() {
-			return 0, false, r.err(op, ErrPeerDead)
+		if r.probeDue() {
+			// Now and then a look that probes: a dead holder of the
+			// retire word, a dead receiver.
+			if pos, ok, err = r.claim(op, n, true); ok || err != nil {
+				return pos, ok, err
+			}
+			if r.receiverGone() {
+				return 0, false, r.err(op, ErrPeerDead)
+			}
 		}
 		return 0, false, nil
 	}
 	err = r.await(ctx, op, r.u32(ringOffTxWake), &r.txSpin, &r.sendClosed, func(probe, _ bool) (bool, time.Duration, error) {
-		p, ok, err := r.claim(op, n)
+		p, ok, err := r.claim(op, n, probe)
 		if ok || err != nil {
 			pos = p
 			return true, 0, err
@@ -370,7 +377,7 @@ func (r ringMem) receiverGone() bool {
 // publishes its intent in the sender slot before moving the tail, so that
 // the receiver can skip the claim if this process dies before writing a
 // header. ok is false when the ring is full.
-func (r ringMem) claim(op string, n uint64) (pos uint64, ok bool, err error) {
+func (r ringMem) claim(op string, n uint64, probe bool) (pos uint64, ok bool, err error) {
 	size := recordSize(n)
 	tailW := r.u64(ringOffTail)
 	ip, il := r.slotIntent(r.slot)
@@ -398,9 +405,9 @@ func (r ringMem) claim(op string, n uint64) (pos uint64, ok bool, err error) {
 				return 0, false, r.corrupt(op, "head %d, tail %d, capacity %d", h, t, r.cap)
 			}
 			if t-h+total > r.cap {
-				// The receiver's last record may be consumed and not
-				// yet retired: retire it for it.
-				if again, err := r.retireForSender(op); again || err != nil {
+				// What the receiver consumed may not be retired yet:
+				// retire it for it.
+				if again, err := r.retireForSender(op, probe); again || err != nil {
 					if err != nil {
 						return 0, false, err
 					}
