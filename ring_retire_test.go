@@ -11,6 +11,23 @@ import (
 	"github.com/shmkit/shm"
 )
 
+// smallRings makes a ring of RingSize(64, 16) in a fresh mapping with a
+// sending handle and a receiving one; c is its data capacity.
+func smallRings(t *testing.T) (m *shm.Mapping, tx, rx *shm.Ring, c int) {
+	t.Helper()
+	m, tx = newRing(t, shm.RingSize(64, 16))
+	rx, err := m.Ring(0, shm.RingSize(64, 16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rx.Close() })
+	st, err := rx.Stats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, tx, rx, st.Capacity
+}
+
 // sendFixed sends n-byte messages numbered [first, end).
 func sendFixed(t *testing.T, r *shm.Ring, n int, first, end uint32) {
 	t.Helper()
@@ -80,17 +97,8 @@ func TestRingReceiveFreesRoom(t *testing.T) {
 			name = "peek"
 		}
 		t.Run(name, func(t *testing.T) {
-			m, tx := newRing(t, shm.RingSize(64, 16))
-			rx, err := m.Ring(0, shm.RingSize(64, 16))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rx.Close()
-			st, err := rx.Stats()
-			if err != nil {
-				t.Fatal(err)
-			}
-			straddle(t, tx, rx, 64, st.Capacity, peek)
+			_, tx, rx, c := smallRings(t)
+			straddle(t, tx, rx, 64, c, peek)
 			if st, err := rx.Stats(); err != nil || st.Used != 0 {
 				t.Fatalf("stats of the drained ring: %+v, %v", st, err)
 			}
@@ -137,19 +145,10 @@ func TestRingReceiveFreesRoom(t *testing.T) {
 // hour, so only that wake-up can end its wait.
 func TestRingReceiveWakesSleepingSender(t *testing.T) {
 	defer shm.SetRingFullSlice(time.Hour)()
-	m, tx := newRing(t, shm.RingSize(64, 16))
-	rx, err := m.Ring(0, shm.RingSize(64, 16))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rx.Close()
-	st, err := rx.Stats()
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, tx, rx, c := smallRings(t)
 	tx.SetSpin(0)
 	rec := 72
-	k := uint32(st.Capacity/2/rec + 1)
+	k := uint32(c/2/rec + 1)
 	sendFixed(t, tx, 64, 0, k)
 	receiveFixed(t, rx, 0, k-1)
 	// The last message straddles the middle: MaxMessage waits for it.
@@ -231,22 +230,13 @@ func TestRingRetireHolderKilled(t *testing.T) {
 // record's header still stands: the receiver must wait for the retire,
 // not read that header again as a new message.
 func TestRingFullLapPending(t *testing.T) {
-	m, tx := newRing(t, shm.RingSize(64, 16))
-	rx, err := m.Ring(0, shm.RingSize(64, 16))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rx.Close()
+	m, tx, rx, c := smallRings(t)
 	other, err := m.Ring(0, shm.RingSize(64, 16))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	st, err := rx.Stats()
-	if err != nil {
-		t.Fatal(err)
-	}
-	straddle(t, tx, rx, 64, st.Capacity, false)
+	straddle(t, tx, rx, 64, c, false)
 	stopped, resume := make(chan struct{}), make(chan struct{})
 	restore := shm.SetRingRetireHook(func() {
 		close(stopped)
