@@ -61,7 +61,7 @@ func FuzzRing(f *testing.F) {
 	f.Add(seed([2]uint64{16, 24}), uint8(2), uint8(2))                                             // head past tail
 	f.Add(seed([2]uint64{512, 0x3fff}, [2]uint64{513, 0}, [2]uint64{514, 16}), uint8(4), uint8(1)) // a dead sender's claim
 	f.Add(seed([2]uint64{40, 1 << 15}, [2]uint64{41, 1 << 30}), uint8(1), uint8(3))                // wild record headers
-	f.Add(seed([2]uint64{0, 0x52494e4700000002}), uint8(0), uint8(0))                              // another version
+	f.Add(seed([2]uint64{0, 0x52494e4700000001}), uint8(0), uint8(0))                              // another version (the first)
 	f.Add(seed([2]uint64{0x8000 | 512, 0xffffffff}), uint8(6), uint8(1))
 	f.Add(seed([2]uint64{17, 1 << 20}), uint8(8), uint8(2))              // consumed far past the tail
 	f.Add(seed([2]uint64{17, 40}, [2]uint64{18, 1}), uint8(8), uint8(3)) // consumed mid-record, retire word held

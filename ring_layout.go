@@ -50,7 +50,7 @@ import (
 // sender short of room.
 const (
 	ringMagic   = 0x52494E47 // "RING"
-	ringVersion = 1
+	ringVersion = 2          // 2: the next and retire words (ring_retire.go); 1 zeroed before moving the head
 
 	ringOffMagic   = 0
 	ringOffSize    = 8

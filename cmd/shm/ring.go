@@ -378,10 +378,11 @@ type ringJSON struct {
 	Note       string `json:"note,omitempty"`
 }
 
-// ringMagic is the first word of a ring (ring_layout.go in package shm:
-// "RING" and layout version 1, native byte order); the second is the
-// ring's size.
-const ringMagic = uint64(0x52494E47)<<32 | 1
+// ringMagic is the high half of a ring's first word (ring_layout.go in
+// package shm: "RING", then the layout version in the low half, native
+// byte order); the second word is the ring's size. A ring of another
+// version is recognised, and Mapping.RingStats says which version it is.
+const ringMagic = 0x52494E47
 
 // ringStat returns the state of the ring at offset 0 of the object name
 // of size bytes, or nil if it holds none (or cannot be read). It opens
@@ -406,7 +407,7 @@ func ringStat(name string, size int64) *ringJSON {
 	var hdr [16]byte
 	_, err = m.ReadAt(hdr[:], 0)
 	m.Close()
-	if err != nil || binary.NativeEndian.Uint64(hdr[:8]) != ringMagic {
+	if err != nil || binary.NativeEndian.Uint64(hdr[:8])>>32 != ringMagic {
 		return nil
 	}
 	n := binary.NativeEndian.Uint64(hdr[8:])
