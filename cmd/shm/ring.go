@@ -196,6 +196,9 @@ func openRing(name, op string, f *ringFlags, e *env) (_ *cliRing, err error) {
 	}
 	r, err := m.Ring(0, int(size))
 	if err != nil {
+		if m.Len() >= 8 && binary.NativeEndian.Uint64(m.Bytes())>>32 == ringMagic && errors.Is(err, shm.ErrRingMismatch) {
+			return nil, fmt.Errorf("%s %s: the object holds a ring this shm cannot use (%w)", op, name, err)
+		}
 		if errors.Is(err, shm.ErrRingCorrupt) || errors.Is(err, shm.ErrRingMismatch) {
 			return nil, fmt.Errorf("%s %s: the object holds something that is not a ring of its size (%w)", op, name, err)
 		}
