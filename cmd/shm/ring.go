@@ -196,7 +196,7 @@ func openRing(name, op string, f *ringFlags, e *env) (_ *cliRing, err error) {
 	}
 	r, err := m.Ring(0, int(size))
 	if err != nil {
-		if m.Len() >= 8 && binary.NativeEndian.Uint64(m.Bytes())>>32 == ringMagic && errors.Is(err, shm.ErrRingMismatch) {
+		if isRing(m.Bytes()) && errors.Is(err, shm.ErrRingMismatch) {
 			return nil, fmt.Errorf("%s %s: the object holds a ring this shm cannot use (%w)", op, name, err)
 		}
 		if errors.Is(err, shm.ErrRingCorrupt) || errors.Is(err, shm.ErrRingMismatch) {
@@ -387,6 +387,12 @@ type ringJSON struct {
 // version is recognised, and Mapping.RingStats says which version it is.
 const ringMagic = 0x52494E47
 
+// isRing reports whether b starts with a ring's first word, of any
+// layout version.
+func isRing(b []byte) bool {
+	return len(b) >= 8 && binary.NativeEndian.Uint64(b)>>32 == ringMagic
+}
+
 // ringStat returns the state of the ring at offset 0 of the object name
 // of size bytes, or nil if it holds none (or cannot be read). It opens
 // and maps the object read-only and reads the ring's state with
@@ -410,7 +416,7 @@ func ringStat(name string, size int64) *ringJSON {
 	var hdr [16]byte
 	_, err = m.ReadAt(hdr[:], 0)
 	m.Close()
-	if err != nil || binary.NativeEndian.Uint64(hdr[:8])>>32 != ringMagic {
+	if err != nil || !isRing(hdr[:]) {
 		return nil
 	}
 	n := binary.NativeEndian.Uint64(hdr[8:])
