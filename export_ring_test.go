@@ -2,6 +2,7 @@ package shm
 
 import (
 	"context"
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -134,4 +135,50 @@ func RingPending(r *Ring) bool {
 func SetRingRetireHook(f func()) (restore func()) {
 	ringRetireHook = f
 	return func() { ringRetireHook = nil }
+}
+
+// RingPublishGrace is how long a receiver on arch keeps looking after it
+// has set its sleeps bit. Tests only.
+func RingPublishGrace(arch string) time.Duration { return publishGrace(arch) }
+
+// RingRecvGrace is this process's receiver grace. Tests only.
+func RingRecvGrace() time.Duration { return ringRecvGrace }
+
+// SetRingIdleSlice sets how long a receiver waiting on an empty ring
+// sleeps before it probes the senders, until restore is called. Tests
+// only; not safe while rings are in use.
+func SetRingIdleSlice(d time.Duration) (restore func()) {
+	old := ringIdleSlice
+	ringIdleSlice = d
+	return func() { ringIdleSlice = old }
+}
+
+// SetRingGraceHook makes f run when a waiting receive has set its sleeps
+// bit and found nothing, before its grace, until restore is called. Tests
+// only; not safe while rings are in use.
+func SetRingGraceHook(f func()) (restore func()) {
+	ringGraceHook = f
+	return func() { ringGraceHook = nil }
+}
+
+// RingSendUnseen sends msg through r as Send does when the ring has room,
+// but does not look at the receiver's wake word: as an x86 sender whose
+// load of the word passed its header store. Tests only.
+func RingSendUnseen(r *Ring, msg []byte) error {
+	const op = "ring send"
+	v, err := r.enterSend(context.Background(), op)
+	if err != nil {
+		return err
+	}
+	defer v.leaveSend()
+	pos, ok, err := v.claimWait(context.Background(), op, uint64(len(msg)), false)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return r.err(op, errors.New("no room"))
+	}
+	copy(v.data()[pos&r.mask+ringRecordHeader:], msg)
+	publish(v.hdr(pos), recHeader(uint64(len(msg)), r.token, recCommitted))
+	return nil
 }

@@ -50,7 +50,7 @@ import (
 // sender short of room.
 const (
 	ringMagic   = 0x52494E47 // "RING"
-	ringVersion = 2          // 2: the next and retire words (ring_retire.go); 1 zeroed before moving the head
+	ringVersion = 3          // 3: amd64 senders publish with a plain store, receivers keep a grace (ring_publish.go); 2: the next and retire words (ring_retire.go); 1 zeroed before moving the head
 
 	ringOffMagic   = 0
 	ringOffSize    = 8

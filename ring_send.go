@@ -47,7 +47,7 @@ func (r *Ring) send(ctx context.Context, op string, msg []byte, wait bool) (bool
 	}
 	idx := pos & r.mask
 	copy(v.data()[idx+ringRecordHeader:], msg)
-	atomic.StoreUint64(v.hdr(pos), recHeader(uint64(len(msg)), r.token, recCommitted))
+	publish(v.hdr(pos), recHeader(uint64(len(msg)), r.token, recCommitted))
 	v.wake(v.u32(ringOffRxWake), false)
 	return true, nil
 }
@@ -112,7 +112,7 @@ func (r *Ring) Commit(n int) error {
 	if used < full {
 		atomic.StoreUint64(v.hdr(r.resPos+used), recHeader(full-used, r.token, recCommitted|recPadding))
 	}
-	atomic.StoreUint64(v.hdr(r.resPos), recHeader(uint64(n), r.token, recCommitted))
+	publish(v.hdr(r.resPos), recHeader(uint64(n), r.token, recCommitted))
 	r.resOn = false
 	r.resGate.release()
 	v.wake(v.u32(ringOffRxWake), false)
@@ -334,7 +334,7 @@ func (r ringMem) claimWait(ctx context.Context, op string, n uint64, wait bool) 
 		}
 		return 0, false, nil
 	}
-	err = r.await(ctx, op, r.u32(ringOffTxWake), &r.txSpin, &r.sendClosed, func(probe, _ bool) (bool, time.Duration, error) {
+	err = r.await(ctx, op, r.u32(ringOffTxWake), 0, &r.txSpin, &r.sendClosed, func(probe, _ bool) (bool, time.Duration, error) {
 		p, ok, err := r.claim(op, n, probe)
 		if ok || err != nil {
 			pos = p

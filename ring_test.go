@@ -321,6 +321,14 @@ func TestRingMismatch(t *testing.T) {
 	if _, err := m.Ring(0, n+4096); !errors.Is(err, shm.ErrRingMismatch) {
 		t.Errorf("Ring with another size: %v", err)
 	}
+	// A ring of an earlier layout version (2: its amd64 receivers keep no
+	// grace for this version's senders).
+	binary.NativeEndian.PutUint64(m.Bytes()[n:], 0x52494E47<<32|2)
+	binary.NativeEndian.PutUint64(m.Bytes()[n+8:], uint64(n))
+	if _, err := m.Ring(n, n); !errors.Is(err, shm.ErrRingMismatch) {
+		t.Errorf("Ring over a version-2 ring: %v", err)
+	}
+	clear(m.Bytes()[n : n+16])
 	// Bytes that hold something else.
 	copy(m.Bytes()[n:], "not a ring at all")
 	if _, err := m.Ring(n, n); !errors.Is(err, shm.ErrRingCorrupt) {

@@ -17,6 +17,13 @@ const (
 	// ringStuckSlice: the receiver waits on a record claimed and not yet
 	// committed.
 	ringStuckSlice = 20 * time.Millisecond
+)
+
+// Variables only so that a test (export_ring_test.go) can make them long
+// enough that only a wake-up ends the wait.
+var (
+	// ringFullSlice: a sender waits for space.
+	ringFullSlice = 50 * time.Millisecond
 	// ringIdleSlice: the receiver waits on an empty ring; it checks that
 	// a sender is still alive (else io.EOF). Each wake-up of a blocked
 	// Go thread costs about 0.4 ms of CPU across the runtime's threads on
@@ -26,11 +33,6 @@ const (
 	// once; only the end after the last sender's death waits for it.
 	ringIdleSlice = 5 * time.Second
 )
-
-// ringFullSlice: a sender waits for space. A variable only so that a test
-// (export_ring_test.go) can make it long enough that only a wake-up ends
-// the wait.
-var ringFullSlice = 50 * time.Millisecond
 
 // Spinning before sleeping, as the mutex does (internal/lock/spin.go): a
 // bounded spin whose budget follows how long recent successful spins
@@ -87,16 +89,24 @@ func (r *Ring) spinBudget(spin *spinEstimate, slice time.Duration) (time.Duratio
 // to spin.
 var ringSpinHook func()
 
+// ringGraceHook, when set (by tests only), runs when a waiting call with a
+// grace has set its sleeps bit and found nothing, before its grace.
+var ringGraceHook func()
+
 // A wake word holds in bit 0 "a waiter sleeps on this word" and in the
 // other bits a sequence that every wake-up advances, so that a waiter
 // that read the word before a wake-up does not sleep through it.
 
-// prepareSleep sets the sleeps bit and returns the value to sleep on.
-func prepareSleep(w *uint32) uint32 {
+// prepareSleep sets the sleeps bit and returns the value to sleep on;
+// set reports that this call set the bit (it was clear).
+func prepareSleep(w *uint32) (v uint32, set bool) {
 	for {
 		v := atomic.LoadUint32(w)
-		if v&1 != 0 || atomic.CompareAndSwapUint32(w, v, v|1) {
-			return v | 1
+		if v&1 != 0 {
+			return v, false
+		}
+		if atomic.CompareAndSwapUint32(w, v, v|1) {
+			return v | 1, true
 		}
 	}
 }
@@ -142,9 +152,11 @@ func (r ringMem) wakeBoth() {
 type pollFunc func(probe, spinning bool) (done bool, slice time.Duration, err error)
 
 // await runs poll until it is done, spinning briefly and then sleeping
-// on the wake word w, until ctx ends or the handle closes. The caller
-// holds one of the handle's gates, which keeps the memory mapped.
-func (r ringMem) await(ctx context.Context, op string, w *uint32, spin *spinEstimate, stop *atomic.Bool, poll pollFunc) error {
+// on the wake word w, until ctx ends or the handle closes. After it has
+// set w's sleeps bit and found nothing, it keeps looking for grace before
+// it sleeps (ring_publish.go). The caller holds one of the handle's
+// gates, which keeps the memory mapped.
+func (r ringMem) await(ctx context.Context, op string, w *uint32, grace time.Duration, spin *spinEstimate, stop *atomic.Bool, poll pollFunc) error {
 	// The first look is a spin's when spinning is on: a full look comes
 	// before every sleep.
 	done, slice, err := poll(false, ringSpinning)
@@ -185,7 +197,7 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, spin *spinEsti
 	deadline, hasDeadline := ctx.Deadline()
 	probe := false
 	for {
-		v := prepareSleep(w)
+		v, set := prepareSleep(w)
 		if done, slice, err = poll(probe, false); done {
 			return err
 		}
@@ -202,6 +214,14 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, spin *spinEsti
 		if slice == 0 {
 			continue
 		}
+		if set && grace > 0 && ringSpinning {
+			if ringGraceHook != nil {
+				ringGraceHook()
+			}
+			if done, err := r.graceLook(w, v, grace, poll); done {
+				return err
+			}
+		}
 		until := time.Now().Add(slice)
 		if hasDeadline && deadline.Before(until) {
 			until = deadline
@@ -216,6 +236,23 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, spin *spinEsti
 		// A slice that ran out (or the deadline) ends in a probe of the
 		// peer, so that even short waits notice deaths.
 		probe = werr != nil
+	}
+}
+
+// graceLook looks at the ring cheaply, as a spin does, for up to grace
+// or until w no longer holds v (a wake-up, a kick): a record whose
+// sender read w before the sleeps bit was set may become visible only
+// now (ring_publish.go). It reports whether poll is done, and with what
+// error.
+func (r ringMem) graceLook(w *uint32, v uint32, grace time.Duration, poll pollFunc) (bool, error) {
+	start := time.Now()
+	for i := 1; ; i++ {
+		if done, _, err := poll(false, true); done {
+			return true, err
+		}
+		if i%16 == 0 && (atomic.LoadUint32(w) != v || time.Since(start) >= grace) {
+			return false, nil
+		}
 	}
 }
 

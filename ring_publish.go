@@ -1,0 +1,65 @@
+package shm
+
+import (
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+// Publishing a record, and the receiver's grace before it sleeps.
+//
+// A sender publishes a record by storing its committed header, then loads
+// the receiver's wake word and wakes the receiver only if it said it
+// sleeps. A receiver about to sleep sets that bit, then looks at the ring
+// once more. One of the two must see the other: the header store must
+// be visible before the sender's load of the word.
+//
+// Everywhere but amd64 the header is stored with a sequentially
+// consistent atomic (on arm64 a store-release that a load-acquire cannot
+// pass), which guarantees it. On amd64 that store is an XCHG, a full
+// barrier, and measured here it made the 64-byte stream three times
+// slower (6.5 against 19.5 M msg/s, BENCHMARKS §7, "Publishing without a
+// barrier"): the sender waited at each message for its stores to reach
+// the receiver's core. So on amd64 the header is a plain store (x86
+// keeps stores in order, so the payload is visible first). x86 may let the sender's next load pass that store
+// while it still waits in the store buffer, so the sender may read the
+// bit as clear although its header is not visible yet. Such a store
+// becomes visible within the time the store buffer takes to drain, well
+// under a microsecond and bounded by the hardware (the sender's next
+// locked instruction, its gate's release, waits for it; an interrupt
+// drains it too). The receiver covers that window: after setting its bit
+// it keeps looking at the record for ringPublishGrace before it enters
+// the kernel. That costs at most the grace in CPU per sleep, and no
+// wake-up.
+
+// publishGrace is how long a receiver on arch keeps looking at the ring
+// after it has set its sleeps bit: on x86 (amd64, and 386, whose
+// processes may share a ring with amd64 ones), where senders publish with
+// a plain store, ringPublishGrace; elsewhere nothing.
+func publishGrace(arch string) time.Duration {
+	switch arch {
+	case "amd64", "386":
+		return ringPublishGrace
+	}
+	return 0
+}
+
+// ringPublishGrace exceeds by far the time an x86 store buffer takes to
+// drain.
+const ringPublishGrace = 10 * time.Microsecond
+
+// ringRecvGrace is this process's receiver grace.
+var ringRecvGrace = publishGrace(runtime.GOARCH)
+
+// publish stores a record's committed header h at p: on amd64 a plain
+// store (the compiler keeps stores in program order, and so does the
+// CPU: the payload copied before is visible first), elsewhere a
+// sequentially consistent atomic store. GOARCH is a constant: the branch
+// not taken is compiled away.
+func publish(p *uint64, h uint64) {
+	if runtime.GOARCH == "amd64" {
+		*p = h
+		return
+	}
+	atomic.StoreUint64(p, h)
+}
