@@ -231,6 +231,10 @@ func (r *Ring) WaitForReceiver(wait bool) { r.waitRecv.Store(wait) }
 // side, and the kernel's wake-up latency) whenever the call had to wait.
 // A positive d spins up to d each time, for a caller that would rather
 // spend a CPU than a wake-up. On a single CPU no call spins, whatever d.
+// Whatever d, a receive on amd64 or 386 that has just said it sleeps
+// looks at the ring for 10 µs more before it enters the kernel (a record
+// published at that moment may still be on its way; ARCHITECTURE.md,
+// "Publishing without a barrier").
 func (r *Ring) SetSpin(d time.Duration) {
 	switch {
 	case d < 0:
