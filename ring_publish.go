@@ -18,19 +18,24 @@ import (
 // consistent atomic (on arm64 a store-release that a load-acquire cannot
 // pass), which guarantees it. On amd64 that store is an XCHG, a full
 // barrier, and measured here it made the 64-byte stream three times
-// slower (6.5 against 19.5 M msg/s, BENCHMARKS §7, "Publishing without a
-// barrier"): the sender waited at each message for its stores to reach
-// the receiver's core. So on amd64 the header is a plain store (x86
-// keeps stores in order, so the payload is visible first). x86 may let the sender's next load pass that store
-// while it still waits in the store buffer, so the sender may read the
-// bit as clear although its header is not visible yet. Such a store
-// becomes visible within the time the store buffer takes to drain, well
-// under a microsecond and bounded by the hardware (the sender's next
-// locked instruction, its gate's release, waits for it; an interrupt
-// drains it too). The receiver covers that window: after setting its bit
+// slower (5.8-7.5 against 18.4-20.5 M msg/s at far vCPU placement,
+// BENCHMARKS §7, "Publishing without a barrier"): the sender waited at
+// each message for its stores to reach the receiver's core. So on amd64
+// the header is a plain store (x86 keeps stores in order, so the payload
+// is visible first).
+//
+// x86 may let the sender's next load, of the wake word, pass that store
+// while the store still waits in the store buffer, so the sender may
+// read the bit as clear although its header is not visible yet. Such a
+// store becomes visible within the time the store buffer takes to drain,
+// well under a microsecond and bounded by the hardware (the sender's
+// next locked instruction, its gate's release a few instructions later,
+// waits for it; an interrupt drains it too). The receiver covers that
+// window: when it has just set its bit (it was clear) and found nothing,
 // it keeps looking at the record for ringPublishGrace before it enters
 // the kernel. That costs at most the grace in CPU per sleep, and no
-// wake-up.
+// wake-up. Commit needs no grace: it releases its reservation's gate, a
+// locked instruction, before it loads the word.
 
 // publishGrace is how long a receiver on arch keeps looking at the ring
 // after it has set its sleeps bit: on x86 (amd64, and 386, whose
