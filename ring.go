@@ -224,7 +224,7 @@ func (r *Ring) WaitForReceiver(wait bool) { r.waitRecv.Store(wait) }
 // SetSpin sets how long the handle's waiting calls (a Send or Reserve on
 // a full ring, a Receive or Peek on an empty one) spin before they sleep
 // in the kernel. A negative d restores the default, an adaptive spin of
-// up to 50 µs that follows how long recent waits took: two processes
+// 10 to 50 µs that follows how long recent waits took: two processes
 // that hand messages back and forth keep each other awake and make no
 // system call. d == 0 never spins: a waiting call sleeps at once, which
 // uses the least CPU and costs a wake-up (a system call on the other

@@ -37,9 +37,16 @@ var (
 // Spinning before sleeping, as the mutex does (internal/lock/spin.go): a
 // bounded spin whose budget follows how long recent successful spins
 // took, so that two processes handing messages back and forth keep each
-// other awake and make no system call.
+// other awake and make no system call. The budget is at least
+// ringMinSpin: in a ping-pong the estimate settles near the round trip
+// (about 1 µs), and any hiccup longer than the budget (an interrupt, a
+// preemption) turned a round into a sleep and a wake-up of 15-20 µs. With
+// a 2 µs minimum that happened in over 1% of the rounds of most `shm
+// bench` runs at far placement (p99 3-19 µs in 5 of 6 runs); with 10 µs
+// in none (p99 1.2-1.5 µs, 6 runs; BENCHMARKS §7). It costs a wait that
+// ends asleep 8 µs more of spinning.
 const (
-	ringMinSpin      = 2 * time.Microsecond
+	ringMinSpin      = 10 * time.Microsecond
 	ringMaxSpin      = 50 * time.Microsecond
 	ringExploreEvery = 16
 	ringChecksPerNow = 64
