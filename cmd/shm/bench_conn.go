@@ -131,7 +131,7 @@ func (b *bencher) connPingerOver(network string, size int) (*pinger, error) {
 	warm := 0
 	if network == "shm" {
 		// A lap of its rings before the clock, as for the ring rows.
-		warm = shm.DefaultRingSize/(size+8) + warmRounds
+		warm = lapRounds(shm.DefaultRingSize, size)
 	}
 	return &pinger{
 		warm: warm,

@@ -740,6 +740,14 @@ func (b *bencher) pingSamples(conts []pingSet) ([][]time.Duration, error) {
 	return samples, nil
 }
 
+// lapRounds is the warm-up of a round-trip row over a ring of ring bytes:
+// the rounds of size-byte messages that fill its data area once (the ring
+// less its 4096-byte header; a record is the message and an 8-byte
+// header, 8-aligned), then warmRounds.
+func lapRounds(ring, size int) int {
+	return (ring-4096)/((size+8+7)&^7) + warmRounds
+}
+
 // percentile returns the q-quantile of s (sorting s), in ns.
 func percentile(s []time.Duration, q float64) float64 {
 	slices.Sort(s)
@@ -772,7 +780,7 @@ func (b *bencher) ringPinger(size int, echo string) (*pinger, error) {
 		// faults in both processes at its first use, which otherwise
 		// lands in the rounds of the first lap (one in about 57 at 64
 		// bytes, more than the 1% that sets the p99).
-		warm: (ring-4096)/(size+8) + warmRounds, // the data area: the ring less its 4096-byte header
+		warm: lapRounds(ring, size),
 		start: func() error {
 			if err := cmd.Start(); err != nil {
 				return err
