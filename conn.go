@@ -243,7 +243,7 @@ func (c *Conn) Read(b []byte) (int, error) {
 		}
 		c.readLeft = msg
 	}
-	n := copy(b, c.readLeft)
+	n := copyCached(b, c.readLeft)
 	c.readLeft = c.readLeft[n:]
 	if len(c.readLeft) == 0 {
 		c.readLeft = nil

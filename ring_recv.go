@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -38,7 +39,8 @@ func (r *Ring) receive(ctx context.Context, op string, buf []byte, wait bool) ([
 	if err != nil || size == 0 {
 		return nil, false, err
 	}
-	buf = append(buf[:0], msg...)
+	buf = slices.Grow(buf[:0], len(msg))[:len(msg)]
+	copyCached(buf, msg)
 	v.consumed(size)
 	r.peekSize = 0
 	return buf, true, nil

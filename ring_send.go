@@ -46,7 +46,7 @@ func (r *Ring) send(ctx context.Context, op string, msg []byte, wait bool) (bool
 		return false, err
 	}
 	idx := pos & r.mask
-	copy(v.data()[idx+ringRecordHeader:], msg)
+	copyCached(v.data()[idx+ringRecordHeader:], msg)
 	publish(v.hdr(pos), recHeader(uint64(len(msg)), r.token, recCommitted))
 	v.wake(v.u32(ringOffRxWake), false)
 	return true, nil
