@@ -212,7 +212,9 @@ func (r ringMem) poll(op string, probe, spinning bool) (msg []byte, size uint64,
 			if spinning {
 				// The cheap look of a spin: the tail is a line every
 				// sender writes, and reading it at each turn would
-				// take it from them.
+				// take it from them. The line after the header's is
+				// read instead: the payload of a small message.
+				r.touchLineAfter(h)
 				return nil, 0, ringIdleSlice, nil
 			}
 			t, err := r.loadTail(op, h)
