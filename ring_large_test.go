@@ -56,36 +56,8 @@ func ringLargeChild(args []string) int {
 // into the ring in pieces; each arrives whole, byte for byte, whether
 // the receive buffer is reused, too small, or holds other bytes.
 func TestRingLargeMessages(t *testing.T) {
-	n := largeRingBytes()
-	o, err := shm.CreateAnon(int64(n))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer o.Close()
-	m, err := o.Map()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	r, err := m.Ring(0, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	cmd := helperCommand(t, "ring-large")
-	cmd.Stderr = os.Stderr
-	if err := shm.Pass(cmd, "ring", o); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
+	o, _, r := newAnonRing(t, largeRingBytes())
+	child := startRingChild(t, o, "ring-large")
 	ctx := testCtx(t)
 	buf := bytes.Repeat([]byte{0xee}, 300<<10)
 	for i := range largeSizes {
@@ -109,7 +81,5 @@ func TestRingLargeMessages(t *testing.T) {
 	if _, err := r.Receive(ctx, buf); err != io.EOF {
 		t.Fatalf("after the last message: %v, want io.EOF", err)
 	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("child: %v", err)
-	}
+	child.wait(t)
 }
