@@ -5,10 +5,13 @@ import (
 	"testing"
 )
 
-// TestCopyCached: every length around the piece size, with dst shorter,
-// as long as, and longer than src, copies what copy copies.
+// TestCopyCached: every length around the piece size and the largest
+// message copied in pieces, with dst shorter than, as long as, and longer
+// than src, copies what copy copies, through copyCached and through
+// copyPieces itself.
 func TestCopyCached(t *testing.T) {
-	for _, n := range []int{0, 1, copyPiece - 1, copyPiece, copyPiece + 1, 3*copyPiece + 5, 1 << 20, 1<<20 + 3} {
+	fns := map[string]func(dst, src []byte) int{"copyCached": copyCached, "copyPieces": copyPieces}
+	for _, n := range []int{0, 1, copyPiece - 1, copyPiece, copyPiece + 1, 3*copyPiece + 5, 1 << 20, 1<<20 + 3, copyPiecesMax, copyPiecesMax + 8} {
 		src := make([]byte, n)
 		for i := range src {
 			src[i] = byte(i*7 + i>>16)
@@ -17,12 +20,13 @@ func TestCopyCached(t *testing.T) {
 			if d < 0 {
 				continue
 			}
-			got, want := make([]byte, d), make([]byte, d)
-			for i := range got {
-				got[i], want[i] = 0xa5, 0xa5
-			}
-			if k, w := copyCached(got, src), copy(want, src); k != w || !bytes.Equal(got, want) {
-				t.Fatalf("src %d bytes, dst %d: copied %d (want %d), equal %v", n, d, k, w, bytes.Equal(got, want))
+			want := bytes.Repeat([]byte{0xa5}, d)
+			w := copy(want, src)
+			for name, fn := range fns {
+				got := bytes.Repeat([]byte{0xa5}, d)
+				if k := fn(got, src); k != w || !bytes.Equal(got, want) {
+					t.Fatalf("%s: src %d bytes, dst %d: copied %d (want %d), equal %v", name, n, d, k, w, bytes.Equal(got, want))
+				}
 			}
 		}
 	}

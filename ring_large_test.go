@@ -14,9 +14,10 @@ import (
 func init() { registerHelper("ring-large", ringLargeChild) }
 
 // largeSizes are the message sizes of TestRingLargeMessages: around the
-// 256 KiB pieces in which the ring copies, and past the 1 MiB from which
-// Go's memmove on amd64 stores around the caches.
-var largeSizes = []int{0, 1, 256<<10 - 1, 256 << 10, 256<<10 + 1, 1 << 20, 1<<20 + 1, 3<<20 + 5}
+// 256 KiB pieces in which the ring copies, past the 1 MiB from which Go's
+// memmove on amd64 stores around the caches, and past the 4 MiB above
+// which the ring copies a message whole.
+var largeSizes = []int{0, 1, 256<<10 - 1, 256 << 10, 256<<10 + 1, 1 << 20, 1<<20 + 1, 3<<20 + 5, 4<<20 + 8}
 
 // largeMessage is message i of TestRingLargeMessages: largeSizes[i]
 // bytes that differ from one message and one offset to the next.
@@ -52,8 +53,8 @@ func ringLargeChild(args []string) int {
 	return 0
 }
 
-// TestRingLargeMessages: a child sends messages of up to 3 MiB, copied
-// into the ring in pieces; each arrives whole, byte for byte, whether
+// TestRingLargeMessages: a child sends messages of up to 4 MiB and 8
+// bytes, most copied into the ring in pieces; each arrives whole, byte for byte, whether
 // the receive buffer is reused, too small, or holds other bytes.
 func TestRingLargeMessages(t *testing.T) {
 	o, _, r := newAnonRing(t, largeRingBytes())
