@@ -34,11 +34,12 @@ func largeRingBytes() int { return shm.RingSize(largeSizes[len(largeSizes)-1], 2
 // ringLargeChild sends every large message into the passed ring, then
 // closes its side.
 func ringLargeChild(args []string) int {
-	_, m, rs, err := childRings("ring", largeRingBytes(), 1)
+	o, m, rs, err := childRings("ring", largeRingBytes(), 1)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	defer o.Close()
 	defer m.Close()
 	for i := range largeSizes {
 		if err := rs[0].Send(context.Background(), largeMessage(i)); err != nil {
@@ -54,8 +55,9 @@ func ringLargeChild(args []string) int {
 }
 
 // TestRingLargeMessages: a child sends messages of up to 4 MiB and 8
-// bytes, most copied into the ring in pieces; each arrives whole, byte for byte, whether
-// the receive buffer is reused, too small, or holds other bytes.
+// bytes, most copied into the ring in pieces; each arrives whole, byte
+// for byte, whether the receive buffer is reused, too small, or holds
+// other bytes.
 func TestRingLargeMessages(t *testing.T) {
 	o, _, r := newAnonRing(t, largeRingBytes())
 	child := startRingChild(t, o, "ring-large")
