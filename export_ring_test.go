@@ -100,6 +100,17 @@ func RingSenderSleeps(r *Ring) bool { return ringWord(r, ringOffTxWake)&1 != 0 }
 // kernel (the bit in the receiver's wake word). Tests only.
 func RingReceiverSleeps(r *Ring) bool { return ringWord(r, ringOffRxWake)&1 != 0 }
 
+// SetRingLookHook makes f run before each look of a spinning ring wait,
+// until restore is called. Tests only; not safe while rings are in use.
+func SetRingLookHook(f func()) (restore func()) {
+	ringLookHook = f
+	return func() { ringLookHook = nil }
+}
+
+// RingPauses returns the shortest and the longest pause of a sender that
+// spins for room. Tests only.
+func RingPauses() (first, most time.Duration) { return ringPauseMin, ringPauseMax }
+
 // RingReceiverWakes returns the sequence of r's ring's receiver wake word:
 // it advances at every wake-up of a sleeping receiver (and every kick).
 // Tests only.

@@ -334,7 +334,7 @@ func (r ringMem) claimWait(ctx context.Context, op string, n uint64, wait bool) 
 		}
 		return 0, false, nil
 	}
-	err = r.await(ctx, op, r.u32(ringOffTxWake), 0, &r.txSpin, &r.sendClosed, func(probe, _ bool) (bool, time.Duration, error) {
+	err = r.await(ctx, op, r.u32(ringOffTxWake), 0, fullPause(n, r.cap), &r.txSpin, &r.sendClosed, func(probe, _ bool) (bool, time.Duration, error) {
 		p, ok, err := r.claim(op, n, probe)
 		if ok || err != nil {
 			pos = p

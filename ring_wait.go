@@ -161,9 +161,10 @@ type pollFunc func(probe, spinning bool) (done bool, slice time.Duration, err er
 // await runs poll until it is done, spinning briefly and then sleeping
 // on the wake word w, until ctx ends or the handle closes. After it has
 // set w's sleeps bit and found nothing, it keeps looking for grace before
-// it sleeps (ring_publish.go). The caller holds one of the handle's
-// gates, which keeps the memory mapped.
-func (r ringMem) await(ctx context.Context, op string, w *uint32, grace time.Duration, spin *spinEstimate, stop *atomic.Bool, poll pollFunc) error {
+// it sleeps (ring_publish.go). With pause set, the spin pauses between
+// its looks, from pause doubling up to ringPauseMax (ring_pause.go). The
+// caller holds one of the handle's gates, which keeps the memory mapped.
+func (r ringMem) await(ctx context.Context, op string, w *uint32, grace, pause time.Duration, spin *spinEstimate, stop *atomic.Bool, poll pollFunc) error {
 	// The first look is a spin's when spinning is on: a full look comes
 	// before every sleep.
 	done, slice, err := poll(false, ringSpinning)
@@ -185,11 +186,18 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, grace time.Dur
 		seq := atomic.LoadUint32(w)
 		start := time.Now()
 		for i := 1; ; i++ {
+			if ringLookHook != nil {
+				ringLookHook()
+			}
 			if done, _, err = poll(false, true); done {
 				spin.record(true, time.Since(start))
 				return err
 			}
-			if i%ringChecksPerNow == 0 {
+			if pause > 0 {
+				ringPause(pause)
+				pause = min(2*pause, ringPauseMax)
+			}
+			if pause > 0 || i%ringChecksPerNow == 0 {
 				if time.Since(start) >= budget || ctx.Err() != nil || stop.Load() || r.closed.Load() || atomic.LoadUint32(w) != seq {
 					spin.record(false, 0)
 					break
