@@ -234,7 +234,10 @@ func (r *Ring) WaitForReceiver(wait bool) { r.waitRecv.Store(wait) }
 // Whatever d, a receive on amd64 or 386 that has just said it sleeps
 // looks at the ring for 10 µs more before it enters the kernel (a record
 // published at that moment may still be on its way; ARCHITECTURE.md,
-// "Publishing without a barrier").
+// "Publishing without a barrier"). A send of at most 16 KiB that spins
+// for room on a ring of at least 64 KiB looks at the ring every 2 to 4
+// µs, not back to back: room comes back in batches, and its looks would
+// slow the receiver that frees it (ARCHITECTURE.md, "Pausing for room").
 func (r *Ring) SetSpin(d time.Duration) {
 	switch {
 	case d < 0:
