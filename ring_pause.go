@@ -14,8 +14,8 @@ import "time"
 // the room, ran slower for it. Measured (BENCHMARKS §7, "Pausing for
 // room"), a 1 KiB stream between two processes in alternating runs:
 // 9.2-10.0 M msg/s looking back to back, 11.9-12.6 M in four of five runs
-// with pauses from 2 µs; pauses from 0.5 µs kept most of the looks and
-// little of the gain (medians 10.2 M against 10.0 M).
+// with pauses from 2 µs; pauses from 0.5 µs showed little of the gain
+// (medians 10.2 M against 10.0 M).
 //
 // The pause doubles from ringPauseMin up to ringPauseMax at each look that
 // finds no room. Only a sender of a record of at most ringRetireBatch
