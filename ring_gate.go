@@ -8,10 +8,11 @@ import (
 
 // A gate admits one goroutine at a time, like a mutex whose waiters give
 // up when a context ends or the handle closes. Taking a free gate is one
-// compare-and-swap and letting it go a store and a load, which matters on
-// the ring's per-message path; waiters park on a channel.
+// compare-and-swap and letting it go a store and a load, both inlined,
+// which matters on the ring's per-message path; waiters park on a
+// channel.
 type gate struct {
-	held   atomic.Bool
+	held   atomic.Uint32 // 1 while held
 	nwait  atomic.Int32
 	mu     sync.Mutex
 	wakeCh chan struct{} // closed by release when waiters may wait on it
@@ -20,15 +21,19 @@ type gate struct {
 // acquire takes the gate, waiting until it is free, ctx is done (ctx's
 // error) or done is closed (errDone).
 func (g *gate) acquire(ctx context.Context, done <-chan struct{}) error {
-	if g.held.CompareAndSwap(false, true) {
+	if g.held.CompareAndSwap(0, 1) {
 		return nil
 	}
+	return g.acquireSlow(ctx, done)
+}
+
+func (g *gate) acquireSlow(ctx context.Context, done <-chan struct{}) error {
 	for {
 		g.mu.Lock()
 		// Count ourselves before trying, so that a release after our
 		// failed try sees us and wakes us.
 		g.nwait.Add(1)
-		if g.held.CompareAndSwap(false, true) {
+		if g.held.CompareAndSwap(0, 1) {
 			g.nwait.Add(-1)
 			g.mu.Unlock()
 			return nil
@@ -55,15 +60,20 @@ func (g *gate) acquire(ctx context.Context, done <-chan struct{}) error {
 
 // release lets the gate go and wakes its waiters, which race for it.
 func (g *gate) release() {
-	g.held.Store(false)
+	g.held.Store(0)
 	if g.nwait.Load() > 0 {
-		g.mu.Lock()
-		if g.wakeCh != nil {
-			close(g.wakeCh)
-			g.wakeCh = nil
-		}
-		g.mu.Unlock()
+		g.wakeWaiters()
 	}
+}
+
+// wakeWaiters wakes the goroutines waiting in acquire.
+func (g *gate) wakeWaiters() {
+	g.mu.Lock()
+	if g.wakeCh != nil {
+		close(g.wakeCh)
+		g.wakeCh = nil
+	}
+	g.mu.Unlock()
 }
 
 // errDone is returned by acquire when the handle closed.

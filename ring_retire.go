@@ -72,25 +72,46 @@ func (r ringMem) consumed(size uint64) {
 // pending. It leaves the work to a live holder of the retire word, and
 // takes the word over from a dead one when probe is set.
 func (r ringMem) retireOwn(op string, all, probe bool) error {
-	// r.retired trails the head when a sender has retired since: the
-	// look costs no load, and an extra try finds the head moved.
-	if r.retired == r.head || !all && !r.quiet && r.head-r.retired < min(ringRetireBatch, r.cap/8) {
+	if !r.retireDue(all) {
 		return nil
 	}
-	hw := r.u64(ringOffHead)
-	if ok, err := r.takeRetire(op, probe); !ok || err != nil {
+	return r.retireNow(op, probe)
+}
+
+// retireDue reports whether retireOwn has work. r.retired trails the head
+// when a sender has retired since: the look costs no load, and an extra
+// try finds the head moved. It inlines; the work does not.
+func (r ringMem) retireDue(all bool) bool {
+	return r.retired != r.head && (all || r.quiet || r.head-r.retired >= min(ringRetireBatch, r.cap/8))
+}
+
+// retireNow is retireOwn's work, when something is due.
+func (r ringMem) retireNow(op string, probe bool) error {
+	if moved, err := r.moveHead(op, probe); !moved || err != nil {
 		return err
 	}
-	defer atomic.StoreUint32(r.u32(ringOffRetire), 0)
+	r.wakeSenders()
+	return nil
+}
+
+// moveHead zeroes what the receiver has consumed and moves the head to
+// the receiver's position, unless another party holds the retire word.
+// It wakes no one.
+func (r ringMem) moveHead(op string, probe bool) (bool, error) {
+	hw := r.u64(ringOffHead)
+	if ok, err := r.takeRetire(op, probe); !ok || err != nil {
+		return false, err
+	}
 	h := atomic.LoadUint64(hw) // no one else moves it now
 	if h > r.head || r.head-h > r.cap || h%8 != 0 {
-		return r.corrupt(op, "head %d with the receiver at %d, capacity %d", h, r.head, r.cap)
+		atomic.StoreUint32(r.u32(ringOffRetire), 0)
+		return false, r.corrupt(op, "head %d with the receiver at %d, capacity %d", h, r.head, r.cap)
 	}
 	r.zero(h, r.head)
 	atomic.StoreUint64(hw, r.head)
+	atomic.StoreUint32(r.u32(ringOffRetire), 0)
 	r.retired, r.quiet = r.head, false
-	r.wakeSenders()
-	return nil
+	return true, nil
 }
 
 // retireForSender retires what the receiver has consumed, for a sender

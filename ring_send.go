@@ -40,15 +40,17 @@ func (r *Ring) send(ctx context.Context, op string, msg []byte, wait bool) (bool
 	if err != nil {
 		return false, err
 	}
-	defer v.leaveSend()
+	// No defer on the per-message path, as in receive.
 	pos, ok, err := v.claimWait(ctx, op, uint64(len(msg)), wait)
 	if !ok || err != nil {
+		v.leaveSend()
 		return false, err
 	}
 	idx := pos & r.mask
 	copyCached(v.data()[idx+ringRecordHeader:], msg)
 	publish(v.hdr(pos), recHeader(uint64(len(msg)), r.token, recCommitted))
 	v.wake(v.u32(ringOffRxWake), false)
+	v.leaveSend()
 	return true, nil
 }
 

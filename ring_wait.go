@@ -122,6 +122,13 @@ func prepareSleep(w *uint32) (v uint32, set bool) {
 // force): it clears the bit and advances the sequence, then makes the
 // system call. Without the bit it costs one load.
 func (r ringMem) wake(w *uint32, force bool) {
+	if !force && atomic.LoadUint32(w)&1 == 0 {
+		return // inlined: the per-message cost when no one sleeps
+	}
+	r.wakeSlow(w, force)
+}
+
+func (r ringMem) wakeSlow(w *uint32, force bool) {
 	for range 4 {
 		v := atomic.LoadUint32(w)
 		if v&1 == 0 && !force {
