@@ -151,10 +151,13 @@ func (r ringMem) next(ctx context.Context, op string, wait bool) (msg []byte, si
 			return nil, 0, err
 		}
 	}
-	if wait && ringSpinning {
+	if wait {
 		// A streaming receiver mostly finds its message at the first
-		// look, which is a spin's (below): take it without building the
-		// waiting machinery.
+		// look: take it with a cheap look, as a spin's, without building
+		// the waiting machinery. Only a look that finds nothing goes on
+		// to the full look before sleeping, which retires everything
+		// consumed; with one CPU (no spinning) every wait's first look
+		// was that full look, a retire per message.
 		if msg, size, _, err = r.poll(op, false, true); err != nil || size > 0 {
 			return msg, size, err
 		}
