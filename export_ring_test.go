@@ -72,6 +72,14 @@ const RingSenders = ringSenders
 // RingClosing reports whether Close has begun on r. Tests only.
 func RingClosing(r *Ring) bool { return r.closed.Load() }
 
+// SetRingLeaveHook makes f run when a send that sent leaves the ring,
+// after its last access to the memory and before it releases its gate.
+// Tests only.
+func SetRingLeaveHook(f func()) (restore func()) {
+	ringLeaveHook = f
+	return func() { ringLeaveHook = nil }
+}
+
 // SetRingFullSlice sets how long a sender waiting for room sleeps before
 // it probes the receiver, until restore is called. Tests only; not safe
 // while rings are in use.

@@ -50,6 +50,9 @@ func (r *Ring) send(ctx context.Context, op string, msg []byte, wait bool) (bool
 	copyCached(v.data()[idx+ringRecordHeader:], msg)
 	publish(v.hdr(pos), recHeader(uint64(len(msg)), r.token, recCommitted))
 	v.wake(v.u32(ringOffRxWake), false)
+	if ringLeaveHook != nil {
+		ringLeaveHook()
+	}
 	v.leaveSend()
 	return true, nil
 }
@@ -233,6 +236,11 @@ func (r *Ring) enterSend(ctx context.Context, op string) (ringMem, error) {
 }
 
 func (r ringMem) leaveSend() { r.sendGate.release() }
+
+// ringLeaveHook, when set (by tests only), runs when a send that sent
+// leaves the ring, after its last access to the memory and before it
+// releases its gate.
+var ringLeaveHook func()
 
 // attachSender takes a sender slot: a free one, or one whose sender died
 // with no claim the receiver may still need to resolve.

@@ -451,13 +451,19 @@ func TestRingMappingCloseWaitsForSend(t *testing.T) {
 		close(paused)
 		<-resume
 	})()
+	// The send's step is taken as it leaves the ring, after its last
+	// access to the memory and before it lets its gate go: taken after
+	// Send returns, it raced with a Close that completes as soon as the
+	// gate is free (seen under qemu-user on a loaded host).
+	var left atomic.Int32
+	defer shm.SetRingLeaveHook(func() { left.CompareAndSwap(0, seq.Add(1)) })()
 	sent := make(chan int32, 1)
 	go func() {
 		err := r.Send(context.Background(), []byte("x"))
 		if err != nil && !errors.Is(err, shm.ErrRingClosed) {
 			t.Errorf("Send during the Mapping's Close: %v", err)
 		}
-		sent <- seq.Add(1)
+		sent <- left.Load()
 	}()
 	<-paused
 	closed := make(chan int32, 1)
@@ -484,6 +490,9 @@ func TestRingMappingCloseWaitsForSend(t *testing.T) {
 	}
 	close(resume)
 	s, c := <-sent, <-closed
+	if s == 0 {
+		t.Fatal("the send did not send (its leave hook did not run)")
+	}
 	if c < s {
 		t.Fatalf("the Mapping's Close returned (step %d) before the send left the ring (step %d)", c, s)
 	}
