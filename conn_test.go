@@ -287,26 +287,34 @@ func TestConnNoLeak(t *testing.T) {
 	}
 	defer ln.Close()
 	round := func() {
-		served := make(chan struct{})
+		served := make(chan error, 1)
 		go func() {
-			defer close(served)
 			c, err := ln.Accept()
 			if err == nil {
-				io.Copy(c, c)
+				_, err = io.Copy(c, c)
 				c.Close()
 			}
+			served <- err
 		}()
 		c, err := shm.Dial(testCtx(t), path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.Write([]byte("ping"))
-		c.CloseWrite()
+		if _, err := c.Write([]byte("ping")); err != nil {
+			c.Close()
+			t.Fatalf("write: %v (server: %v)", err, <-served)
+		}
+		if err := c.CloseWrite(); err != nil {
+			t.Fatalf("closewrite: %v", err)
+		}
 		if b, err := io.ReadAll(c); err != nil || string(b) != "ping" {
-			t.Fatalf("echo: %q, %v", b, err)
+			c.Close()
+			t.Fatalf("echo: %q, %v (server: %v)", b, err, <-served)
 		}
 		c.Close()
-		<-served
+		if err := <-served; err != nil {
+			t.Fatalf("server: %v", err)
+		}
 	}
 	round()
 	before := countFDs()
