@@ -14,9 +14,9 @@ import (
 // pauses between its looks (ring_pause.go). Each pause lasts at least its
 // length by the clock, so over a spin that took e, the looks number at
 // most the pauses that fit in e: the first, shorter one, then one per
-// longest pause (the bound allows two more). Looking back to back, a spin of 20 ms makes hundreds of
-// thousands of looks. The message still goes through once there is room,
-// after the ones that filled the ring.
+// longest pause (the bound allows two more). Looking back to back, a spin
+// of 20 ms makes hundreds of thousands of looks. The message still goes
+// through once there is room, after the ones that filled the ring.
 func TestRingFullSenderPauses(t *testing.T) {
 	if runtime.NumCPU() < 2 {
 		t.Skip("one CPU: no ring call spins, so none pauses")

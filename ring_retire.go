@@ -85,33 +85,25 @@ func (r ringMem) retireDue(all bool) bool {
 	return r.retired != r.head && (all || r.quiet || r.head-r.retired >= min(ringRetireBatch, r.cap/8))
 }
 
-// retireNow is retireOwn's work, when something is due.
+// retireNow is retireOwn's work, when something is due: it zeroes what
+// the receiver has consumed, moves the head to the receiver's position
+// and wakes senders asleep for room, unless another party holds the
+// retire word.
 func (r ringMem) retireNow(op string, probe bool) error {
-	if moved, err := r.moveHead(op, probe); !moved || err != nil {
-		return err
-	}
-	r.wakeSenders()
-	return nil
-}
-
-// moveHead zeroes what the receiver has consumed and moves the head to
-// the receiver's position, unless another party holds the retire word.
-// It wakes no one.
-func (r ringMem) moveHead(op string, probe bool) (bool, error) {
 	hw := r.u64(ringOffHead)
 	if ok, err := r.takeRetire(op, probe); !ok || err != nil {
-		return false, err
+		return err
 	}
+	defer atomic.StoreUint32(r.u32(ringOffRetire), 0)
 	h := atomic.LoadUint64(hw) // no one else moves it now
 	if h > r.head || r.head-h > r.cap || h%8 != 0 {
-		atomic.StoreUint32(r.u32(ringOffRetire), 0)
-		return false, r.corrupt(op, "head %d with the receiver at %d, capacity %d", h, r.head, r.cap)
+		return r.corrupt(op, "head %d with the receiver at %d, capacity %d", h, r.head, r.cap)
 	}
 	r.zero(h, r.head)
 	atomic.StoreUint64(hw, r.head)
-	atomic.StoreUint32(r.u32(ringOffRetire), 0)
 	r.retired, r.quiet = r.head, false
-	return true, nil
+	r.wakeSenders()
+	return nil
 }
 
 // retireForSender retires what the receiver has consumed, for a sender
