@@ -201,3 +201,11 @@ func RingSendUnseen(r *Ring, msg []byte) error {
 	publish(v.hdr(pos), recHeader(uint64(len(msg)), r.token, recCommitted))
 	return nil
 }
+
+// SetRingReceiverHook makes f run when a sender looks for the ring's
+// receiver, between its loads of the receiver-seen flag and of the
+// receiver slot, until restore is called. Tests only.
+func SetRingReceiverHook(f func()) (restore func()) {
+	ringReceiverHook = f
+	return func() { ringReceiverHook = nil }
+}

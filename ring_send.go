@@ -365,8 +365,11 @@ func (r ringMem) claimWait(ctx context.Context, op string, n uint64, wait bool) 
 // closed its handle (a receiver attached once and the slot is free), so
 // that sends fail at once rather than when the ring fills.
 func (r ringMem) receiverClosed() bool {
-	return !r.waitRecv.Load() && atomic.LoadUint32(r.u32(ringOffRxSlot)) == 0 &&
-		atomic.LoadUint32(r.u32(ringOffFlags))&flagReceiverSeen != 0
+	if r.waitRecv.Load() {
+		return false
+	}
+	seen, tok := r.receiverSlot()
+	return seen && tok == 0
 }
 
 // receiverGone reports whether a sender waiting for room should give up:
@@ -375,11 +378,31 @@ func (r ringMem) receiverGone() bool {
 	if r.waitRecv.Load() {
 		return false
 	}
-	tok := atomic.LoadUint32(r.u32(ringOffRxSlot))
+	seen, tok := r.receiverSlot()
 	if tok == 0 {
-		return atomic.LoadUint32(r.u32(ringOffFlags))&flagReceiverSeen != 0
+		return seen
 	}
 	return !r.alive(tok)
+}
+
+// ringReceiverHook, when set (by tests only), runs in receiverSlot
+// between the loads of the flag and of the slot.
+var ringReceiverHook func()
+
+// receiverSlot returns whether a receiver ever attached and the token in
+// the receiver slot.
+// The flag is read first: a receiver sets it after taking the slot, so a
+// flag seen set and a free slot read after it mean that the receiver
+// left. Read the other way round, a sender could read the slot free just
+// before the first receiver took it and the flag just after, and take a
+// receiver that was attaching for one that had gone (a Conn's first
+// Write failed so, rarely, while the peer's first Read attached).
+func (r ringMem) receiverSlot() (seen bool, tok uint32) {
+	seen = atomic.LoadUint32(r.u32(ringOffFlags))&flagReceiverSeen != 0
+	if ringReceiverHook != nil {
+		ringReceiverHook()
+	}
+	return seen, atomic.LoadUint32(r.u32(ringOffRxSlot))
 }
 
 // claim tries once to claim room for a record of n payload bytes (and the

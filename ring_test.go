@@ -859,6 +859,88 @@ func TestRingAttachRacesTail(t *testing.T) {
 	}
 }
 
+// TestRingFirstReceiverRacesSend attaches the ring's first receiver
+// while a send looks for it, between its loads of the receiver-seen flag
+// and of the receiver slot. The send must not take the receiver for one
+// that left: when it read the slot first, it saw the slot free and then
+// the new receiver's flag, and failed with ErrPeerDead (a Conn's first
+// Write failed so, rarely, while the peer's first Read attached).
+func TestRingFirstReceiverRacesSend(t *testing.T) {
+	n := shm.RingSize(100, 8)
+	_, m, tx := newAnonRing(t, n)
+	rx, err := m.Ring(0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	ctx := context.Background()
+	looks := 0
+	defer shm.SetRingReceiverHook(func() {
+		if looks++; looks == 1 {
+			if _, ok, err := rx.TryReceive(nil); err != nil || ok {
+				t.Errorf("the receiver's first look: %v, %v", ok, err)
+			}
+		}
+	})()
+	if err := tx.Send(ctx, []byte("first")); err != nil {
+		t.Fatalf("send while the first receiver attached: %v", err)
+	}
+	if looks == 0 {
+		t.Fatal("the send did not look for the receiver")
+	}
+	if got, err := rx.Receive(ctx, nil); err != nil || string(got) != "first" {
+		t.Fatalf("received %q, %v", got, err)
+	}
+}
+
+// TestRingFirstReceiverRacesFullSend is TestRingFirstReceiverRacesSend
+// for a send waiting on a full ring, whose probes ask whether a receiver
+// is gone: the first receiver attaches during the first probe's look and
+// makes room.
+func TestRingFirstReceiverRacesFullSend(t *testing.T) {
+	n := shm.RingSize(100, 2)
+	_, m, tx := newAnonRing(t, n)
+	rx, err := m.Ring(0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	ctx := context.Background()
+	msg := make([]byte, 100)
+	sent := 0
+	for {
+		ok, err := tx.TrySend(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		sent++
+	}
+	// The send's first look is at its start; the second is its first
+	// probe, waiting for room.
+	var looks atomic.Int32
+	defer shm.SetRingReceiverHook(func() {
+		if looks.Add(1) == 2 {
+			if _, ok, err := rx.TryReceive(nil); err != nil || !ok {
+				t.Errorf("the receiver's first receive: %v, %v", ok, err)
+			}
+		}
+	})()
+	if err := tx.Send(ctx, msg); err != nil {
+		t.Fatalf("send on a full ring while the first receiver attached: %v", err)
+	}
+	if looks.Load() < 2 {
+		t.Fatalf("the send looked for the receiver %d times, want a probe", looks.Load())
+	}
+	for range sent {
+		if _, err := rx.Receive(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // TestRingReclaimRacesDeath lets a sender claim room and die after a new
 // sender read the tail and before it probes the dead sender's slot: the
 // slot, the only trace of the claim, must not be reclaimed (it was, and
