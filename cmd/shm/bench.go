@@ -79,7 +79,10 @@ the peer (below 1.0 means shm is faster):
                          and 50 µs are spun before each round, so that
                          it is asleep in the kernel when the message
                          comes; the -paused rows sleep 1 ms before each
-                         round instead; their peers pause the same way
+                         round instead; their peers pause the same way;
+                         those two also run a wake pair, the floor under
+                         them: a word stored and one futex (umtx, ulock)
+                         wake per round, to a child asleep in the wait
   ring-idle-receiver     the CPU of a process asleep in Ring.Receive, as
                          for the semaphore
   conn-roundtrip-64B-p50, -p99

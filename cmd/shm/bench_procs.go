@@ -36,7 +36,7 @@ const warmRounds = 200
 var cmdBenchChild = &command{
 	name:   benchChildName,
 	hidden: true,
-	args:   "sem|pipe|socket|file ROUNDS | idle [mutex] | ring ... | stream ... | echo KIND SIZE | bounce N | conn NETWORK PATH MODE SIZE [N]",
+	args:   "sem|pipe|socket|file ROUNDS | idle [mutex] | ring ... | stream ... | echo KIND SIZE | bounce N | wake | conn NETWORK PATH MODE SIZE [N]",
 	help:   "The child side of shm bench; not for use by hand.",
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
 		pos, err := c.parse(e, c.flags(), args, false)
@@ -52,6 +52,8 @@ var cmdBenchChild = &command{
 				return ringChild(ctx, e.stdout, pos)
 			case "conn":
 				return connChild(ctx, pos)
+			case "wake":
+				return wakeChild(ctx)
 			case "echo":
 				if len(pos) != 3 {
 					return fmt.Errorf("%s echo: want KIND SIZE", benchChildName)

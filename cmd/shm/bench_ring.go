@@ -15,6 +15,7 @@ import (
 	"unsafe"
 
 	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/internal/futex"
 )
 
 // The ring rows: messages between processes through a shm.Ring against
@@ -631,18 +632,26 @@ func (b *bencher) pingRows() ([]benchRow, error) {
 		{"ring-roundtrip-64B-asleep-", "ring, receiver asleep", asleepPause, true, "echo-sleeping"},
 		{"ring-roundtrip-64B-paused-", "ring, 1 ms pause", pingPause, false, "echo"},
 	}
-	peers := pingPeers()
-	var measuredPeers []peerKind
-	for _, p := range peers {
-		if p.why == "" {
-			measuredPeers = append(measuredPeers, p)
+	// peersOf: a mode's peers. The wake pair (bench_wake.go) runs where
+	// the ring's echo sleeps between rounds: it is the floor under them.
+	peersOf := func(pause time.Duration) []peerKind {
+		ps := pingPeers()
+		if pause > 0 {
+			ps = append(ps, peerKind{kind: "wake", name: "wake pair, echo asleep in " + futex.Kind(), why: wakeWhy()})
 		}
+		return ps
 	}
-	// conts: per mode, the ring, then its measured peers with the same pause.
+	// conts: per mode, the ring (at first[mode]), then its measured peers
+	// with the same pause.
 	var conts []pingSet
-	for _, md := range modes {
+	first := make([]int, len(modes))
+	for mi, md := range modes {
+		first[mi] = len(conts)
 		conts = append(conts, pingSet{md.ring, md.pause, md.busy, func() (*pinger, error) { return b.ringPinger(size, md.echo) }})
-		for _, p := range measuredPeers {
+		for _, p := range peersOf(md.pause) {
+			if p.why != "" {
+				continue
+			}
 			name := p.name
 			switch {
 			case md.busy:
@@ -650,7 +659,11 @@ func (b *bencher) pingRows() ([]benchRow, error) {
 			case md.pause > 0:
 				name += ", same pause"
 			}
-			conts = append(conts, pingSet{name, md.pause, md.busy, func() (*pinger, error) { return b.connPinger(p.kind, size) }})
+			pin := func() (*pinger, error) { return b.connPinger(p.kind, size) }
+			if p.kind == "wake" {
+				pin = b.wakePinger
+			}
+			conts = append(conts, pingSet{name, md.pause, md.busy, pin})
 		}
 	}
 	samples, err := b.pingSamples(conts)
@@ -663,11 +676,11 @@ func (b *bencher) pingRows() ([]benchRow, error) {
 		q    float64
 	}{{"p50", 0.50}, {"p99", 0.99}} {
 		for mi, md := range modes {
-			ring := mi * (1 + len(measuredPeers))
+			ring := first[mi]
 			name := md.row + q.name
 			v := percentile(samples[ring], q.q)
 			j := ring + 1
-			for _, p := range peers {
+			for _, p := range peersOf(md.pause) {
 				if p.why != "" {
 					r := measured(name, v, p.name, 0)
 					r.Note = fmt.Sprintf("%s, %d rounds; peer not measured: %s", conts[ring].name, len(samples[ring]), p.why)
