@@ -209,3 +209,30 @@ func SetRingReceiverHook(f func()) (restore func()) {
 	ringReceiverHook = f
 	return func() { ringReceiverHook = nil }
 }
+
+// RingSpins reports whether waiting ring calls spin in this process (more
+// than one CPU).
+func RingSpins() bool { return ringSpinning }
+
+// RingCanYield reports whether a spin after a wake-up yields the CPU on
+// this system (ring_yield.go).
+func RingCanYield() bool { return canYield }
+
+// ForgetRingWake makes the process look as if it had never woken a ring
+// sleeper. Tests only.
+func ForgetRingWake() { ringWokeAt.Store(0) }
+
+// SetRingYieldHook makes f run at each yield of a spin, until restore is
+// called. Tests only.
+func SetRingYieldHook(f func()) (restore func()) {
+	ringYieldHook = f
+	return func() { ringYieldHook = nil }
+}
+
+// SetRingYieldWindow sets how long after a wake-up a spin yields, until
+// restore is called. Tests only.
+func SetRingYieldWindow(d time.Duration) (restore func()) {
+	old := ringYieldWindow
+	ringYieldWindow = d
+	return func() { ringYieldWindow = old }
+}

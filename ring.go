@@ -238,6 +238,9 @@ func (r *Ring) WaitForReceiver(wait bool) { r.waitRecv.Store(wait) }
 // for room on a ring of at least 64 KiB looks at the ring every 2 to 4
 // µs, not back to back: room comes back in batches, and its looks would
 // slow the receiver that frees it (ARCHITECTURE.md, "Pausing for room").
+// On Linux and the BSDs but OpenBSD, a spin that starts within 100 µs of
+// a wake-up this process made yields the CPU (sched_yield) as it spins,
+// so that the woken peer can run if the kernel queued it on this CPU.
 func (r *Ring) SetSpin(d time.Duration) {
 	switch {
 	case d < 0:
@@ -381,7 +384,7 @@ func (r *Ring) alive(token uint32) bool {
 	return err != nil || ok
 }
 
-// ringEpoch anchors probeDue's monotonic clock.
+// ringEpoch anchors the monotonic clocks of probeDue and ringWokeAt.
 var ringEpoch = time.Now()
 
 // probeDue reports whether a non-waiting call that found nothing to do

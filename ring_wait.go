@@ -136,6 +136,7 @@ func (r ringMem) wakeSlow(w *uint32, force bool) {
 		}
 		if atomic.CompareAndSwapUint32(w, v, (v|1)+1) {
 			_ = futex.Wake(w, 0)
+			noteWake()
 			return
 		}
 	}
@@ -192,6 +193,12 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, grace, pause t
 		budget = min(budget, slice)
 		seq := atomic.LoadUint32(w)
 		start := time.Now()
+		// Just after waking a sleeper, the spin lets it run here first
+		// (ring_yield.go).
+		yield := spinYields()
+		if yield {
+			spinYield()
+		}
 		for i := 1; ; i++ {
 			if ringLookHook != nil {
 				ringLookHook()
@@ -208,6 +215,9 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, grace, pause t
 				if time.Since(start) >= budget || ctx.Err() != nil || stop.Load() || r.closed.Load() || atomic.LoadUint32(w) != seq {
 					spin.record(false, 0)
 					break
+				}
+				if yield {
+					spinYield()
 				}
 				runtime.Gosched()
 			}
