@@ -13,8 +13,9 @@ import (
 
 // windowsReasons are the reasons a peer of the process-pair rows may go
 // unmeasured on windows, each true there: no socketpair, no POSIX C
-// peer, no AF_UNIX socket (wine 8.0) to make a net.UnixConn.
-var windowsReasons = regexp.MustCompile(`^(windows has no socketpair$|no C peer on windows: |no net\.UnixConn on this system \(.+\), and windows has no socketpair$|windows has no socketpair to hand a net\.UnixConn to a child)`)
+// peer, no AF_UNIX socket (wine 8.0) to make a net.UnixConn, no
+// cross-process wait on an address for the wake pair.
+var windowsReasons = regexp.MustCompile(`^(windows has no socketpair$|no C peer on windows: |no net\.UnixConn on this system \(.+\), and windows has no socketpair$|windows has no socketpair to hand a net\.UnixConn to a child|no kernel wait on an address here \(futex: no cross-process wait/wake on windows/)`)
 
 // TestBenchProcessWindows runs `shm bench --only semaphore,ring,idle` as
 // its own process, whose children are processes too (the semaphores, the
