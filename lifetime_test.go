@@ -262,11 +262,24 @@ func lifeCloseBlockedChild(args []string) int {
 	go func() { res <- lockOrWait(context.Background(), m, kind) }()
 	// Asleep in the kernel on the word where that can be seen (Linux),
 	// else at least registered for Close to wake.
+	var early error
+	returned := false
 	if !waitUntil(func() bool {
+		select {
+		case early = <-res:
+			returned = true
+			return true
+		default:
+		}
 		asleep, observable := asleepOn(os.Getpid(), addr)
 		return asleep || !observable && shm.Sleepers(m) > 0
 	}) {
-		return fail("the %s call never went to sleep", op)
+		return fail("the %s call never went to sleep (registered sleepers: %d)", op, shm.Sleepers(m))
+	}
+	if returned {
+		// Say what ended it: once under wine the call never slept, and
+		// the failure did not tell why.
+		return fail("the %s call returned before Close: %v", op, early)
 	}
 	closed := make(chan error, 1)
 	go func() { closed <- m.Close() }()
