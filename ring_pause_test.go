@@ -33,16 +33,7 @@ func TestRingFullSenderPauses(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := make([]byte, 64)
-	filled := 0
-	for ; ; filled++ {
-		ok, err := tx.TrySend(msg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ok {
-			break
-		}
-	}
+	filled := fillRing(t, tx, msg)
 	tx.SetSpin(spin)
 	var looks atomic.Int64
 	defer shm.SetRingLookHook(func() { looks.Add(1) })()

@@ -611,15 +611,7 @@ func TestRingPeerDead(t *testing.T) {
 		t.Fatalf("child said %q", l)
 	}
 	msg := make([]byte, ringProcMax)
-	for {
-		ok, err := tx.TrySend(msg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ok {
-			break
-		}
-	}
+	fillRing(t, tx, msg)
 	c.kill(t)
 	err := tx.Send(context.Background(), msg)
 	if !errors.Is(err, shm.ErrPeerDead) {

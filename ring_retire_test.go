@@ -251,17 +251,7 @@ func TestRingFullLapPending(t *testing.T) {
 	<-stopped
 	// Empty messages are 8-byte records: they fill the ring to exactly a
 	// capacity past the head.
-	n := 0
-	for {
-		ok, err := other.TrySend(nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ok {
-			break
-		}
-		n++
-	}
+	n := fillRing(t, other, nil)
 	for i := range n {
 		msg, ok, err := rx.TryReceive(nil)
 		if err != nil || !ok || len(msg) != 0 {

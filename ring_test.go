@@ -62,6 +62,21 @@ func newAnonRing(t testing.TB, n int) (*shm.Object, *shm.Mapping, *shm.Ring) {
 	return o, m, r
 }
 
+// fillRing sends msg with TrySend until the ring is full and returns how
+// many went in.
+func fillRing(t testing.TB, r *shm.Ring, msg []byte) int {
+	t.Helper()
+	for n := 0; ; n++ {
+		ok, err := r.TrySend(msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			return n
+		}
+	}
+}
+
 // seqMessage is message i of sender s: its header (s, i), then filler
 // whose length and bytes follow from (s, i).
 func seqMessage(buf []byte, s, i uint32, maxLen int) []byte {
@@ -524,17 +539,7 @@ func TestRingSenderWokenBelowHalf(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := make([]byte, 100)
-	sent := 0
-	for {
-		ok, err := tx.TrySend(msg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ok {
-			break
-		}
-		sent++
-	}
+	sent := fillRing(t, tx, msg)
 	done := make(chan error, 1)
 	go func() { done <- tx.Send(context.Background(), msg) }()
 	// Wait until the sender sleeps (its bit in the wake word), then read
@@ -907,17 +912,7 @@ func TestRingFirstReceiverRacesFullSend(t *testing.T) {
 	defer rx.Close()
 	ctx := context.Background()
 	msg := make([]byte, 100)
-	sent := 0
-	for {
-		ok, err := tx.TrySend(msg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ok {
-			break
-		}
-		sent++
-	}
+	sent := fillRing(t, tx, msg)
 	// The send's first look is at its start; the second is its first
 	// probe, waiting for room.
 	var looks atomic.Int32
