@@ -54,12 +54,19 @@ func newRing(t testing.TB, n int) (*shm.Mapping, *shm.Ring) {
 func newAnonRing(t testing.TB, n int) (*shm.Object, *shm.Mapping, *shm.Ring) {
 	t.Helper()
 	o, m := newAnonMapping(t, n)
-	r, err := m.Ring(0, n)
+	return o, m, openRing(t, m, 0, n)
+}
+
+// openRing returns a handle of the ring in bytes [off, off+n) of m,
+// closed when the test ends.
+func openRing(t testing.TB, m *shm.Mapping, off, n int) *shm.Ring {
+	t.Helper()
+	r, err := m.Ring(off, n)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
-	return o, m, r
+	return r
 }
 
 // fillRing sends msg with TrySend until the ring is full and returns how
@@ -873,11 +880,7 @@ func TestRingAttachRacesTail(t *testing.T) {
 func TestRingFirstReceiverRacesSend(t *testing.T) {
 	n := shm.RingSize(100, 8)
 	_, m, tx := newAnonRing(t, n)
-	rx, err := m.Ring(0, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rx.Close()
+	rx := openRing(t, m, 0, n)
 	ctx := context.Background()
 	looks := 0
 	defer shm.SetRingReceiverHook(func() {
@@ -905,11 +908,7 @@ func TestRingFirstReceiverRacesSend(t *testing.T) {
 func TestRingFirstReceiverRacesFullSend(t *testing.T) {
 	n := shm.RingSize(100, 2)
 	_, m, tx := newAnonRing(t, n)
-	rx, err := m.Ring(0, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rx.Close()
+	rx := openRing(t, m, 0, n)
 	ctx := context.Background()
 	msg := make([]byte, 100)
 	sent := fillRing(t, tx, msg)

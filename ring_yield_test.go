@@ -27,18 +27,11 @@ func TestRingSpinYieldsAfterWake(t *testing.T) {
 	defer shm.SetRingYieldWindow(time.Minute)() // past any preemption of this test
 	n := shm.RingSize(64, 8)
 	_, m := newAnonMapping(t, 2*n)
-	ring := func(off int) *shm.Ring {
-		t.Helper()
-		r, err := m.Ring(off, n)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { r.Close() })
-		return r
-	}
-	ping, pong := ring(0), ring(n)      // this side: sends on ping, receives on pong
-	echoIn, echoOut := ring(0), ring(n) // the echo's side
-	echoIn.SetSpin(0)                   // the echo sleeps in the kernel at once
+	// This side sends on ping and receives on pong; the echo the other
+	// way round, and sleeps in the kernel at once.
+	ping, pong := openRing(t, m, 0, n), openRing(t, m, n, n)
+	echoIn, echoOut := openRing(t, m, 0, n), openRing(t, m, n, n)
+	echoIn.SetSpin(0)
 	if _, _, err := pong.TryReceive(nil); err != nil {
 		t.Fatal(err)
 	}
