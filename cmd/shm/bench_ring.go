@@ -78,6 +78,20 @@ func gateWord(m *shm.Mapping, off int) *uint64 {
 	return (*uint64)(unsafe.Pointer(&m.Bytes()[off]))
 }
 
+// inheritedBenchMapping maps the object a bench child inherited as
+// "bench"; done unmaps and closes it.
+func inheritedBenchMapping() (m *shm.Mapping, done func(), err error) {
+	o, err := shm.Inherited("bench")
+	if err != nil {
+		return nil, nil, err
+	}
+	if m, err = o.Map(); err != nil {
+		o.Close()
+		return nil, nil, err
+	}
+	return m, func() { m.Close(); o.Close() }, nil
+}
+
 // waitWord polls w until pred holds (setup only: never timed).
 func waitWord(ctx context.Context, w *uint64, pred func(uint64) bool) error {
 	for !pred(atomic.LoadUint64(w)) {
@@ -131,16 +145,11 @@ func ringChild(ctx context.Context, stdout io.Writer, pos []string) error {
 		if err != nil {
 			return err
 		}
-		o, err := shm.Inherited("bench")
+		m, done, err := inheritedBenchMapping()
 		if err != nil {
 			return err
 		}
-		defer o.Close()
-		m, err := o.Map()
-		if err != nil {
-			return err
-		}
-		defer m.Close()
+		defer done()
 		w := gateWord(m, 0)
 		for i := range uint64(n + warmRounds) {
 			if err := spinUntil(ctx, w, 2*i+1); err != nil {

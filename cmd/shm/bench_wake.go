@@ -139,16 +139,11 @@ func wakeSleepFor(ctx context.Context, pong, sleeping *uint32, seq uint32) error
 // changes, copies it to the pong word (waking the parent if it sleeps),
 // and returns when it reads wakeStop. Its waits end every second to look at ctx.
 func wakeChild(ctx context.Context) error {
-	o, err := shm.Inherited("bench")
+	m, done, err := inheritedBenchMapping()
 	if err != nil {
 		return err
 	}
-	defer o.Close()
-	m, err := o.Map()
-	if err != nil {
-		return err
-	}
-	defer m.Close()
+	defer done()
 	ping, pong, sleeping := wakeWord(m, wakePing), wakeWord(m, wakePong), wakeWord(m, wakeSleep)
 	var last uint32
 	for {
