@@ -216,11 +216,7 @@ func RingSpins() bool { return ringSpinning }
 
 // RingCanYield reports whether a spin after a wake-up yields the CPU on
 // this system (ring_yield.go).
-func RingCanYield() bool { return canYield }
-
-// ForgetRingWake makes the process look as if it had never woken a ring
-// sleeper. Tests only.
-func ForgetRingWake() { ringWokeAt.Store(0) }
+func RingCanYield() bool { return futex.CanYield }
 
 // SetRingYieldHook makes f run at each yield of a spin, until restore is
 // called. Tests only.

@@ -238,9 +238,12 @@ func (r *Ring) WaitForReceiver(wait bool) { r.waitRecv.Store(wait) }
 // for room on a ring of at least 64 KiB looks at the ring every 2 to 4
 // µs, not back to back: room comes back in batches, and its looks would
 // slow the receiver that frees it (ARCHITECTURE.md, "Pausing for room").
-// On Linux and the BSDs but OpenBSD, a spin that starts within 100 µs of
-// a wake-up this process made yields the CPU (sched_yield) as it spins,
-// so that the woken peer can run if the kernel queued it on this CPU.
+// On Linux, the BSDs and darwin, a spin that starts within 100 µs of a
+// wake-up yields the CPU (sched_yield) as it spins, so that the other
+// process can run if the kernel queued it on this CPU: after a wake-up
+// this process made, the first spin yields at once, and every spin in
+// the window yields at its time checks, as does one in the window of a
+// wake-up this process had.
 func (r *Ring) SetSpin(d time.Duration) {
 	switch {
 	case d < 0:
@@ -384,7 +387,7 @@ func (r *Ring) alive(token uint32) bool {
 	return err != nil || ok
 }
 
-// ringEpoch anchors the monotonic clocks of probeDue and ringWokeAt.
+// ringEpoch anchors the monotonic clock of probeDue.
 var ringEpoch = time.Now()
 
 // probeDue reports whether a non-waiting call that found nothing to do

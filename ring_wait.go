@@ -193,10 +193,10 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, grace, pause t
 		budget = min(budget, slice)
 		seq := atomic.LoadUint32(w)
 		start := time.Now()
-		// Just after waking a sleeper, the spin lets it run here first
+		// Just after a wake-up, the spin lets the other side run here
 		// (ring_yield.go).
-		yield := spinYields()
-		if yield {
+		yieldNow, yield := spinYields()
+		if yieldNow {
 			spinYield()
 		}
 		for i := 1; ; i++ {

@@ -1,46 +1,36 @@
 package shm
 
 import (
-	"sync/atomic"
 	"time"
+
+	"github.com/shmkit/shm/internal/futex"
 )
 
-// Yielding after a wake-up. A process that wakes a sleeping peer and then
-// spins for the peer's answer may be holding the very CPU the kernel
-// queued the peer on: on the 2-vCPU machine of BENCHMARKS §7 a woken echo
-// waited for its waker's spin to end (12-28 µs from a send to the echo's
-// receive after a 1 ms pause, against 4-13 µs with yields), and the
-// waker, its spin spent, slept and had to be woken in turn (14 µs more).
-// So a spin that starts within ringYieldWindow of a wake-up this process
-// made yields its CPU (the system's sched_yield) first and at each of its
-// time checks; with nothing else to run there, a yield returns at once.
-// A yield is a system call, made only after a wake-up, which was one: a
-// spin between two awake processes makes none.
+// Yielding after a wake-up (internal/futex/yield.go). A process that
+// wakes a sleeping peer and then spins for its answer may be holding the
+// very CPU the kernel queued the peer on: on the 2-vCPU machine of
+// BENCHMARKS §7 a woken echo waited for its waker's spin to end (12-28 µs
+// from a send to the echo's receive after a 1 ms pause, against 4-13 µs
+// with yields), and the waker, its spin spent, slept and had to be woken
+// in turn (14 µs more). And the woken echo, having answered, spun for
+// the next request on the CPU its waker was queued on (a paused round
+// trip of 16-18 µs, against 4-7 µs with the echo yielding too). So a
+// spin that starts within ringYieldWindow of a wake-up this process made
+// yields its CPU first and at each of its time checks, and one that
+// starts within the window of this process's own wake-up yields at its
+// time checks.
 
 // ringYieldWindow is how long after a wake-up a spin yields. A variable
-// so that a test can widen it past any preemption.
+// so that a test can widen it past any preemption, or close it.
 var ringYieldWindow = 100 * time.Microsecond
 
-// ringWokeAt is when this process last woke a sleeper on a ring, in ns
-// since ringEpoch (ring.go); 0 for never.
-var ringWokeAt atomic.Int64
-
 // noteWake records that this process has just woken a sleeper.
-func noteWake() {
-	if canYield {
-		ringWokeAt.Store(max(int64(time.Since(ringEpoch)), 1))
-	}
-}
+func noteWake() { futex.NoteWake() }
 
-// spinYields reports whether a spin starting now should yield: this
-// process woke a sleeper within ringYieldWindow.
-func spinYields() bool {
-	if !canYield {
-		return false
-	}
-	at := ringWokeAt.Load()
-	return at != 0 && int64(time.Since(ringEpoch))-at < int64(ringYieldWindow)
-}
+// spinYields reports whether a spin starting now yields at its start
+// (now) and at its time checks once it has spun for futex.YieldAfter
+// (checks); see futex.RecentWakes.
+func spinYields() (now, checks bool) { return futex.RecentWakes(ringYieldWindow) }
 
 // ringYieldHook, when set (by tests only), runs at each yield of a spin.
 var ringYieldHook func()
@@ -50,5 +40,5 @@ func spinYield() {
 	if ringYieldHook != nil {
 		ringYieldHook()
 	}
-	osYield()
+	futex.Yield()
 }

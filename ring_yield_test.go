@@ -3,6 +3,7 @@ package shm_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -10,11 +11,12 @@ import (
 	"time"
 
 	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/internal/futex"
 )
 
 // TestRingSpinYieldsAfterWake: a wait that spins just after this process
 // woke a sleeping peer yields its CPU, so that the peer, which the kernel
-// may have queued on it, runs; a spin with no wake-up before it makes no
+// may have queued on it, runs; a spin with no recent wake-up makes no
 // such system call. The echo answers only after the waiter's first yield,
 // so the test passes only if the waiter yields.
 func TestRingSpinYieldsAfterWake(t *testing.T) {
@@ -22,7 +24,7 @@ func TestRingSpinYieldsAfterWake(t *testing.T) {
 		t.Skipf("%d CPU: waiting calls do not spin, so none yields", runtime.NumCPU())
 	}
 	if !shm.RingCanYield() {
-		t.Skipf("a spin does not yield on %s (no sched_yield system call from Go there)", runtime.GOOS)
+		t.Skipf("a spin does not yield on %s: waits poll there, so no wake-up makes a sleeper runnable", runtime.GOOS)
 	}
 	defer shm.SetRingYieldWindow(time.Minute)() // past any preemption of this test
 	n := shm.RingSize(64, 8)
@@ -43,11 +45,13 @@ func TestRingSpinYieldsAfterWake(t *testing.T) {
 		once.Do(func() { close(yielded) })
 	})()
 
-	// No wake-up before: the spin of a receive that times out yields not.
-	shm.ForgetRingWake()
+	// No recent wake-up (the window closed): the spin of a receive that
+	// times out yields not.
+	closeWindow := shm.SetRingYieldWindow(0)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	_, err := pong.Receive(ctx, nil)
 	cancel()
+	closeWindow()
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("receive on an empty ring: %v, want the deadline", err)
 	}
@@ -88,5 +92,71 @@ func TestRingSpinYieldsAfterWake(t *testing.T) {
 	}
 	if yields.Load() == 0 {
 		t.Fatal("no yield")
+	}
+}
+
+// TestRingSpinYieldsAtChecks: a spin in the window of a wake-up that is
+// not the first spin after it yields at its time checks, not at its
+// start. Here a receive is woken (in one process, so this process both
+// woke and was woken: internal/futex's yield_test.go tells the two apart)
+// and its next spin, on an empty ring, must yield.
+func TestRingSpinYieldsAtChecks(t *testing.T) {
+	if !shm.RingSpins() {
+		t.Skipf("%d CPU: waiting calls do not spin, so none yields", runtime.NumCPU())
+	}
+	if !futex.CanYield {
+		t.Skipf("a spin does not yield on %s: waits poll there, so no wake-up makes a sleeper runnable", runtime.GOOS)
+	}
+	defer shm.SetRingYieldWindow(time.Minute)() // past any preemption of this test
+	n := shm.RingSize(64, 8)
+	_, m := newAnonMapping(t, 2*n)
+	in, out := openRing(t, m, 0, n), openRing(t, m, 0, n)
+	idle, idleIn := openRing(t, m, n, n), openRing(t, m, n, n)
+	in.SetSpin(0) // the first receive sleeps at once
+	if _, _, err := idle.TryReceive(nil); err != nil {
+		t.Fatal(err)
+	}
+	_ = idleIn // a live sender, so that the idle receive waits
+
+	var yields atomic.Int32
+	defer shm.SetRingYieldHook(func() { yields.Add(1) })()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	spun := make(chan error, 1)
+	sent := make(chan struct{}) // the send, and its note of the wake-up, are done
+	go func() {
+		if _, err := in.Receive(ctx, nil); err != nil {
+			spun <- err
+			return
+		}
+		// Woken. Take away the waker's first-spin yield, then spin on an
+		// empty ring until a short deadline.
+		<-sent
+		futex.RecentWakes(time.Minute)
+		before := yields.Load()
+		wctx, wcancel := context.WithTimeout(ctx, 20*time.Millisecond)
+		defer wcancel()
+		if _, err := idle.Receive(wctx, nil); !errors.Is(err, context.DeadlineExceeded) {
+			spun <- fmt.Errorf("receive on an empty ring: %v, want the deadline", err)
+			return
+		}
+		if yields.Load() == before {
+			spun <- errors.New("a spin just after a wake-up did not yield")
+			return
+		}
+		spun <- nil
+	}()
+	for !shm.RingReceiverSleeps(in) {
+		if ctx.Err() != nil {
+			t.Fatal("the receiver never fell asleep")
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	if err := out.Send(ctx, []byte("wake")); err != nil {
+		t.Fatal(err)
+	}
+	close(sent)
+	if err := <-spun; err != nil {
+		t.Fatal(err)
 	}
 }

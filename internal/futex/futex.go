@@ -112,7 +112,11 @@ func Wait(addr *uint32, val uint32, deadline time.Time) error {
 	if forced.Load() || native() != nil {
 		return pollWait(addr, val, deadline)
 	}
-	return nativeWait(addr, val, deadline)
+	err := nativeWait(addr, val, deadline)
+	if err == nil {
+		noteWoken() // woken, or the word moved: the peer is running (yield.go)
+	}
+	return err
 }
 
 // Wake wakes up to n waiters sleeping on addr; n <= 0 or n >= MaxInt32

@@ -22,6 +22,7 @@ const (
 // is called through a libc trampoline (libc_openbsd_*.s).
 
 //go:cgo_import_dynamic libc_futex futex "libc.so"
+//go:cgo_import_dynamic libc_sched_yield sched_yield "libc.so"
 
 var libc_futex_trampoline_addr uintptr
 

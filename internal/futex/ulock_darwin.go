@@ -30,6 +30,7 @@ const faultRetries = 100
 
 //go:cgo_import_dynamic libc___ulock_wait __ulock_wait "/usr/lib/libSystem.B.dylib"
 //go:cgo_import_dynamic libc___ulock_wake __ulock_wake "/usr/lib/libSystem.B.dylib"
+//go:cgo_import_dynamic libc_sched_yield sched_yield "/usr/lib/libSystem.B.dylib"
 
 var (
 	libc___ulock_wait_trampoline_addr uintptr

@@ -11,3 +11,9 @@ TEXT libc___ulock_wake_trampoline<>(SB),NOSPLIT,$0-0
 	JMP	libc___ulock_wake(SB)
 GLOBL	·libc___ulock_wake_trampoline_addr(SB), RODATA, $8
 DATA	·libc___ulock_wake_trampoline_addr(SB)/8, $libc___ulock_wake_trampoline<>(SB)
+
+// Trampoline to libc sched_yield, called through syscall.rawSyscall.
+TEXT libc_sched_yield_trampoline<>(SB),NOSPLIT,$0-0
+	JMP	libc_sched_yield(SB)
+GLOBL	·libc_sched_yield_trampoline_addr(SB), RODATA, $8
+DATA	·libc_sched_yield_trampoline_addr(SB)/8, $libc_sched_yield_trampoline<>(SB)
