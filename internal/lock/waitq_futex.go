@@ -23,8 +23,13 @@ func newWaitQueue(string, *uint32) (*waitQueue, error) { return &waitQueue{}, ni
 
 // wake wakes one sleeper on word, if any. sleepers, the number of
 // waiters the word says are registered (1 for a mutex), matters only
-// where wake-ups are counted (waitq_windows.go).
-func (*waitQueue) wake(word *uint32, sleepers uint32) error { return futex.Wake(word, 1) }
+// where wake-ups are counted (waitq_windows.go). The word said someone
+// waits, so the next spin of this process yields (spin.go).
+func (*waitQueue) wake(word *uint32, sleepers uint32) error {
+	err := futex.Wake(word, 1)
+	futex.NoteWake()
+	return err
+}
 
 // A waitCall is one slow call's stay among a word's sleepers (a Lock or
 // Wait that sleeps): begin, any number of sleeps, end.
