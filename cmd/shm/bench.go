@@ -36,6 +36,11 @@ the peer (below 1.0 means shm is faster):
                          Semaphores vs C sem_t (process-shared), a pipe
                          pair and a Unix socketpair between the same two
                          processes (blocking read and write)
+  semaphore-pingpong-paused-p50, -p99
+                         the same round trip with a 1 ms sleep before
+                         each round, against the pipe pair, the
+                         socketpair and the wake pair (see the ring's
+                         -paused rows) paused the same
   semaphore-idle-waiter  the CPU time a process asleep in Semaphore.Wait
                          uses, measured over DUR once it is asleep (ns
                          per op is CPU ns per second asleep)

@@ -30,7 +30,9 @@ var cmdBenchChild = &command{
 }
 
 func (b *bencher) pingPong() ([]benchRow, error) {
-	return []benchRow{unmeasured("semaphore-pingpong", "", "processes sharing memory are not supported on "+runtime.GOOS)}, nil
+	why := "processes sharing memory are not supported on " + runtime.GOOS
+	return []benchRow{unmeasured("semaphore-pingpong", "", why),
+		unmeasured("semaphore-pingpong-paused-p50", "", why), unmeasured("semaphore-pingpong-paused-p99", "", why)}, nil
 }
 
 func (b *bencher) idle() ([]benchRow, error) {

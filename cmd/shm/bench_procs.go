@@ -36,7 +36,7 @@ const warmRounds = 200
 var cmdBenchChild = &command{
 	name:   benchChildName,
 	hidden: true,
-	args:   "sem|pipe|socket|file ROUNDS | idle [mutex] | ring ... | stream ... | echo KIND SIZE | bounce N | wake | conn NETWORK PATH MODE SIZE [N]",
+	args:   "sem|pipe|socket|file ROUNDS | sem-echo | idle [mutex] | ring ... | stream ... | echo KIND SIZE | bounce N | wake | conn NETWORK PATH MODE SIZE [N]",
 	help:   "The child side of shm bench; not for use by hand.",
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
 		pos, err := c.parse(e, c.flags(), args, false)
@@ -54,6 +54,8 @@ var cmdBenchChild = &command{
 				return connChild(ctx, pos)
 			case "wake":
 				return wakeChild(ctx)
+			case "sem-echo":
+				return semEchoChild(ctx)
 			case "echo":
 				if len(pos) != 3 {
 					return fmt.Errorf("%s echo: want KIND SIZE", benchChildName)
@@ -255,7 +257,114 @@ func (b *bencher) pingPong() ([]benchRow, error) {
 		r.Note = p.why
 		rows = append(rows, r)
 	}
-	return rows, nil
+	paused, err := b.semPausedRows()
+	if err != nil {
+		return nil, fmt.Errorf("ping-pong after a pause: %w", err)
+	}
+	return append(rows, paused...), nil
+}
+
+// semPausedRows measures the semaphore round trip after a pause of
+// pingPause before each round, with its peers (pingPeers and the wake
+// pair) paused the same, as the ring's paused rows do: the child has long
+// been asleep in the kernel when a round starts.
+func (b *bencher) semPausedRows() ([]benchRow, error) {
+	return b.roundTripRows([]pingMode{
+		{"semaphore-pingpong-paused-", pingSet{"semaphores, 1 ms pause", pingPause, false, b.semPinger}},
+	})
+}
+
+// semStopOffset is where semPinger's stop word lies in its object, past
+// the two semaphores.
+const semStopOffset = 64
+
+// semPinger plays round trips over two shm semaphores with a child that
+// echoes them (semEchoChild) until the stop word is set.
+func (b *bencher) semPinger() (*pinger, error) {
+	o, err := shm.CreateAnon(4096)
+	if err != nil {
+		return nil, err
+	}
+	ping, pong, done, err := benchSems(o)
+	if err != nil {
+		o.Close()
+		return nil, err
+	}
+	m, err := o.Map()
+	if err != nil {
+		done()
+		o.Close()
+		return nil, err
+	}
+	release := func() { m.Close(); done(); o.Close() }
+	cmd := b.child("sem-echo")
+	if err := shm.Pass(cmd, "bench", o); err != nil {
+		release()
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, benchTimeout)
+	stop := wakeWord(m, semStopOffset)
+	started := false
+	return &pinger{
+		start: func() error {
+			if err := cmd.Start(); err != nil {
+				return err
+			}
+			started = true
+			return nil
+		},
+		round: func() error {
+			if err := ping.Post(); err != nil {
+				return err
+			}
+			return pong.Wait(ctx)
+		},
+		stop: func() error {
+			defer cancel()
+			defer release()
+			if !started {
+				return nil
+			}
+			atomic.StoreUint32(stop, 1)
+			if err := ping.Post(); err != nil {
+				reap(cmd)
+				return err
+			}
+			return cmd.Wait()
+		},
+	}, nil
+}
+
+// semEchoChild answers semPinger's rounds: it waits on the first
+// semaphore and posts the second, until the stop word is set.
+func semEchoChild(ctx context.Context) error {
+	m, done, err := inheritedBenchMapping()
+	if err != nil {
+		return err
+	}
+	defer done()
+	ping, err := m.Semaphore(0)
+	if err != nil {
+		return err
+	}
+	pong, err := m.Semaphore(8)
+	if err != nil {
+		return err
+	}
+	stop := wakeWord(m, semStopOffset)
+	ctx, cancel := context.WithTimeout(ctx, benchTimeout)
+	defer cancel()
+	for {
+		if err := ping.Wait(ctx); err != nil {
+			return err
+		}
+		if atomic.LoadUint32(stop) != 0 {
+			return nil
+		}
+		if err := pong.Post(); err != nil {
+			return err
+		}
+	}
 }
 
 // semRounds plays n timed rounds over two shm semaphores with a child.

@@ -627,22 +627,33 @@ type pinger struct {
 // saying why), each with the same pause before every round: none (both
 // sides awake), asleepPause spinning with a ring child that never spins
 // (the receiver asleep in the kernel), and pingPause slept (the child
-// asleep since long). p50 and p99 of each, from samples taken in
-// alternating slices.
+// asleep since long).
 func (b *bencher) pingRows() ([]benchRow, error) {
 	const size = 64
-	modes := []struct {
-		row, ring string
-		pause     time.Duration
-		busy      bool
-		echo      string
-	}{
-		{"ring-roundtrip-64B-", "ring, both awake", 0, false, "echo"},
-		{"ring-roundtrip-64B-asleep-", "ring, receiver asleep", asleepPause, true, "echo-sleeping"},
-		{"ring-roundtrip-64B-paused-", "ring, 1 ms pause", pingPause, false, "echo"},
+	ring := func(echo string) func() (*pinger, error) {
+		return func() (*pinger, error) { return b.ringPinger(size, echo) }
 	}
-	// peersOf: a mode's peers. The wake pair (bench_wake.go) runs where
-	// the ring's echo sleeps between rounds: it is the floor under them.
+	return b.roundTripRows([]pingMode{
+		{"ring-roundtrip-64B-", pingSet{"ring, both awake", 0, false, ring("echo")}},
+		{"ring-roundtrip-64B-asleep-", pingSet{"ring, receiver asleep", asleepPause, true, ring("echo-sleeping")}},
+		{"ring-roundtrip-64B-paused-", pingSet{"ring, 1 ms pause", pingPause, false, ring("echo")}},
+	})
+}
+
+// A pingMode is one group of round-trip rows: their name's prefix, and
+// the contestant measured against the peers with its pause.
+type pingMode struct {
+	row  string
+	self pingSet
+}
+
+// roundTripRows measures each mode's contestant against pingPeers with
+// the same pause before every round, and the wake pair (bench_wake.go)
+// where there is a pause: the echo then sleeps between rounds, and the
+// pair is the floor under it. p50 and p99 of each, from samples taken in
+// alternating slices, in rows named the mode's prefix and p50 or p99.
+func (b *bencher) roundTripRows(modes []pingMode) ([]benchRow, error) {
+	const size = 64
 	peersOf := func(pause time.Duration) []peerKind {
 		ps := pingPeers()
 		if pause > 0 {
@@ -650,29 +661,29 @@ func (b *bencher) pingRows() ([]benchRow, error) {
 		}
 		return ps
 	}
-	// conts: per mode, the ring (at first[mode]), then its measured peers
-	// with the same pause.
+	// conts: per mode, its contestant (at first[mode]), then its measured
+	// peers with the same pause.
 	var conts []pingSet
 	first := make([]int, len(modes))
 	for mi, md := range modes {
 		first[mi] = len(conts)
-		conts = append(conts, pingSet{md.ring, md.pause, md.busy, func() (*pinger, error) { return b.ringPinger(size, md.echo) }})
-		for _, p := range peersOf(md.pause) {
+		conts = append(conts, md.self)
+		for _, p := range peersOf(md.self.pause) {
 			if p.why != "" {
 				continue
 			}
 			name := p.name
 			switch {
-			case md.busy:
+			case md.self.busy:
 				name += ", same 50 µs spun"
-			case md.pause > 0:
+			case md.self.pause > 0:
 				name += ", same pause"
 			}
 			pin := func() (*pinger, error) { return b.connPinger(p.kind, size) }
 			if p.kind == "wake" {
 				pin = b.wakePinger
 			}
-			conts = append(conts, pingSet{name, md.pause, md.busy, pin})
+			conts = append(conts, pingSet{name, md.self.pause, md.self.busy, pin})
 		}
 	}
 	samples, err := b.pingSamples(conts)
@@ -685,19 +696,19 @@ func (b *bencher) pingRows() ([]benchRow, error) {
 		q    float64
 	}{{"p50", 0.50}, {"p99", 0.99}} {
 		for mi, md := range modes {
-			ring := first[mi]
+			self := first[mi]
 			name := md.row + q.name
-			v := percentile(samples[ring], q.q)
-			j := ring + 1
-			for _, p := range peersOf(md.pause) {
+			v := percentile(samples[self], q.q)
+			j := self + 1
+			for _, p := range peersOf(md.self.pause) {
 				if p.why != "" {
 					r := measured(name, v, p.name, 0)
-					r.Note = fmt.Sprintf("%s, %d rounds; peer not measured: %s", conts[ring].name, len(samples[ring]), p.why)
+					r.Note = fmt.Sprintf("%s, %d rounds; peer not measured: %s", conts[self].name, len(samples[self]), p.why)
 					rows = append(rows, r)
 					continue
 				}
 				r := measured(name, v, conts[j].name, percentile(samples[j], q.q))
-				r.Note = fmt.Sprintf("%s, %d rounds; peer %d rounds, both 2 processes", conts[ring].name, len(samples[ring]), len(samples[j]))
+				r.Note = fmt.Sprintf("%s, %d rounds; peer %d rounds, both 2 processes", conts[self].name, len(samples[self]), len(samples[j]))
 				rows = append(rows, r)
 				j++
 			}

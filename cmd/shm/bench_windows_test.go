@@ -67,7 +67,8 @@ func TestBenchProcessWindows(t *testing.T) {
 			t.Errorf("%s: peer %q not measured, saying %q: not a reason of windows", r.Name, r.Peer, r.Note)
 		}
 	}
-	for _, want := range []string{"semaphore-pingpong", "semaphore-idle-waiter", "mutex-idle-waiter",
+	for _, want := range []string{"semaphore-pingpong", "semaphore-pingpong-paused-p50", "semaphore-pingpong-paused-p99",
+		"semaphore-idle-waiter", "mutex-idle-waiter",
 		"cacheline-roundtrip", "memcpy-1MiB", "ring-64B", "ring-64B-4senders", "ring-1KiB", "ring-64KiB",
 		"ring-64KiB-peek", "ring-1MiB", "ring-roundtrip-64B-p50", "ring-roundtrip-64B-asleep-p50", "ring-roundtrip-64B-paused-p50",
 		"ring-roundtrip-64B-p99", "ring-roundtrip-64B-asleep-p99", "ring-roundtrip-64B-paused-p99", "ring-idle-receiver"} {
@@ -76,7 +77,7 @@ func TestBenchProcessWindows(t *testing.T) {
 		}
 	}
 	// The rows with peers have the os.Pipe peer measured.
-	for _, name := range []string{"semaphore-pingpong", "ring-64B", "ring-1KiB", "ring-64KiB", "ring-1MiB",
+	for _, name := range []string{"semaphore-pingpong", "semaphore-pingpong-paused-p50", "ring-64B", "ring-1KiB", "ring-64KiB", "ring-1MiB",
 		"ring-64KiB-peek", "ring-roundtrip-64B-p50", "ring-roundtrip-64B-asleep-p99"} {
 		if measuredPeers[name] == 0 {
 			t.Errorf("%s: no peer measured", name)
