@@ -214,9 +214,10 @@ func SetRingReceiverHook(f func()) (restore func()) {
 // than one CPU).
 func RingSpins() bool { return ringSpinning }
 
-// RingCanYield reports whether a spin after a wake-up yields the CPU on
-// this system (ring_yield.go).
-func RingCanYield() bool { return futex.CanYield }
+// RingCanYield reports whether a ring's spin after a wake-up yields the
+// CPU here: the system can yield, and ring waits sleep in the kernel
+// (ring_yield.go).
+func RingCanYield() bool { return futex.CanYield && futex.Sleeps() }
 
 // SetRingYieldHook makes f run at each yield of a spin, until restore is
 // called. Tests only.

@@ -24,8 +24,14 @@ import (
 // so that a test can widen it past any preemption, or close it.
 var ringYieldWindow = 100 * time.Microsecond
 
-// noteWake records that this process has just woken a sleeper.
-func noteWake() { futex.NoteWake() }
+// noteWake records that this process has just woken a sleeper, where
+// waits sleep in the kernel (not where they poll: windows, illumos,
+// Solaris, SHMDEBUG=futex=poll).
+func noteWake() {
+	if futex.Sleeps() {
+		futex.NoteWake()
+	}
+}
 
 // spinYields reports whether a spin starting now yields at its start
 // (now) and at its time checks once it has spun for futex.YieldAfter

@@ -24,7 +24,7 @@ func TestRingSpinYieldsAfterWake(t *testing.T) {
 		t.Skipf("%d CPU: waiting calls do not spin, so none yields", runtime.NumCPU())
 	}
 	if !shm.RingCanYield() {
-		t.Skipf("a spin does not yield on %s: waits poll there, so no wake-up makes a sleeper runnable", runtime.GOOS)
+		t.Skipf("a spin does not yield here (%s, waits: %s): no wake-up makes a sleeper runnable", runtime.GOOS, futex.Kind())
 	}
 	defer shm.SetRingYieldWindow(time.Minute)() // past any preemption of this test
 	n := shm.RingSize(64, 8)
@@ -104,8 +104,8 @@ func TestRingSpinYieldsAtChecks(t *testing.T) {
 	if !shm.RingSpins() {
 		t.Skipf("%d CPU: waiting calls do not spin, so none yields", runtime.NumCPU())
 	}
-	if !futex.CanYield {
-		t.Skipf("a spin does not yield on %s: waits poll there, so no wake-up makes a sleeper runnable", runtime.GOOS)
+	if !shm.RingCanYield() {
+		t.Skipf("a spin does not yield here (%s, waits: %s): no wake-up makes a sleeper runnable", runtime.GOOS, futex.Kind())
 	}
 	defer shm.SetRingYieldWindow(time.Minute)() // past any preemption of this test
 	n := shm.RingSize(64, 8)

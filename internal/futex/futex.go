@@ -86,6 +86,10 @@ func native() error {
 // [ForceFallback].
 func Available() error { return native() }
 
+// Sleeps reports whether Wait sleeps in the kernel now, where a Wake
+// makes a sleeper runnable: it does not poll (see Kind).
+func Sleeps() bool { return !forced.Load() && native() == nil }
+
 // Kind names the mechanism Wait uses now: "futex", "umtx", "umtx_sleep",
 // "ulock", "futex(libc)" or "poll".
 func Kind() string {
@@ -114,7 +118,7 @@ func Wait(addr *uint32, val uint32, deadline time.Time) error {
 	}
 	err := nativeWait(addr, val, deadline)
 	if err == nil {
-		noteWoken() // woken, or the word moved: the peer is running (yield.go)
+		NoteWoken() // woken, or the word moved: the peer is running (yield.go)
 	}
 	return err
 }

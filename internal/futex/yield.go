@@ -14,26 +14,29 @@ import (
 // (the ring's waits, the locks' acquisitions) yield their CPU at the
 // spin's start and at each of its time checks while [WakeWithin] says a
 // wake-up involving this process happened moments ago: one it made
-// (NoteWake) or one that ended its sleep in Wait. With nothing else to
+// (NoteWake) or one that ended its sleep (NoteWoken). With nothing else to
 // run on the CPU a yield returns at once.
 //
 // Yield is a system call; it is only worth making after a wake-up, which
 // was one, so a spin between two awake processes makes none.
 
 // wokeAt and wokenAt are when this process last woke a sleeper
-// (NoteWake) and last returned from Wait, in ns since epoch; 0 for never.
+// (NoteWake) and was woken (NoteWoken), in ns since epoch; 0 for never.
 // wokeAt is negated once a spin has been told of it (RecentWakes).
 var wokeAt, wokenAt atomic.Int64
 
 var epoch = time.Now()
 
 // NoteWake records that this process has just woken a sleeper: a
-// process asleep in Wait on a word that its waker knew to have sleepers
-// (a bit or count in the word said so), not a Wake issued just in case.
+// process asleep in the kernel (in Wait, where Sleeps holds, or in a wait
+// of another kind) that its waker knew to be there (a bit or count in the
+// word said so), not a Wake issued just in case.
 func NoteWake() { note(&wokeAt) }
 
-// noteWoken records that this process has just returned from Wait.
-func noteWoken() { note(&wokenAt) }
+// NoteWoken records that this process has just returned from a sleep in
+// the kernel. Wait records its own returns; callers that sleep otherwise
+// (the windows locks) call it.
+func NoteWoken() { note(&wokenAt) }
 
 func note(at *atomic.Int64) {
 	if CanYield {
@@ -45,7 +48,7 @@ func note(at *atomic.Int64) {
 // first: this process woke a sleeper (NoteWake) less than d ago, and no
 // spin has yet been told so since; the caller yields at once, since the
 // peer is runnable now. recent: this process woke a sleeper or returned
-// from Wait less than d ago; the caller yields at its time checks. Both
+// from a sleep less than d ago; the caller yields at its time checks. Both
 // are always false where Yield does nothing (see CanYield).
 //
 // Only the first spin after a wake-up yields at its start: in two

@@ -27,7 +27,9 @@ func newWaitQueue(string, *uint32) (*waitQueue, error) { return &waitQueue{}, ni
 // waits, so the next spin of this process yields (spin.go).
 func (*waitQueue) wake(word *uint32, sleepers uint32) error {
 	err := futex.Wake(word, 1)
-	futex.NoteWake()
+	if futex.Sleeps() {
+		futex.NoteWake()
+	}
 	return err
 }
 

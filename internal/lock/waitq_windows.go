@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/windows"
 
+	"github.com/shmkit/shm/internal/futex"
 	"github.com/shmkit/shm/internal/region"
 )
 
@@ -86,7 +87,9 @@ func (q *waitQueue) wake(_ *uint32, sleepers uint32) error {
 	}
 	if prev > 0 && uint32(prev) >= max(sleepers, 1) {
 		_, _ = windows.WaitForSingleObject(q.sem, 0)
+		return nil
 	}
+	futex.NoteWake() // a sleeper is runnable: the next spin yields (spin.go)
 	return nil
 }
 
@@ -216,6 +219,8 @@ func (c *waitCall) sleep(v uint32, slice time.Duration) (timedOut bool, err erro
 			return false, fmt.Errorf("shm: WaitForMultipleObjects: %w", werr)
 		case ev == uint32(windows.WAIT_TIMEOUT):
 			timedOut = true
+		case ev == windows.WAIT_OBJECT_0:
+			futex.NoteWoken() // the next spin yields (spin.go)
 		case ev >= windows.WAIT_OBJECT_0+2 && ev < windows.WAIT_OBJECT_0+uint32(len(hs)):
 			// The holder's process ended, or its owner closed: probe it
 			// now. Both stay signalled, so they leave the wait set
