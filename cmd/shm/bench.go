@@ -87,7 +87,9 @@ the peer (below 1.0 means shm is faster):
                          round instead; their peers pause the same way;
                          those two also run a wake pair, the floor under
                          them: a word stored and one futex (umtx, ulock)
-                         wake per round, to a child asleep in the wait
+                         wake per round, to a child asleep in the wait,
+                         the waker yielding its CPU as the ring's spin
+                         does after a wake-up
   ring-idle-receiver     the CPU of a process asleep in Ring.Receive, as
                          for the semaphore
   conn-roundtrip-64B-p50, -p99

@@ -32,8 +32,8 @@ const (
 	// it has run this long. The checks come every few hundred ns here;
 	// yielding at each raised the awake semaphore ping-pong's p99 from
 	// 0.6-0.9 to 2.6 µs, for a paused round trip of 3.9-5.3 µs. From 2 µs
-	// on, the p99 held and the paused round trip took 6.1-6.8 µs, against
-	// 13.8-15.7 µs with no yield (BENCHMARKS §7).
+	// on, the p99 held and the paused round trip took 6.1-7.7 µs, against
+	// 12.5-19.7 µs with no yield (BENCHMARKS §7).
 	yieldAfter = 2 * time.Microsecond
 )
 
