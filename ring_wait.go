@@ -195,7 +195,7 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, grace, pause t
 		start := time.Now()
 		// Just after a wake-up, the spin lets the other side run here
 		// (ring_yield.go).
-		yieldNow, yield := spinYields()
+		yieldNow, yield := spinYields(start)
 		if yieldNow {
 			spinYield()
 		}

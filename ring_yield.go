@@ -33,10 +33,12 @@ func noteWake() {
 	}
 }
 
-// spinYields reports whether a spin starting now yields at its start
+// spinYields reports whether a spin starting at start yields at its start
 // (now) and at its time checks once it has spun for futex.YieldAfter
 // (checks); see futex.RecentWakes.
-func spinYields() (now, checks bool) { return futex.RecentWakes(ringYieldWindow) }
+func spinYields(start time.Time) (now, checks bool) {
+	return futex.RecentWakes(start, ringYieldWindow)
+}
 
 // ringYieldHook, when set (by tests only), runs at each yield of a spin.
 var ringYieldHook func()

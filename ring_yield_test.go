@@ -132,7 +132,7 @@ func TestRingSpinYieldsAtChecks(t *testing.T) {
 		// Woken. Take away the waker's first-spin yield, then spin on an
 		// empty ring until a short deadline.
 		<-sent
-		futex.RecentWakes(time.Minute)
+		futex.RecentWakes(time.Now(), time.Minute)
 		before := yields.Load()
 		wctx, wcancel := context.WithTimeout(ctx, 20*time.Millisecond)
 		defer wcancel()

@@ -44,7 +44,8 @@ func note(at *atomic.Int64) {
 	}
 }
 
-// RecentWakes tells a spin starting now how to yield after a wake-up.
+// RecentWakes tells a spin starting at now (a reading of time.Now, which
+// the spin takes anyway) how to yield after a wake-up.
 // first: this process woke a sleeper (NoteWake) less than d ago, and no
 // spin has yet been told so since; the caller yields at once, since the
 // peer is runnable now. recent: this process woke a sleeper or returned
@@ -56,13 +57,13 @@ func note(at *atomic.Int64) {
 // window, and a yield at the start of every round in it would add a
 // system call to each, slowing both spins until they fail and sleep,
 // which makes more wake-ups.
-func RecentWakes(d time.Duration) (first, recent bool) {
+func RecentWakes(now time.Time, d time.Duration) (first, recent bool) {
 	if !CanYield {
 		return false, false
 	}
-	now := int64(time.Since(epoch))
+	at := int64(now.Sub(epoch))
 	woke := wokeAt.Load() // negative: a spin was told "first"
-	within := func(t int64) bool { return t != 0 && now-t < int64(d) }
+	within := func(t int64) bool { return t != 0 && at-t < int64(d) }
 	first = woke > 0 && within(woke) && wokeAt.CompareAndSwap(woke, -woke)
 	return first, within(max(woke, -woke)) || within(wokenAt.Load())
 }

@@ -13,7 +13,7 @@ import (
 // nothing.
 func TestRecentWakes(t *testing.T) {
 	if !CanYield {
-		if first, recent := RecentWakes(time.Hour); first || recent {
+		if first, recent := RecentWakes(time.Now(), time.Hour); first || recent {
 			t.Fatalf("RecentWakes = %v, %v where Yield does nothing", first, recent)
 		}
 		t.Skipf("Yield does nothing on %s (waits poll): nothing more to check", runtime.GOOS)
@@ -21,7 +21,7 @@ func TestRecentWakes(t *testing.T) {
 	defer func(woke, woken int64) { wokeAt.Store(woke); wokenAt.Store(woken) }(wokeAt.Load(), wokenAt.Load())
 	check := func(what string, d time.Duration, wantFirst, wantRecent bool) {
 		t.Helper()
-		if first, recent := RecentWakes(d); first != wantFirst || recent != wantRecent {
+		if first, recent := RecentWakes(time.Now(), d); first != wantFirst || recent != wantRecent {
 			t.Fatalf("%s: RecentWakes = %v, %v, want %v, %v", what, first, recent, wantFirst, wantRecent)
 		}
 	}

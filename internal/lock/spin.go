@@ -68,7 +68,7 @@ func (s *spinner) spin(done func() bool) bool {
 		budget = maxSpin
 	}
 	start := time.Now()
-	first, yield := futex.RecentWakes(yieldWindow)
+	first, yield := futex.RecentWakes(start, yieldWindow)
 	if first {
 		yieldCPU()
 	}
