@@ -20,12 +20,7 @@ import (
 // such system call. The echo answers only after the waiter's first yield,
 // so the test passes only if the waiter yields.
 func TestRingSpinYieldsAfterWake(t *testing.T) {
-	if !shm.RingSpins() {
-		t.Skipf("%d CPU: waiting calls do not spin, so none yields", runtime.NumCPU())
-	}
-	if !shm.RingCanYield() {
-		t.Skipf("a spin does not yield here (%s, waits: %s): no wake-up makes a sleeper runnable", runtime.GOOS, futex.Kind())
-	}
+	needRingYield(t)
 	defer shm.SetRingYieldWindow(time.Minute)() // past any preemption of this test
 	n := shm.RingSize(64, 8)
 	_, m := newAnonMapping(t, 2*n)
@@ -101,12 +96,7 @@ func TestRingSpinYieldsAfterWake(t *testing.T) {
 // woke and was woken: internal/futex's yield_test.go tells the two apart)
 // and its next spin, on an empty ring, must yield.
 func TestRingSpinYieldsAtChecks(t *testing.T) {
-	if !shm.RingSpins() {
-		t.Skipf("%d CPU: waiting calls do not spin, so none yields", runtime.NumCPU())
-	}
-	if !shm.RingCanYield() {
-		t.Skipf("a spin does not yield here (%s, waits: %s): no wake-up makes a sleeper runnable", runtime.GOOS, futex.Kind())
-	}
+	needRingYield(t)
 	defer shm.SetRingYieldWindow(time.Minute)() // past any preemption of this test
 	n := shm.RingSize(64, 8)
 	_, m := newAnonMapping(t, 2*n)
@@ -158,5 +148,17 @@ func TestRingSpinYieldsAtChecks(t *testing.T) {
 	close(sent)
 	if err := <-spun; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// needRingYield skips a test of the yield after a wake-up where a ring's
+// spin does not yield, saying why.
+func needRingYield(t *testing.T) {
+	t.Helper()
+	if !shm.RingSpins() {
+		t.Skipf("%d CPU: waiting calls do not spin, so none yields", runtime.NumCPU())
+	}
+	if !shm.RingCanYield() {
+		t.Skipf("a spin does not yield here (%s, waits: %s): no wake-up makes a sleeper runnable", runtime.GOOS, futex.Kind())
 	}
 }

@@ -218,6 +218,35 @@ func reap(cmd *exec.Cmd) {
 	cmd.Wait()
 }
 
+// childPinger returns a pinger whose far side is the child cmd, not yet
+// started: its start starts the child; its stop tells the child to end
+// (end) and waits for it, killing it if end fails, and then runs release,
+// which also runs when the child never started. The caller sets round,
+// and may wrap start.
+func childPinger(cmd *exec.Cmd, end func() error, release func()) *pinger {
+	started := false
+	return &pinger{
+		start: func() error {
+			if err := cmd.Start(); err != nil {
+				return err
+			}
+			started = true
+			return nil
+		},
+		stop: func() error {
+			defer release()
+			if !started {
+				return nil
+			}
+			if err := end(); err != nil {
+				reap(cmd)
+				return err
+			}
+			return cmd.Wait()
+		},
+	}
+}
+
 // pingPong measures round trips between this process and a child over
 // two shm semaphores, and over the peers (semPeers), interleaved.
 func (b *bencher) pingPong() ([]benchRow, error) {
@@ -304,35 +333,17 @@ func (b *bencher) semPinger() (*pinger, error) {
 	}
 	ctx, cancel := context.WithTimeout(b.ctx, benchTimeout)
 	stop := wakeWord(m, semStopOffset)
-	started := false
-	return &pinger{
-		start: func() error {
-			if err := cmd.Start(); err != nil {
-				return err
-			}
-			started = true
-			return nil
-		},
-		round: func() error {
-			if err := ping.Post(); err != nil {
-				return err
-			}
-			return pong.Wait(ctx)
-		},
-		stop: func() error {
-			defer cancel()
-			defer release()
-			if !started {
-				return nil
-			}
-			atomic.StoreUint32(stop, 1)
-			if err := ping.Post(); err != nil {
-				reap(cmd)
-				return err
-			}
-			return cmd.Wait()
-		},
-	}, nil
+	p := childPinger(cmd, func() error {
+		atomic.StoreUint32(stop, 1)
+		return ping.Post()
+	}, func() { release(); cancel() })
+	p.round = func() error {
+		if err := ping.Post(); err != nil {
+			return err
+		}
+		return pong.Wait(ctx)
+	}
+	return p, nil
 }
 
 // semEchoChild answers semPinger's rounds: it waits on the first

@@ -807,46 +807,32 @@ func (b *bencher) ringPinger(size int, echo string) (*pinger, error) {
 	}
 	ctx, cancel := context.WithTimeout(b.ctx, benchTimeout)
 	msg, buf := make([]byte, size), make([]byte, 0, size)
-	started := false
-	return &pinger{
-		// A lap of the ring before the clock: each page of a fresh ring
-		// faults in both processes at its first use, which otherwise
-		// lands in the rounds of the first lap (one in about 57 at 64
-		// bytes, more than the 1% that sets the p99).
-		warm: lapRounds(ring, size),
-		start: func() error {
-			if err := cmd.Start(); err != nil {
-				return err
-			}
-			started = true
-			_, _, err := rs[1].TryReceive(nil) // attach as ring 1's receiver
+	p := childPinger(cmd, rs[0].CloseSend, func() { m.Close(); o.Close(); cancel() })
+	// A lap of the ring before the clock: each page of a fresh ring
+	// faults in both processes at its first use, which otherwise lands in
+	// the rounds of the first lap (one in about 57 at 64 bytes, more than
+	// the 1% that sets the p99).
+	p.warm = lapRounds(ring, size)
+	start := p.start
+	p.start = func() error {
+		if err := start(); err != nil {
 			return err
-		},
-		round: func() error {
-			if err := rs[0].Send(ctx, msg); err != nil {
-				return err
-			}
-			var err error
-			buf, err = rs[1].Receive(ctx, buf)
-			if err == nil && len(buf) != size {
-				err = fmt.Errorf("echo of %d bytes, want %d", len(buf), size)
-			}
+		}
+		_, _, err := rs[1].TryReceive(nil) // attach as ring 1's receiver
+		return err
+	}
+	p.round = func() error {
+		if err := rs[0].Send(ctx, msg); err != nil {
 			return err
-		},
-		stop: func() error {
-			defer cancel()
-			defer o.Close()
-			defer m.Close()
-			if !started {
-				return nil
-			}
-			if err := rs[0].CloseSend(); err != nil {
-				reap(cmd)
-				return err
-			}
-			return cmd.Wait()
-		},
-	}, nil
+		}
+		var err error
+		buf, err = rs[1].Receive(ctx, buf)
+		if err == nil && len(buf) != size {
+			err = fmt.Errorf("echo of %d bytes, want %d", len(buf), size)
+		}
+		return err
+	}
+	return p, nil
 }
 
 // connPinger plays round trips with an echoing child over the peer

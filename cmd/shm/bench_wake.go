@@ -73,53 +73,34 @@ func (b *bencher) wakePinger() (*pinger, error) {
 	ctx, cancel := context.WithTimeout(b.ctx, benchTimeout)
 	ping, pong, sleeping := wakeWord(m, wakePing), wakeWord(m, wakePong), wakeWord(m, wakeSleep)
 	var seq uint32
-	started := false
-	return &pinger{
-		start: func() error {
-			if err := cmd.Start(); err != nil {
-				return err
-			}
-			started = true
-			return nil
-		},
-		round: func() error {
-			if seq++; seq == wakeStop {
-				seq = 1
-			}
-			atomic.StoreUint32(ping, seq)
-			if err := futex.Wake(ping, 1); err != nil {
-				return err
-			}
-			// The ring's and the locks' spin after a wake-up yields the
-			// CPU, in case the child was queued on it (internal/futex's
-			// yield.go); so does this one, or it would be no floor.
-			futex.Yield()
-			t0 := time.Now()
-			for i := 1; atomic.LoadUint32(pong) != seq; i++ {
-				if i&63 == 0 {
-					if time.Since(t0) > wakeSpin {
-						return wakeSleepFor(ctx, pong, sleeping, seq)
-					}
-					futex.Yield()
+	p := childPinger(cmd, func() error {
+		atomic.StoreUint32(ping, wakeStop)
+		return futex.Wake(ping, 1)
+	}, func() { m.Close(); o.Close(); cancel() })
+	p.round = func() error {
+		if seq++; seq == wakeStop {
+			seq = 1
+		}
+		atomic.StoreUint32(ping, seq)
+		if err := futex.Wake(ping, 1); err != nil {
+			return err
+		}
+		// The ring's and the locks' spin after a wake-up yields the
+		// CPU, in case the child was queued on it (internal/futex's
+		// yield.go); so does this one, or it would be no floor.
+		futex.Yield()
+		t0 := time.Now()
+		for i := 1; atomic.LoadUint32(pong) != seq; i++ {
+			if i&63 == 0 {
+				if time.Since(t0) > wakeSpin {
+					return wakeSleepFor(ctx, pong, sleeping, seq)
 				}
+				futex.Yield()
 			}
-			return nil
-		},
-		stop: func() error {
-			defer cancel()
-			defer o.Close()
-			defer m.Close()
-			if !started {
-				return nil
-			}
-			atomic.StoreUint32(ping, wakeStop)
-			if err := futex.Wake(ping, 1); err != nil {
-				reap(cmd)
-				return err
-			}
-			return cmd.Wait()
-		},
-	}, nil
+		}
+		return nil
+	}
+	return p, nil
 }
 
 // wakeSleepFor sleeps until the pong word holds seq. The child stores

@@ -9,7 +9,7 @@ import (
 
 // CanYield reports whether Yield gives up the CPU on this system. darwin
 // and OpenBSD 7.5+ take system calls only from their libc, so Yield calls
-// libc's sched_yield through a trampoline (libc_darwin_*.s,
+// libc's sched_yield through a trampoline (libc_darwin.s,
 // libc_openbsd_*.s; the dynamic import is beside the other libc calls, in
 // ulock_darwin.go and libc_openbsd.go).
 const CanYield = true

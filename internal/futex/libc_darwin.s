@@ -1,3 +1,8 @@
+// Trampolines to libSystem functions, for the two darwin architectures,
+// amd64 and arm64, which spell JMP and the DATA layout the same.
+
+//go:build darwin && (amd64 || arm64)
+
 #include "textflag.h"
 
 // Trampolines to libSystem __ulock_wait and __ulock_wake, called through
