@@ -103,6 +103,10 @@ func TestRingSpinYieldsAtChecks(t *testing.T) {
 	in, out := openRing(t, m, 0, n), openRing(t, m, 0, n)
 	idle, idleIn := openRing(t, m, n, n), openRing(t, m, n, n)
 	in.SetSpin(0) // the first receive sleeps at once
+	// The idle receive spins until its deadline: a spin whose budget ran
+	// out by its first time check (a slow look under -race) would end
+	// there, before that check's yield.
+	idle.SetSpin(time.Minute)
 	if _, _, err := idle.TryReceive(nil); err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +128,7 @@ func TestRingSpinYieldsAtChecks(t *testing.T) {
 		<-sent
 		futex.RecentWakes(time.Now(), time.Minute)
 		before := yields.Load()
-		wctx, wcancel := context.WithTimeout(ctx, 20*time.Millisecond)
+		wctx, wcancel := context.WithTimeout(ctx, 100*time.Millisecond)
 		defer wcancel()
 		if _, err := idle.Receive(wctx, nil); !errors.Is(err, context.DeadlineExceeded) {
 			spun <- fmt.Errorf("receive on an empty ring: %v, want the deadline", err)
