@@ -404,28 +404,37 @@ func (c *Conn) SetWriteDeadline(t time.Time) error {
 // (Close, peer death, CloseWrite). Setting a deadline re-arms a timer that
 // cancels the current context; once a context was canceled by its
 // deadline, setting a new deadline makes a fresh one.
+//
+// Every Read or Write reads the context and takes the lock, so neither
+// takes a mutex or a channel operation when no other call is in the way:
+// the context is an atomic pointer (mu orders its changes), and the lock
+// an atomic word with a channel only for those that wait (callLock).
 type direction struct {
 	mu      sync.Mutex
 	parent  context.Context
-	ctx     context.Context
+	ctx     atomic.Pointer[context.Context] // the calls' context; changed under mu
 	cancel  context.CancelCauseFunc
 	timer   *time.Timer
 	expired bool // ctx was canceled by its deadline
-	sem     chan struct{}
+	calls   callLock
 }
 
 func (d *direction) init(parent context.Context) {
 	d.parent = parent
-	d.ctx, d.cancel = context.WithCancelCause(parent)
-	d.sem = make(chan struct{}, 1)
+	d.calls.init()
+	d.fresh()
+}
+
+// fresh gives the direction a new context, a child of its parent. The
+// caller holds mu, or has the direction to itself.
+func (d *direction) fresh() {
+	ctx, cancel := context.WithCancelCause(d.parent)
+	d.ctx.Store(&ctx)
+	d.cancel = cancel
 }
 
 // context returns the context of a call starting now.
-func (d *direction) context() context.Context {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.ctx
-}
+func (d *direction) context() context.Context { return *d.ctx.Load() }
 
 func (d *direction) set(t time.Time) {
 	d.mu.Lock()
@@ -436,7 +445,7 @@ func (d *direction) set(t time.Time) {
 	}
 	if d.expired {
 		d.cancel(nil)
-		d.ctx, d.cancel = context.WithCancelCause(d.parent)
+		d.fresh()
 		d.expired = false
 	}
 	if t.IsZero() {
@@ -475,23 +484,54 @@ func (d *direction) stop() {
 }
 
 // lock takes the direction's lock, or returns ctx's error.
-func (d *direction) lock(ctx context.Context) error {
-	select {
-	case d.sem <- struct{}{}:
-		return nil
-	default:
-	}
-	select {
-	case d.sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+func (d *direction) lock(ctx context.Context) error { return d.calls.lock(ctx.Done(), ctx.Err) }
+
+// lockAlways takes the direction's lock, however long it takes.
+func (d *direction) lockAlways() { _ = d.calls.lock(nil, nil) }
+
+func (d *direction) unlock() { d.calls.unlock() }
+
+// A callLock is a mutex whose waiters can give up: the scheme of
+// Drepper's "Futexes Are Tricky" (mutex2), with a channel in place of the
+// futex. The state is 0 (free), 1 (held) or 2 (held, and someone may
+// wait). Taking a free lock is one compare-and-swap and letting go of one
+// that nobody waited for one swap. A waiter sets 2 before it sleeps on
+// wake, and an unlock that finds 2 puts a token in wake (if one is not
+// there already); a woken waiter tries again, and sets 2 again, so the
+// next unlock wakes the next waiter. A waiter that gives up may leave a
+// token behind: the next waiter then wakes once for nothing and sleeps
+// again.
+type callLock struct {
+	state atomic.Int32
+	wake  chan struct{} // buffered 1
 }
 
-func (d *direction) lockAlways() { d.sem <- struct{}{} }
+func (l *callLock) init() { l.wake = make(chan struct{}, 1) }
 
-func (d *direction) unlock() { <-d.sem }
+// lock takes the lock, or returns giveUp() once done is closed (a nil
+// done never is).
+func (l *callLock) lock(done <-chan struct{}, giveUp func() error) error {
+	if l.state.CompareAndSwap(0, 1) {
+		return nil
+	}
+	for l.state.Swap(2) != 0 {
+		select {
+		case <-l.wake:
+		case <-done:
+			return giveUp()
+		}
+	}
+	return nil
+}
+
+func (l *callLock) unlock() {
+	if l.state.Swap(0) == 2 {
+		select {
+		case l.wake <- struct{}{}:
+		default:
+		}
+	}
+}
 
 // The rings a Conn runs on, as the Conn sees them: one sender (this
 // side's writes) and one receiver (the peer's).
