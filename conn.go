@@ -408,7 +408,8 @@ func (c *Conn) SetWriteDeadline(t time.Time) error {
 // Every Read or Write reads the context and takes the lock, so neither
 // takes a mutex or a channel operation when no other call is in the way:
 // the context is an atomic pointer (mu orders its changes), and the lock
-// an atomic word with a channel only for those that wait (callLock).
+// the ring's gate: a compare-and-swap to take, a store and a load to let
+// go, a channel only for those that wait.
 type direction struct {
 	mu      sync.Mutex
 	parent  context.Context
@@ -416,12 +417,11 @@ type direction struct {
 	cancel  context.CancelCauseFunc
 	timer   *time.Timer
 	expired bool // ctx was canceled by its deadline
-	calls   callLock
+	calls   gate // the ring's (ring_gate.go)
 }
 
 func (d *direction) init(parent context.Context) {
 	d.parent = parent
-	d.calls.init()
 	d.fresh()
 }
 
@@ -484,54 +484,12 @@ func (d *direction) stop() {
 }
 
 // lock takes the direction's lock, or returns ctx's error.
-func (d *direction) lock(ctx context.Context) error { return d.calls.lock(ctx.Done(), ctx.Err) }
+func (d *direction) lock(ctx context.Context) error { return d.calls.acquire(ctx, nil) }
 
 // lockAlways takes the direction's lock, however long it takes.
-func (d *direction) lockAlways() { _ = d.calls.lock(nil, nil) }
+func (d *direction) lockAlways() { _ = d.calls.acquire(context.Background(), nil) }
 
-func (d *direction) unlock() { d.calls.unlock() }
-
-// A callLock is a mutex whose waiters can give up: the scheme of
-// Drepper's "Futexes Are Tricky" (mutex2), with a channel in place of the
-// futex. The state is 0 (free), 1 (held) or 2 (held, and someone may
-// wait). Taking a free lock is one compare-and-swap and letting go of one
-// that nobody waited for one swap. A waiter sets 2 before it sleeps on
-// wake, and an unlock that finds 2 puts a token in wake (if one is not
-// there already); a woken waiter tries again, and sets 2 again, so the
-// next unlock wakes the next waiter. A waiter that gives up may leave a
-// token behind: the next waiter then wakes once for nothing and sleeps
-// again.
-type callLock struct {
-	state atomic.Int32
-	wake  chan struct{} // buffered 1
-}
-
-func (l *callLock) init() { l.wake = make(chan struct{}, 1) }
-
-// lock takes the lock, or returns giveUp() once done is closed (a nil
-// done never is).
-func (l *callLock) lock(done <-chan struct{}, giveUp func() error) error {
-	if l.state.CompareAndSwap(0, 1) {
-		return nil
-	}
-	for l.state.Swap(2) != 0 {
-		select {
-		case <-l.wake:
-		case <-done:
-			return giveUp()
-		}
-	}
-	return nil
-}
-
-func (l *callLock) unlock() {
-	if l.state.Swap(0) == 2 {
-		select {
-		case l.wake <- struct{}{}:
-		default:
-		}
-	}
-}
+func (d *direction) unlock() { d.calls.release() }
 
 // The rings a Conn runs on, as the Conn sees them: one sender (this
 // side's writes) and one receiver (the peer's).
