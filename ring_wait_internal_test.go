@@ -1,0 +1,29 @@
+package shm
+
+import (
+	"testing"
+	"time"
+)
+
+// TestSpinTook: a spin that succeeds before its first time check is
+// reckoned from what looks took at the last check, without a clock read;
+// one that ran past a check, by the clock.
+func TestSpinTook(t *testing.T) {
+	var s spinEstimate
+	start := time.Now()
+	if got := s.took(10, start); got != 0 {
+		t.Fatalf("before any check: took %v, want 0", got)
+	}
+	s.looked(ringChecksPerNow, time.Duration(ringChecksPerNow)*25*time.Nanosecond) // 25 ns a look
+	if got, want := s.took(10, start), 250*time.Nanosecond; got != want {
+		t.Fatalf("10 looks at 25 ns: took %v, want %v", got, want)
+	}
+	s.looked(3, 10*time.Nanosecond) // 3333 ps a look: fractions of a ns are kept
+	if got, want := s.took(30, start), 99*time.Nanosecond; got != want { // 99 990 ps
+		t.Fatalf("30 looks at 3.33 ns: took %v, want %v", got, want)
+	}
+	time.Sleep(time.Millisecond)
+	if got := s.took(ringChecksPerNow, start); got < time.Millisecond {
+		t.Fatalf("past a check: took %v, want the clock's (at least 1ms)", got)
+	}
+}
