@@ -18,8 +18,9 @@ func TestSpinTook(t *testing.T) {
 	if got, want := s.took(10, start), 250*time.Nanosecond; got != want {
 		t.Fatalf("10 looks at 25 ns: took %v, want %v", got, want)
 	}
-	s.looked(3, 10*time.Nanosecond)                                      // 3333 ps a look: fractions of a ns are kept
-	if got, want := s.took(30, start), 99*time.Nanosecond; got != want { // 99 990 ps
+	// 3333 ps a look: fractions of a ns are kept (30 looks, 99 990 ps).
+	s.looked(3, 10*time.Nanosecond)
+	if got, want := s.took(30, start), 99*time.Nanosecond; got != want {
 		t.Fatalf("30 looks at 3.33 ns: took %v, want %v", got, want)
 	}
 	time.Sleep(time.Millisecond)
