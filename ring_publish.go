@@ -68,3 +68,17 @@ func publish(p *uint64, h uint64) {
 	}
 	atomic.StoreUint64(p, h)
 }
+
+// storeFenced stores v at p where a locked instruction follows before
+// any load that must not pass the store (a sender's intent, before its
+// compare-and-swap of the tail): on amd64 a plain store, which x86 makes
+// visible in program order and the locked instruction drains; elsewhere a
+// sequentially consistent atomic store. An atomic store is an XCHG on
+// amd64, a second full barrier on the per-message path.
+func storeFenced(p *uint64, v uint64) {
+	if runtime.GOARCH == "amd64" {
+		*p = v
+		return
+	}
+	atomic.StoreUint64(p, v)
+}

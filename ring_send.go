@@ -450,9 +450,9 @@ func (r ringMem) claim(op string, n uint64, probe bool) (pos uint64, ok bool, er
 			}
 		}
 		if atomic.LoadUint64(il) != total {
-			atomic.StoreUint64(il, total) // before the position: the receiver reads the pair as position then length
+			storeFenced(il, total) // before the position: the receiver reads the pair as position then length
 		}
-		atomic.StoreUint64(ip, t)
+		storeFenced(ip, t)
 		if ringClaimHook != nil {
 			ringClaimHook()
 		}
