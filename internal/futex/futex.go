@@ -37,6 +37,12 @@
 //
 // A blocked Wait holds an OS thread (the P is released). Callers should
 // let only a few goroutines per process sleep on one word.
+//
+// The package also says when a spin should give up its CPU (yield.go):
+// [Yield] is the system's sched_yield (SwitchToThread on windows), and
+// [RecentWakes] tells a spin whether this process woke a sleeper
+// ([NoteWake]) or was woken (Wait, [NoteWoken]) moments ago, when the
+// other process may be queued on this very CPU.
 package futex
 
 import (
