@@ -153,8 +153,7 @@ func (r ringMem) wakeSlow(w *uint32, force bool) {
 			return
 		}
 		if atomic.CompareAndSwapUint32(w, v, (v|1)+1) {
-			_ = futex.Wake(w, 0)
-			noteWake()
+			_ = futex.WakeSleepers(w, 0) // the next spin yields (ring_yield.go)
 			return
 		}
 	}

@@ -14,28 +14,17 @@ import (
 // with yields), and the waker, its spin spent, slept and had to be woken
 // in turn (14 µs more). And the woken echo, having answered, spun for
 // the next request on the CPU its waker was queued on (a paused round
-// trip of 16-18 µs, against 4-7 µs with the echo yielding too). So a
-// spin that starts within ringYieldWindow of a wake-up this process made
-// yields its CPU first and at each of its time checks, and one that
-// starts within the window of this process's own wake-up yields at its
-// time checks.
+// trip of 16-18 µs, against 4-7 µs with the echo yielding too). So the
+// first spin after a wake-up this process made yields its CPU at once,
+// and every spin that starts within ringYieldWindow of a wake-up this
+// process made or had yields at each of its time checks.
 
 // ringYieldWindow is how long after a wake-up a spin yields. A variable
 // so that a test can widen it past any preemption, or close it.
 var ringYieldWindow = 100 * time.Microsecond
 
-// noteWake records that this process has just woken a sleeper, where
-// waits sleep in the kernel (not where they poll: windows, illumos,
-// Solaris, SHMDEBUG=futex=poll).
-func noteWake() {
-	if futex.Sleeps() {
-		futex.NoteWake()
-	}
-}
-
 // spinYields reports whether a spin starting at start yields at its start
-// (now) and at its time checks once it has spun for futex.YieldAfter
-// (checks); see futex.RecentWakes.
+// (now) and at its time checks (checks); see futex.RecentWakes.
 func spinYields(start time.Time) (now, checks bool) {
 	return futex.RecentWakes(start, ringYieldWindow)
 }

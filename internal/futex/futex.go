@@ -129,6 +129,18 @@ func Wait(addr *uint32, val uint32, deadline time.Time) error {
 	return err
 }
 
+// WakeSleepers is Wake for a caller that knows someone sleeps on addr (a
+// bit or count in the word said so): where Wait sleeps in the kernel
+// (Sleeps), it also notes the wake-up (NoteWake), so that this process's
+// next spin yields its CPU to the sleeper it made runnable (yield.go).
+func WakeSleepers(addr *uint32, n int) error {
+	err := Wake(addr, n)
+	if Sleeps() {
+		NoteWake()
+	}
+	return err
+}
+
 // Wake wakes up to n waiters sleeping on addr; n <= 0 or n >= MaxInt32
 // wakes all. Waking nobody is not an error. Some systems wake more than
 // n (DragonFly and darwin wake all when n > 1), which waiters tolerate as

@@ -11,11 +11,11 @@ import (
 // its spin spent, sleeps and must be woken in turn. The same holds the
 // other way round: a woken process that answers and then spins for the
 // next request may hold the CPU its waker waits on. So callers that spin
-// (the ring's waits, the locks' acquisitions) yield their CPU at the
-// spin's start and at each of its time checks while [WakeWithin] says a
-// wake-up involving this process happened moments ago: one it made
-// (NoteWake) or one that ended its sleep (NoteWoken). With nothing else to
-// run on the CPU a yield returns at once.
+// (the ring's waits, the locks' acquisitions) yield their CPU while
+// [RecentWakes] says a wake-up involving this process happened moments
+// ago: one it made (NoteWake, WakeSleepers) or one that ended its sleep
+// (NoteWoken, Wait). With nothing else to run on the CPU a yield returns
+// at once.
 //
 // Yield is a system call; it is only worth making after a wake-up, which
 // was one, so a spin between two awake processes makes none.

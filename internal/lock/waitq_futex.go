@@ -25,13 +25,7 @@ func newWaitQueue(string, *uint32) (*waitQueue, error) { return &waitQueue{}, ni
 // waiters the word says are registered (1 for a mutex), matters only
 // where wake-ups are counted (waitq_windows.go). The word said someone
 // waits, so the next spin of this process yields (spin.go).
-func (*waitQueue) wake(word *uint32, sleepers uint32) error {
-	err := futex.Wake(word, 1)
-	if futex.Sleeps() {
-		futex.NoteWake()
-	}
-	return err
-}
+func (*waitQueue) wake(word *uint32, sleepers uint32) error { return futex.WakeSleepers(word, 1) }
 
 // A waitCall is one slow call's stay among a word's sleepers (a Lock or
 // Wait that sleeps): begin, any number of sleeps, end.
