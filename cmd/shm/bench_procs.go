@@ -91,14 +91,19 @@ func benchSems(o *shm.Object) (ping, pong *shm.Semaphore, done func(), err error
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if ping, err = m.Semaphore(0); err == nil {
-		pong, err = m.Semaphore(8)
-	}
-	if err != nil {
+	if ping, pong, err = semsOf(m); err != nil {
 		m.Close()
 		return nil, nil, nil, err
 	}
 	return ping, pong, func() { m.Close() }, nil
+}
+
+// semsOf returns the two semaphores at the start of m.
+func semsOf(m *shm.Mapping) (ping, pong *shm.Semaphore, err error) {
+	if ping, err = m.Semaphore(0); err == nil {
+		pong, err = m.Semaphore(8)
+	}
+	return ping, pong, err
 }
 
 // benchMutexOffset is where the idle rows' mutex lies in the object,
@@ -314,18 +319,17 @@ func (b *bencher) semPinger() (*pinger, error) {
 	if err != nil {
 		return nil, err
 	}
-	ping, pong, done, err := benchSems(o)
-	if err != nil {
-		o.Close()
-		return nil, err
-	}
 	m, err := o.Map()
 	if err != nil {
-		done()
 		o.Close()
 		return nil, err
 	}
-	release := func() { m.Close(); done(); o.Close() }
+	release := func() { m.Close(); o.Close() }
+	ping, pong, err := semsOf(m)
+	if err != nil {
+		release()
+		return nil, err
+	}
 	cmd := b.child("sem-echo")
 	if err := shm.Pass(cmd, "bench", o); err != nil {
 		release()
@@ -354,11 +358,7 @@ func semEchoChild(ctx context.Context) error {
 		return err
 	}
 	defer done()
-	ping, err := m.Semaphore(0)
-	if err != nil {
-		return err
-	}
-	pong, err := m.Semaphore(8)
+	ping, pong, err := semsOf(m)
 	if err != nil {
 		return err
 	}
