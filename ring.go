@@ -124,6 +124,7 @@ type Ring struct {
 	slot       int // sender slot, -1 before the first send
 	sendClosed atomic.Bool
 	cachedHead uint64
+	sendEnd    uint64 // where this handle's last sent record ended (ring_prefetch.go)
 	resPos     uint64 // position of the outstanding reservation's record
 	resLen     uint64 // its payload length; resOn says whether there is one
 	resOn      bool

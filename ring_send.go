@@ -46,6 +46,7 @@ func (r *Ring) send(ctx context.Context, op string, msg []byte, wait bool) (bool
 		v.leaveSend()
 		return false, err
 	}
+	v.prefetchAfter(pos, pos+recordSize(uint64(len(msg))))
 	idx := pos & r.mask
 	copyCached(v.data()[idx+ringRecordHeader:], msg)
 	publish(v.hdr(pos), recHeader(uint64(len(msg)), r.token, recCommitted))
