@@ -181,3 +181,51 @@ func ringSpinEchoChild(args []string) int {
 		}
 	}
 }
+
+// TestRingSpinOneP: with GOMAXPROCS 1, a spinning Receive lets the
+// goroutine that will send run at its first time check: the message
+// comes within a few dozen looks, not after the spin, nor after the
+// runtime's preemption of the spinner (10 ms, hundreds of thousands of
+// looks).
+func TestRingSpinOneP(t *testing.T) {
+	if runtime.NumCPU() < 2 {
+		t.Skip("one CPU: no ring call spins")
+	}
+	m, rx := newRing(t, shm.RingSize(64, 4))
+	tx, err := m.Ring(0, shm.RingSize(64, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	rx.SetSpin(time.Minute)
+	if _, _, err := rx.TryReceive(nil); err != nil { // attach
+		t.Fatal(err)
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	var looks atomic.Int64
+	spinning := make(chan struct{})
+	defer shm.SetRingLookHook(func() {
+		if looks.Add(1) == 1 {
+			close(spinning)
+		}
+	})()
+	got := make(chan error, 1)
+	go func() {
+		msg, err := rx.Receive(context.Background(), nil)
+		if err == nil && string(msg) != "hello" {
+			err = fmt.Errorf("received %q", msg)
+		}
+		got <- err
+	}()
+	<-spinning // runs once the spinner gives up the only P
+	if err := tx.Send(context.Background(), []byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+	if n := looks.Load(); n > 4*64 {
+		t.Fatalf("the spin looked %d times before the sender ran; a spin's time check every 64 looks should have let it run", n)
+	}
+	t.Logf("received after %d looks", looks.Load())
+}

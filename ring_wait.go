@@ -213,6 +213,7 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, grace, pause t
 		// Just after a wake-up, the spin lets the other side run here
 		// (ring_yield.go).
 		yieldNow, yield := spinYields(start)
+		procs := 0 // GOMAXPROCS, read at the first check
 		if yieldNow {
 			spinYield()
 		}
@@ -238,7 +239,7 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, grace, pause t
 				if yield {
 					spinYield()
 				}
-				runtime.Gosched()
+				futex.SpinGosched(&procs)
 			}
 		}
 	}

@@ -19,8 +19,9 @@ import (
 // mutex does) and spins up to twice that plus minSpin. A failed spin
 // shrinks the estimate, so waits that always sleep stop spinning; one
 // wait in exploreEvery spins for maxSpin to find out whether spinning has
-// become worth it again. Between checks it yields to other goroutines,
-// and, within yieldWindow of a wake-up this process made or had, its CPU
+// become worth it again. At its checks it lets the process's other
+// goroutines run where they have no other P (futex.SpinGosched), and,
+// within yieldWindow of a wake-up this process made or had, its CPU
 // as well (the other process may be queued on it: internal/futex/yield.go).
 const (
 	minSpin      = time.Microsecond
@@ -70,6 +71,7 @@ func (s *spinner) spin(done func() bool) bool {
 	}
 	start := time.Now()
 	first, yield := futex.RecentWakes(start, yieldWindow)
+	procs := 0 // GOMAXPROCS, read at the first check
 	if first {
 		yieldCPU()
 	}
@@ -97,7 +99,7 @@ func (s *spinner) spin(done func() bool) bool {
 			if yield && spun >= yieldAfter {
 				yieldCPU()
 			}
-			runtime.Gosched()
+			futex.SpinGosched(&procs)
 		}
 	}
 }

@@ -84,3 +84,24 @@ func TestSpinYieldsAfterWake(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSpinOneP: with GOMAXPROCS 1, a spin lets the goroutine it waits for
+// run at its first time check, not after its budget or the runtime's
+// preemption (10 ms).
+func TestSpinOneP(t *testing.T) {
+	if !spinning {
+		t.Skip("one CPU: nothing spins")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	var s spinner
+	s.avg.Store(int64(20 * time.Microsecond)) // a budget of 41 µs
+	var set atomic.Bool
+	go set.Store(true)
+	looks := 0
+	if !s.spin(func() bool { looks++; return set.Load() }) {
+		t.Fatalf("the spin ended after %d looks without seeing the other goroutine's store", looks)
+	}
+	if looks > 2*checksPerNow {
+		t.Fatalf("the spin looked %d times before the other goroutine ran; its time check every %d looks should have let it run", looks, checksPerNow)
+	}
+}

@@ -1,0 +1,36 @@
+package futex
+
+import "runtime"
+
+// Letting the process's own goroutines run during a spin.
+//
+// A spin that goes on past a time check may hold up a goroutine of its
+// own process: with GOMAXPROCS 1 the spinner's P is the only one, and
+// the goroutine the spin waits for may be one of this process (a ring
+// with both ends in it). runtime.Gosched lets it run. With more Ps a
+// runnable goroutine runs on another P, and Gosched does harm: it puts
+// the spinner on the global run queue and wakes a parked runtime thread
+// to look for work on an idle P (the runtime's wakep); the thread finds
+// none, since the spinner is taken back at once, and parks again. That
+// is a futex wake-up and a park per time check, and the woken thread
+// takes a CPU for a moment from whatever spins on it, often the peer
+// process. Measured on a million 64-byte ring round trips between two
+// processes: 7 480 runtime futex waits and 7 468 wakes with a Gosched at
+// every time check, 165 and 153 with SpinGosched (BENCHMARKS.md §7,
+// "Gosched only with one P").
+
+// gosched is runtime.Gosched; a variable so that a test can count calls.
+var gosched = runtime.Gosched
+
+// SpinGosched is the runtime.Gosched of a spin's time check, made only
+// when the process has a single P (GOMAXPROCS 1). procs holds GOMAXPROCS
+// for the length of one spin, 0 before the first call reads it: reading
+// it takes the scheduler's lock, and a spin has many checks.
+func SpinGosched(procs *int) {
+	if *procs == 0 {
+		*procs = runtime.GOMAXPROCS(0)
+	}
+	if *procs == 1 {
+		gosched()
+	}
+}
