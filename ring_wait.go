@@ -213,7 +213,6 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, grace, pause t
 		// Just after a wake-up, the spin lets the other side run here
 		// (ring_yield.go).
 		yieldNow, yield := spinYields(start)
-		procs := 0 // GOMAXPROCS, read at the first check
 		if yieldNow {
 			spinYield()
 		}
@@ -239,7 +238,14 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, grace, pause t
 				if yield {
 					spinYield()
 				}
-				futex.SpinGosched(&procs)
+				// Always, unlike the locks' spin (futex.SpinGosched):
+				// with more than one P, a Gosched here makes the
+				// runtime wake a parked thread that finds no work, but
+				// measured without it, the ring's asleep round trip
+				// rose from 2.9-3.6 to 4.2-4.9 µs in 8 of 8 `shm bench`
+				// runs and its awake p99 passed 2 µs in 3 of 8
+				// (BENCHMARKS §7, "Gosched only with one P").
+				runtime.Gosched()
 			}
 		}
 	}

@@ -1,16 +1,16 @@
 package futex
 
 import (
+	"runtime"
 	"sync/atomic"
 	"time"
 )
 
-// Polling parameters: re-read the word for up to pollSpinFor (letting the
-// process's other goroutines run where they have no other P:
-// SpinGosched), then sleep from pollMinSleep doubling up to pollMaxSleep
-// between reads. The spin keeps hand-offs between running processes in
-// the microseconds; the cap bounds the latency of a wake-up after that to
-// about a millisecond.
+// Polling parameters: re-read the word for up to pollSpinFor (yielding to
+// other goroutines now and then), then sleep from pollMinSleep doubling up
+// to pollMaxSleep between reads. The spin keeps hand-offs between running
+// processes in the microseconds; the cap bounds the latency of a wake-up
+// after that to about a millisecond.
 const (
 	pollSpinFor  = 50 * time.Microsecond
 	pollMinSleep = 10 * time.Microsecond
@@ -22,7 +22,6 @@ const (
 // because it never relies on one.
 func pollWait(addr *uint32, val uint32, deadline time.Time) error {
 	start := time.Now()
-	procs := 0
 	for i := 1; ; i++ {
 		if atomic.LoadUint32(addr) != val {
 			return nil
@@ -32,7 +31,7 @@ func pollWait(addr *uint32, val uint32, deadline time.Time) error {
 			if now.Sub(start) >= pollSpinFor || (!deadline.IsZero() && !now.Before(deadline)) {
 				break
 			}
-			SpinGosched(&procs)
+			runtime.Gosched()
 		}
 	}
 	sleep := pollMinSleep
