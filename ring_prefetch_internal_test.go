@@ -9,16 +9,7 @@ import (
 func prefetchRing(t *testing.T, handles int) []*Ring {
 	t.Helper()
 	n := RingSize(64, 64)
-	o, err := CreateAnon(int64(n))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { o.Close() })
-	m, err := o.Map()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { m.Close() })
+	m := anonMapping(t, n)
 	var rs []*Ring
 	for range handles {
 		r, err := m.Ring(0, n)
@@ -29,6 +20,23 @@ func prefetchRing(t *testing.T, handles int) []*Ring {
 		rs = append(rs, r)
 	}
 	return rs
+}
+
+// anonMapping maps a fresh anonymous object of size bytes; both are
+// closed when the test ends.
+func anonMapping(t *testing.T, size int) *Mapping {
+	t.Helper()
+	o, err := CreateAnon(int64(size))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { o.Close() })
+	m, err := o.Map()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return m
 }
 
 // recordPrefetches collects the positions senders prefetch until the end

@@ -19,6 +19,24 @@ func init() {
 	registerHelper("ring-spin-echo", ringSpinEchoChild)
 }
 
+// spinPair returns two handles of a fresh ring of 64-byte messages: rx,
+// attached as its receiver and spinning as SetSpin(spin) says, and tx to
+// send with; both are closed when the test ends.
+func spinPair(t *testing.T, spin time.Duration) (rx, tx *shm.Ring) {
+	t.Helper()
+	m, rx := newRing(t, shm.RingSize(64, 4))
+	tx, err := m.Ring(0, shm.RingSize(64, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Close() })
+	rx.SetSpin(spin)
+	if _, _, err := rx.TryReceive(nil); err != nil { // attach
+		t.Fatal(err)
+	}
+	return rx, tx
+}
+
 // TestRingSetSpin: SetSpin(0) makes a waiting Receive sleep without
 // spinning; the default and a positive budget spin first.
 func TestRingSetSpin(t *testing.T) {
@@ -37,16 +55,7 @@ func TestRingSetSpin(t *testing.T) {
 		{"fixed", time.Millisecond, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			m, rx := newRing(t, shm.RingSize(64, 4))
-			tx, err := m.Ring(0, shm.RingSize(64, 4))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tx.Close()
-			rx.SetSpin(c.spin)
-			if _, _, err := rx.TryReceive(nil); err != nil { // attach
-				t.Fatal(err)
-			}
+			rx, tx := spinPair(t, c.spin)
 			spins.Store(0)
 			got := make(chan error, 1)
 			go func() {
@@ -191,16 +200,7 @@ func TestRingSpinOneP(t *testing.T) {
 	if runtime.NumCPU() < 2 {
 		t.Skip("one CPU: no ring call spins")
 	}
-	m, rx := newRing(t, shm.RingSize(64, 4))
-	tx, err := m.Ring(0, shm.RingSize(64, 4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Close()
-	rx.SetSpin(time.Minute)
-	if _, _, err := rx.TryReceive(nil); err != nil { // attach
-		t.Fatal(err)
-	}
+	rx, tx := spinPair(t, time.Minute)
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	var looks atomic.Int64
 	spinning := make(chan struct{})

@@ -11,16 +11,7 @@ import (
 func TestLineAfter(t *testing.T) {
 	const n = 4096 + 4096
 	offs := []int{0, 8, 24, 56, 64, 1000}
-	o, err := CreateAnon(int64(len(offs) * 2 * n))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer o.Close()
-	m, err := o.Map()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
+	m := anonMapping(t, len(offs)*2*n)
 	for i, mis := range offs {
 		off := i*2*n + mis
 		r, err := m.Ring(off, n)
