@@ -49,8 +49,11 @@ func TestSpinGoschedRunsOthers(t *testing.T) {
 	for i := 0; ; i++ {
 		select {
 		case <-ran:
-			if i > 1 {
-				t.Fatalf("the goroutine ran after %d checks, want at the first", i)
+			// At the first check mostly; the scheduler takes the
+			// global run queue, where Gosched put this goroutine,
+			// first at one pick in 61.
+			if i > 4 {
+				t.Fatalf("the goroutine ran after %d checks, want within the first few", i)
 			}
 			<-started
 			return

@@ -86,7 +86,7 @@ func TestSpinYieldsAfterWake(t *testing.T) {
 }
 
 // TestSpinOneP: with GOMAXPROCS 1, a spin lets the goroutine it waits for
-// run at its first time check, not after its budget or the runtime's
+// run at its first time checks, not after its budget or the runtime's
 // preemption (10 ms).
 func TestSpinOneP(t *testing.T) {
 	if !spinning {
@@ -101,7 +101,12 @@ func TestSpinOneP(t *testing.T) {
 	if !s.spin(func() bool { looks++; return set.Load() }) {
 		t.Fatalf("the spin ended after %d looks without seeing the other goroutine's store", looks)
 	}
-	if looks > 2*checksPerNow {
+	// Within a few checks: the scheduler takes the global run queue,
+	// where Gosched put the spinner, first at one pick in 61, and the
+	// race detector adds its own. Without the Gosched the other
+	// goroutine runs only at the runtime's preemption, after millions
+	// of looks.
+	if looks > 8*checksPerNow {
 		t.Fatalf("the spin looked %d times before the other goroutine ran; its time check every %d looks should have let it run", looks, checksPerNow)
 	}
 }
