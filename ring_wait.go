@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/shmkit/shm/internal/futex"
+	"github.com/shmkit/shm/internal/lock"
 )
 
 // Sleep slices. A waiter sleeps at most this long before it looks again
@@ -55,26 +56,9 @@ const (
 var ringSpinning = runtime.NumCPU() > 1
 
 type spinEstimate struct {
-	avg    atomic.Int64
-	waits  atomic.Uint32
-	lookPs atomic.Int64 // what a look of a spin took lately, in ps
-}
-
-// took returns how long a spin that started at start and succeeded at its
-// look i took. Before the spin's first time check it reckons from what
-// looks took lately instead of reading the clock: a clock read (20-26 ns
-// on the machines of BENCHMARKS.md) costs as much as a few looks, and on
-// the way out it lies on the path of every message a spinning call takes.
-func (s *spinEstimate) took(i int, start time.Time) time.Duration {
-	if i < ringChecksPerNow {
-		return time.Duration(int64(i) * s.lookPs.Load() / 1000)
-	}
-	return time.Since(start)
-}
-
-// looked records, at a time check, that i looks of a spin took el.
-func (s *spinEstimate) looked(i int, el time.Duration) {
-	s.lookPs.Store(int64(el) * 1000 / int64(i))
+	avg   atomic.Int64
+	waits atomic.Uint32
+	clock lock.LookClock // a short spin's time without a clock read
 }
 
 func (s *spinEstimate) budget() time.Duration {
@@ -221,7 +205,7 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, grace, pause t
 				ringLookHook()
 			}
 			if done, _, err = poll(false, true); done {
-				spin.record(true, spin.took(i, start))
+				spin.record(true, spin.clock.Took(i, ringChecksPerNow, start))
 				return err
 			}
 			if pause > 0 {
@@ -230,7 +214,7 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, grace, pause t
 			}
 			if pause > 0 || i%ringChecksPerNow == 0 {
 				el := time.Since(start)
-				spin.looked(i, el)
+				spin.clock.Looked(i, el)
 				if el >= budget || ctx.Err() != nil || stop.Load() || r.closed.Load() || atomic.LoadUint32(w) != seq {
 					spin.record(false, 0)
 					break

@@ -53,9 +53,9 @@ var spinning = runtime.NumCPU() > 1
 // load and a store, not a read-modify-write: two spins that end together
 // may lose one update, which only skews the estimate a little.
 type spinner struct {
-	avg    atomic.Int64 // ns a successful spin took, moving average
-	waits  atomic.Uint32
-	lookPs atomic.Int64 // what a look took at the last time check, in ps
+	avg   atomic.Int64 // ns a successful spin took, moving average
+	waits atomic.Uint32
+	clock LookClock // a short spin's time without a clock read
 }
 
 // spin calls done until it returns true or the spin budget is spent, and
@@ -77,21 +77,13 @@ func (s *spinner) spin(done func() bool) bool {
 	}
 	for i := 1; ; i++ {
 		if done() {
-			// Before the first time check, reckon the time from what a
-			// look cost then, not from a clock read on the way out (as
-			// the ring's spin does: spinEstimate.took).
-			var took time.Duration
-			if i < checksPerNow {
-				took = time.Duration(int64(i) * s.lookPs.Load() / 1000)
-			} else {
-				took = time.Since(start)
-			}
+			took := s.clock.Took(i, checksPerNow, start)
 			s.avg.Store(int64(avg + (took-avg)/8))
 			return true
 		}
 		if i%checksPerNow == 0 {
 			spun := time.Since(start)
-			s.lookPs.Store(int64(spun) * 1000 / int64(i))
+			s.clock.Looked(i, spun)
 			if spun >= budget {
 				s.avg.Store(int64(avg - avg/8))
 				return false
