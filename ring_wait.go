@@ -222,7 +222,7 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, grace, pause t
 				if yield {
 					spinYield()
 				}
-				// Always, unlike the locks' spin (futex.SpinGosched):
+				// Always, unlike the locks' spin (internal/lock/gosched.go):
 				// with more than one P, a Gosched here makes the
 				// runtime wake a parked thread that finds no work, but
 				// measured without it, the ring's asleep round trip

@@ -20,7 +20,7 @@ import (
 // shrinks the estimate, so waits that always sleep stop spinning; one
 // wait in exploreEvery spins for maxSpin to find out whether spinning has
 // become worth it again. At its checks it lets the process's other
-// goroutines run where they have no other P (futex.SpinGosched), and,
+// goroutines run where they have no other P (spinGosched, gosched.go), and,
 // within yieldWindow of a wake-up this process made or had, its CPU
 // as well (the other process may be queued on it: internal/futex/yield.go).
 const (
@@ -91,7 +91,7 @@ func (s *spinner) spin(done func() bool) bool {
 			if yield && spun >= yieldAfter {
 				yieldCPU()
 			}
-			futex.SpinGosched(&procs)
+			spinGosched(&procs)
 		}
 	}
 }

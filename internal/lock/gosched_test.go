@@ -1,4 +1,4 @@
-package futex
+package lock
 
 import (
 	"runtime"
@@ -18,7 +18,7 @@ func TestSpinGosched(t *testing.T) {
 		calls = 0
 		procs := 0
 		for range 3 {
-			SpinGosched(&procs)
+			spinGosched(&procs)
 		}
 		if calls != c.want || procs != c.maxprocs {
 			t.Fatalf("GOMAXPROCS %d: %d Gosched calls in 3 checks, procs %d; want %d, %d", c.maxprocs, calls, procs, c.want, c.maxprocs)
@@ -27,7 +27,7 @@ func TestSpinGosched(t *testing.T) {
 	// The value read at a spin's first check holds for the spin.
 	runtime.GOMAXPROCS(2)
 	calls, procs := 0, 1
-	SpinGosched(&procs)
+	spinGosched(&procs)
 	if calls != 1 {
 		t.Fatalf("procs 1 read earlier in the spin: %d calls, want 1", calls)
 	}
@@ -62,6 +62,6 @@ func TestSpinGoschedRunsOthers(t *testing.T) {
 		if i > 1000 {
 			t.Fatal("the goroutine did not run in 1000 checks")
 		}
-		SpinGosched(&procs)
+		spinGosched(&procs)
 	}
 }

@@ -1,4 +1,4 @@
-package futex
+package lock
 
 import "runtime"
 
@@ -16,19 +16,19 @@ import "runtime"
 // ring round trips between two processes: 7 480 runtime futex waits and
 // 7 468 wakes with a Gosched at every check, 165 and 153 without.
 //
-// The locks' spin calls SpinGosched: the semaphore ping-pong of `shm
-// bench` took 341-353 ns with it against 382-721 ns before. The ring's
+// The locks' spin calls spinGosched: the semaphore ping-pong of `shm
+// bench` took 285-363 ns with it against 382-452 ns before. The ring's
 // spin keeps calling runtime.Gosched, which measured better there
 // (BENCHMARKS.md §7, "Gosched only with one P").
 
 // gosched is runtime.Gosched; a variable so that a test can count calls.
 var gosched = runtime.Gosched
 
-// SpinGosched is the runtime.Gosched of a spin's time check, made only
+// spinGosched is the runtime.Gosched of a spin's time check, made only
 // when the process has a single P (GOMAXPROCS 1). procs holds GOMAXPROCS
 // for the length of one spin, 0 before the first call reads it: reading
 // it takes the scheduler's lock, and a spin has many checks.
-func SpinGosched(procs *int) {
+func spinGosched(procs *int) {
 	if *procs == 0 {
 		*procs = runtime.GOMAXPROCS(0)
 	}
