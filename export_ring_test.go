@@ -198,7 +198,7 @@ func RingSendUnseen(r *Ring, msg []byte) error {
 		return r.err(op, errors.New("no room"))
 	}
 	copy(v.data()[pos&r.mask+ringRecordHeader:], msg)
-	publish(v.hdr(pos), recHeader(uint64(len(msg)), r.token, recCommitted))
+	storeInOrder(v.hdr(pos), recHeader(uint64(len(msg)), r.token, recCommitted))
 	return nil
 }
 

@@ -56,26 +56,19 @@ const ringPublishGrace = 10 * time.Microsecond
 // ringRecvGrace is this process's receiver grace.
 var ringRecvGrace = publishGrace(runtime.GOARCH)
 
-// publish stores a record's committed header h at p: on amd64 a plain
-// store (the compiler keeps stores in program order, and so does the
-// CPU: the payload copied before is visible first), elsewhere a
-// sequentially consistent atomic store. GOARCH is a constant: the branch
-// not taken is compiled away.
-func publish(p *uint64, h uint64) {
-	if runtime.GOARCH == "amd64" {
-		*p = h
-		return
-	}
-	atomic.StoreUint64(p, h)
-}
-
-// storeFenced stores v at p where a locked instruction follows before
-// any load that must not pass the store (a sender's intent, before its
-// compare-and-swap of the tail): on amd64 a plain store, which x86 makes
-// visible in program order and the locked instruction drains; elsewhere a
-// sequentially consistent atomic store. An atomic store is an XCHG on
-// amd64, a second full barrier on the per-message path.
-func storeFenced(p *uint64, v uint64) {
+// storeInOrder stores v at p: on amd64 a plain store, which x86 (and the
+// compiler) keep in program order behind the stores before it; elsewhere
+// a sequentially consistent atomic store. On amd64 an atomic store is an
+// XCHG, a full barrier on the per-message path. What keeps a later load
+// from passing the plain store is the caller's:
+//
+//   - a record's committed header (the payload copied before it is
+//     visible first): the receiver's grace, above;
+//   - a sender's intent (length, then position): the compare-and-swap of
+//     the tail that follows, a locked instruction, which drains it.
+//
+// GOARCH is a constant: the branch not taken is compiled away.
+func storeInOrder(p *uint64, v uint64) {
 	if runtime.GOARCH == "amd64" {
 		*p = v
 		return

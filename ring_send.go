@@ -49,7 +49,7 @@ func (r *Ring) send(ctx context.Context, op string, msg []byte, wait bool) (bool
 	v.prefetchAfter(pos, pos+recordSize(uint64(len(msg))))
 	idx := pos & r.mask
 	copyCached(v.data()[idx+ringRecordHeader:], msg)
-	publish(v.hdr(pos), recHeader(uint64(len(msg)), r.token, recCommitted))
+	storeInOrder(v.hdr(pos), recHeader(uint64(len(msg)), r.token, recCommitted))
 	v.wake(v.u32(ringOffRxWake), false)
 	if ringLeaveHook != nil {
 		ringLeaveHook()
@@ -118,7 +118,7 @@ func (r *Ring) Commit(n int) error {
 	if used < full {
 		atomic.StoreUint64(v.hdr(r.resPos+used), recHeader(full-used, r.token, recCommitted|recPadding))
 	}
-	publish(v.hdr(r.resPos), recHeader(uint64(n), r.token, recCommitted))
+	storeInOrder(v.hdr(r.resPos), recHeader(uint64(n), r.token, recCommitted))
 	r.resOn = false
 	r.resGate.release()
 	v.wake(v.u32(ringOffRxWake), false)
@@ -451,9 +451,9 @@ func (r ringMem) claim(op string, n uint64, probe bool) (pos uint64, ok bool, er
 			}
 		}
 		if atomic.LoadUint64(il) != total {
-			storeFenced(il, total) // before the position: the receiver reads the pair as position then length
+			storeInOrder(il, total) // before the position: the receiver reads the pair as position then length
 		}
-		storeFenced(ip, t)
+		storeInOrder(ip, t)
 		if ringClaimHook != nil {
 			ringClaimHook()
 		}
