@@ -72,6 +72,10 @@ const RingSenders = ringSenders
 // RingClosing reports whether Close has begun on r. Tests only.
 func RingClosing(r *Ring) bool { return r.closed.Load() }
 
+// RingRecordSize returns the bytes a message of n bytes takes in a
+// ring's data area, header and alignment included. Tests only.
+func RingRecordSize(n int) int { return int(recordSize(uint64(n))) }
+
 // SetRingLeaveHook makes f run when a send that sent leaves the ring,
 // after its last access to the memory and before it releases its gate.
 // Tests only.
@@ -149,8 +153,8 @@ func RingPending(r *Ring) bool {
 }
 
 // SetRingRetireHook makes f run when a sender short of room holds the
-// retire word and has not yet zeroed the receiver's consumed record,
-// until restore is called. Tests only; not safe while rings are in use.
+// retire word and has not yet moved the head past the receiver's
+// consumed record, until restore is called. Tests only; not safe while rings are in use.
 func SetRingRetireHook(f func()) (restore func()) {
 	ringRetireHook = f
 	return func() { ringRetireHook = nil }
@@ -198,7 +202,7 @@ func RingSendUnseen(r *Ring, msg []byte) error {
 		return r.err(op, errors.New("no room"))
 	}
 	copy(v.data()[pos&r.mask+ringRecordHeader:], msg)
-	storeInOrder(v.hdr(pos), recHeader(uint64(len(msg)), r.token, recCommitted))
+	v.putHeader(pos, recHeader(uint64(len(msg)), r.token, recCommitted))
 	return nil
 }
 

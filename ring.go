@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -106,6 +107,7 @@ type Ring struct {
 	mask  uint64
 	max   uint64 // largest payload
 	n     int
+	key   uint64 // the stamp key (ring_layout.go)
 	owner *lock.FileOwner
 	token uint32
 
@@ -192,6 +194,12 @@ func (m *Mapping) Ring(off, n int) (*Ring, error) {
 			return nil, &fs.PathError{Op: op, Path: m.name, Err: fmt.Errorf("the ring at offset %d has %d bytes, not %d: %w", off, v, n, ErrRingMismatch)}
 		}
 	}
+	keyw := (*uint64)(unsafe.Add(p, ringOffKey))
+	atomic.CompareAndSwapUint64(keyw, 0, rand.Uint64()|1)
+	key := atomic.LoadUint64(keyw)
+	if key&1 == 0 {
+		return nil, &fs.PathError{Op: op, Path: m.name, Err: fmt.Errorf("the ring at offset %d has the stamp key %#x, which is not odd: %w", off, key, ErrRingCorrupt)}
+	}
 	r := &Ring{
 		m:         m,
 		name:      m.name,
@@ -201,6 +209,7 @@ func (m *Mapping) Ring(off, n int) (*Ring, error) {
 		mask:      c - 1,
 		max:       ringMaxMessage(c),
 		n:         n,
+		key:       key,
 		owner:     owner,
 		token:     owner.Token(),
 		done:      make(chan struct{}),
@@ -359,11 +368,36 @@ func (r ringMem) slotIntent(i int) (pos, n *uint64) {
 	return r.u64(b + ringSlotIntentPos), r.u64(b + ringSlotIntentLen)
 }
 
-// hdr returns the record header word at position pos (a multiple of 8,
-// as every position is; the mask keeps even a stray one inside the data
-// area, whose capacity is a power of two of at least 256).
+// hdr returns the word at position pos of the data area: a record
+// header's first word, where pos is a record's (a multiple of 16, as
+// every record's position is). The mask keeps even a stray pos inside
+// the data area, whose capacity is a power of two of at least 256, on
+// an 8-byte boundary.
 func (r ringMem) hdr(pos uint64) *uint64 {
 	return (*uint64)(unsafe.Add(r.base, ringHeaderSize+uintptr(pos&r.mask&^7)))
+}
+
+// stamp returns the stamp word of the record header at pos, the header's
+// second word (ring_layout.go).
+func (r ringMem) stamp(pos uint64) *uint64 { return r.hdr(pos + 8) }
+
+// stampOf returns the stamp of a record header at pos.
+func (r *Ring) stampOf(pos uint64) uint64 { return pos ^ r.key }
+
+// written reports whether a record header of this lap stands at pos: its
+// stamp names pos. The stamp's load is the receiver's acquire: the
+// header word and the payload stored before the stamp are visible once
+// it matches.
+func (r ringMem) written(pos uint64) bool {
+	return atomic.LoadUint64(r.stamp(pos)) == r.stampOf(pos)
+}
+
+// putHeader writes the header word w of a new record at pos, then its
+// stamp, which publishes both and the payload stored before. The header
+// word is a plain store: no one reads it before the stamp matches.
+func (r ringMem) putHeader(pos, w uint64) {
+	*r.hdr(pos) = w
+	storeInOrder(r.stamp(pos), r.stampOf(pos))
 }
 
 // setFlag sets f in the flags word.

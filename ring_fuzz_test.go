@@ -17,6 +17,7 @@ import (
 const (
 	fuzzGuard = 4096
 	fuzzMax   = 64
+	fuzzKey   = 1 // the rings' stamp key: position p's stamp is p^1
 )
 
 var (
@@ -67,6 +68,11 @@ func FuzzRing(f *testing.F) {
 	f.Add(seed([2]uint64{17, 40}, [2]uint64{18, 1}), uint8(8), uint8(3)) // consumed mid-record, retire word held
 	f.Add(seed([2]uint64{18, 0x3fffffff}), uint8(15), uint8(1))          // retire word held by a token no one has
 	f.Add(seed([2]uint64{16, 16}, [2]uint64{17, 8}), uint8(6), uint8(5)) // consumed behind the head
+	// Stamped headers (the key is fuzzKey: position 0's stamp is 1,
+	// position 16's 17): one naming no sender, one with a wild length.
+	f.Add(seed([2]uint64{8, 32}, [2]uint64{512, 5}, [2]uint64{513, 1}), uint8(0), uint8(0))
+	f.Add(seed([2]uint64{8, 32}, [2]uint64{0x8000 | 514, 0x4005}, [2]uint64{515, 17}), uint8(1), uint8(1))
+	f.Add(seed([2]uint64{4, 2}), uint8(3), uint8(1)) // an even stamp key
 	f.Fuzz(func(t *testing.T, patches []byte, sends, receives uint8) {
 		m, err := fuzzMapping(n)
 		if err != nil {
@@ -79,6 +85,9 @@ func FuzzRing(f *testing.F) {
 			mem[fuzzGuard+n+i] = 0x5A
 		}
 		ring := mem[fuzzGuard : fuzzGuard+n]
+		// A fixed stamp key, which the first attach adopts: the inputs
+		// can then write headers with matching stamps.
+		binary.NativeEndian.PutUint64(ring[32:], fuzzKey)
 		ctx := context.Background()
 
 		// A state reached through the API: some messages sent, some

@@ -10,17 +10,18 @@ import (
 // that share memory share the CPU), at a fixed offset from off; off must
 // be a multiple of 8, so every 64-bit word is 8-byte aligned (which the
 // 64-bit atomics of 32-bit systems require). All zero bytes are an empty
-// ring: the first process to attach writes the magic word and n with
-// compare-and-swap, and every later one checks them.
+// ring: the first process to attach writes the magic word, n and the
+// stamp key with compare-and-swap, and every later one checks them.
 //
 //	off+0     magic<<32 | version      (uint64; 0 until the first attach)
 //	off+8     n, the ring's total size (uint64; a different n is refused)
 //	off+16    flags                    (uint32: a sender / receiver attached once)
 //	off+24    lost                     (uint64: records skipped after their sender died)
+//	off+32    stamp key                (uint64: random and odd, set at the first attach)
 //	off+64    tail                     (uint64: byte position of the next claim)
-//	off+128   head                     (uint64: the receiver has zeroed everything before it)
+//	off+128   head                     (uint64: the room before it is free for senders)
 //	off+136   next                     (uint64: the receiver has consumed everything before it)
-//	off+144   retire word              (uint32: owner token of the party zeroing [head, next), 0 for none)
+//	off+144   retire word              (uint32: owner token of the party moving the head to next, 0 for none)
 //	off+192   receiver wake word       (uint32: bit 0 "receiver sleeps", the rest a sequence)
 //	off+256   sender wake word         (uint32: bit 0 "a sender sleeps", the rest a sequence)
 //	off+320   receiver slot            (uint32: owner token of the live receiver, 0 for none)
@@ -35,27 +36,37 @@ import (
 // capacity. Each line written by one party sits on a cache line of its
 // own.
 //
-// The data area holds records aligned to 8 bytes: a 64-bit header, then
-// the payload. The header is
+// The data area holds records aligned to 16 bytes: a 16-byte header, then
+// the payload. The header's first word is
 //
 //	bits 0-31   payload length (a padding record: its whole size)
 //	bits 32-61  owner token of the sender that claimed it
 //	bit 62      committed
 //	bit 63      padding (skip it)
 //
+// and its second word the stamp: the record's position XOR the ring's
+// stamp key. A header counts only when its stamp matches its position:
+// the receiver finds there, before the sender writes, whatever an earlier
+// lap left (a record's bytes, or nothing for a fresh ring), and the
+// stamp of an earlier lap's header names another position. Consumed
+// bytes are therefore never cleared: the receiver's reads are the only
+// way the senders' lines leave their CPU (ring_retire.go). The key makes
+// a payload that happens to hold a position's stamp as unlikely as a
+// random 64-bit match, whatever the payloads are (a dump of another
+// ring's memory, say); it is odd, so no stamp is zero, the content of a
+// fresh ring.
+//
 // A record never wraps: a sender that would cross the end claims the rest
-// of the area as a padding record in the same step. Bytes past the tail
-// are zero: what the receiver consumes is zeroed before the head moves
-// past it (ring_retire.go), later and in bulk, by the receiver or by a
-// sender short of room.
+// of the area as a padding record in the same step.
 const (
 	ringMagic   = 0x52494E47 // "RING"
-	ringVersion = 3          // 3: amd64 senders publish with a plain store, receivers keep a grace (ring_publish.go); 2: the next and retire words (ring_retire.go); 1 zeroed before moving the head
+	ringVersion = 4          // 4: stamped 16-byte headers, nothing zeroed; 3: amd64 senders publish with a plain store, receivers keep a grace (ring_publish.go); 2: the next and retire words (ring_retire.go); 1 zeroed before moving the head
 
 	ringOffMagic   = 0
 	ringOffSize    = 8
 	ringOffFlags   = 16
 	ringOffLost    = 24
+	ringOffKey     = 32
 	ringOffTail    = 64
 	ringOffHead    = 128
 	ringOffNext    = 136
@@ -75,8 +86,11 @@ const (
 	ringHeaderSize = 4096
 	// ringMinCapacity is the smallest data area.
 	ringMinCapacity = 256
-	// ringRecordHeader is the size of a record header.
-	ringRecordHeader = 8
+	// ringRecordHeader is the size of a record header: the header word
+	// and the stamp.
+	ringRecordHeader = 16
+	// recAlign is the alignment of records, and so of every position.
+	recAlign = 16
 	// ringMaxPayload bounds a message whatever the capacity: the length
 	// field is 32 bits.
 	ringMaxPayload = 1 << 30
@@ -118,7 +132,7 @@ func RingSize(maxMessage, slots int) int {
 
 // recordSize is the size in the data area of a record with n payload
 // bytes.
-func recordSize(n uint64) uint64 { return (ringRecordHeader + n + 7) &^ 7 }
+func recordSize(n uint64) uint64 { return (ringRecordHeader + n + recAlign - 1) &^ (recAlign - 1) }
 
 // ringCapacity returns the data area of a ring of n bytes, 0 if n is too
 // small.

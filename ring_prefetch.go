@@ -9,7 +9,7 @@ import (
 // Prefetching a sender's lines.
 //
 // A message goes into lines the receiver held last: it read the previous
-// lap's records there and zeroed them when it retired them. Each store of
+// lap's records there. Each store of
 // the sender waits for its line to come from the receiver's CPU, and the
 // locked instructions of the next send (the gate, the tail's
 // compare-and-swap) wait for those stores. So a stream of small messages

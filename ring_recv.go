@@ -211,21 +211,8 @@ const maxSteps = 64
 func (r ringMem) poll(op string, probe, spinning bool) (msg []byte, size uint64, slice time.Duration, err error) {
 	for range maxSteps {
 		h := r.head
-		if h-r.retired >= r.cap {
-			// A whole lap consumed and not retired: the header at h is
-			// the oldest consumed record's. Wait for its retire.
-			if err := r.loadRetired(op); err != nil {
-				return nil, 0, 0, err
-			}
-			if h-r.retired >= r.cap {
-				return nil, 0, ringStuckSlice, nil
-			}
-		}
 		idx := h & r.mask
-		w := atomic.LoadUint64(r.hdr(h))
-		n := recLen(w)
-		switch {
-		case w == 0:
+		if !r.written(h) {
 			if spinning {
 				// The cheap look of a spin: the tail is a line every
 				// sender writes, and reading it at each turn would
@@ -268,8 +255,13 @@ func (r ringMem) poll(op string, probe, spinning bool) (msg []byte, size uint64,
 			if !skipped {
 				return nil, 0, ringStuckSlice, nil
 			}
+			continue
+		}
+		w := atomic.LoadUint64(r.hdr(h))
+		n := recLen(w)
+		switch {
 		case w&recPadding != 0:
-			if w&recCommitted == 0 || n < 8 || n%8 != 0 || idx+n > r.cap {
+			if w&recCommitted == 0 || n < ringRecordHeader || n%recAlign != 0 || idx+n > r.cap {
 				return nil, 0, 0, r.corrupt(op, "padding record %#x at position %d", w, h)
 			}
 			if err := r.within(op, h, n); err != nil {
@@ -303,7 +295,7 @@ func (r ringMem) poll(op string, probe, spinning bool) (msg []byte, size uint64,
 // loadTail reads and checks the tail, which must lie in [h, h+capacity].
 func (r ringMem) loadTail(op string, h uint64) (uint64, error) {
 	t := atomic.LoadUint64(r.u64(ringOffTail))
-	if t%8 != 0 || t < h || t-h > r.cap {
+	if t%recAlign != 0 || t < h || t-h > r.cap {
 		return 0, r.corrupt(op, "tail %d with head %d, capacity %d", t, h, r.cap)
 	}
 	r.cachedTail = t
@@ -388,8 +380,9 @@ func (r ringMem) lose(size uint64) {
 	r.wakeSenders()
 }
 
-// skipUnwritten handles a zero header at h below the tail t: a sender
-// claimed the room and has not written a header yet. If every sender
+// skipUnwritten handles a record at h below the tail t whose header is
+// not written (its stamp does not match): a sender claimed the room and
+// has not written a header yet. If every sender
 // whose published claim covers h is dead, it skips the claim. skipped is
 // false while a live sender may still write it.
 func (r ringMem) skipUnwritten(op string, h, t uint64) (skipped bool, err error) {
@@ -412,7 +405,7 @@ func (r ringMem) skipUnwritten(op string, h, t uint64) (skipped bool, err error)
 		lens[k] = l - (h - p)
 		k++
 	}
-	if atomic.LoadUint64(r.hdr(h)) != 0 {
+	if r.written(h) {
 		return true, nil // written meanwhile: look again
 	}
 	if k == 0 {
@@ -423,10 +416,10 @@ func (r ringMem) skipUnwritten(op string, h, t uint64) (skipped bool, err error)
 	// tail or at a written header.
 	best := uint64(0)
 	for _, l := range lens[:k] {
-		if l%8 != 0 || l == 0 || l > t-h {
+		if l%recAlign != 0 || l == 0 || l > t-h {
 			continue
 		}
-		if best == 0 || h+l == t || atomic.LoadUint64(r.hdr(h+l)) != 0 {
+		if best == 0 || h+l == t || r.written(h+l) {
 			best = l
 		}
 	}

@@ -6,36 +6,34 @@ import (
 	"github.com/shmkit/shm/internal/lock"
 )
 
-// Retiring: zeroing bytes the receiver has consumed and moving the head
-// past them, which gives their room back to the senders.
+// Retiring: moving the head past bytes the receiver has consumed, which
+// gives their room back to the senders. Nothing is cleared: a stale
+// header left in the room does not match its new position's stamp
+// (ring_layout.go).
 //
-// The receiver does not retire a message before it returns it. Zeroing
-// takes the record's cache lines back from the sender that wrote them,
-// and on x86, where stores leave the core in program order, whatever the
-// caller writes next (the answer of a request-response exchange) would
-// wait behind those stores: at far vCPU placement a seventh of a round
-// trip. The receiver publishes instead how far it has consumed (the next
-// word, on the head's line), and retires later, in bulk:
+// The receiver publishes how far it has consumed at each message (the
+// next word, on the head's line) and moves the head later, in bulk:
 //
 //   - at the start of its next call when nothing followed the message it
-//     consumed last (it waits for an answer: the retire is then off the
-//     exchange's path), or once ringRetireBatch bytes are pending (it
-//     streams: one zeroing and three atomic operations per batch, not per
-//     record);
+//     consumed last (it waits for an answer), or once ringRetireBatch
+//     bytes are pending (it streams: three atomic operations per batch,
+//     not per record);
 //   - at the full look before it sleeps, and when it closes;
-//   - and a sender short of room retires what is pending itself. So a
-//     received message frees its room at once as far as senders can tell,
-//     and with large messages the sender zeroes the last message's room
-//     while the receiver copies the next one.
+//   - and a sender short of room moves it itself, to the next word. So a
+//     received message frees its room at once as far as senders can tell.
 //
-// Two parties must never zero at once: a zeroing store that lands after
-// the head has moved would land on the next lap's data. Only the holder of
-// the retire word moves the head; it takes the word with its owner token
-// (compare-and-swap from 0) and frees it after storing the head. A party
-// that finds the word held leaves the work to its holder and does not
-// wait for it; when probing (at the end of a sleep slice) it takes the
-// word over from a dead holder and zeroes again (the dead party's stores
-// are all done). After moving the head, a retirer wakes senders asleep for
+// Retiring once cleared the consumed bytes too, so that a header's zero
+// word meant "not written yet"; that took every line the senders had
+// written over to the receiver's CPU and back, and halved the zero-copy
+// and 1 MiB streams (BENCHMARKS.md §7, "Stamped headers"). The batching
+// stays: it is what lets the receiver leave the head's line alone.
+//
+// The head never moves back: only the holder of the retire word moves
+// it; it takes the word with its owner token (compare-and-swap from 0)
+// and frees it after storing the head. A party that finds the word held
+// leaves the work to its holder and does not wait for it; when probing
+// (at the end of a sleep slice) it takes the word over from a dead
+// holder. After moving the head, a retirer wakes senders asleep for
 // room, as the receiver does after it consumes.
 
 // ringRetireBatch is how many consumed bytes a streaming receiver leaves
@@ -43,7 +41,7 @@ import (
 const ringRetireBatch = 16 << 10
 
 // ringRetireHook, when set (by tests only), runs in a sender's retire
-// while it holds the retire word, before it zeroes.
+// while it holds the retire word, before it moves the head.
 var ringRetireHook func()
 
 // advance moves the receiver past size consumed bytes (a message, a
@@ -58,7 +56,7 @@ func (r ringMem) advance(size uint64) {
 // at its position, and wakes a sender that sleeps for room (it retires
 // the record itself).
 func (r ringMem) consumed(size uint64) {
-	r.quiet = atomic.LoadUint64(r.hdr(r.head+size)) == 0
+	r.quiet = !r.written(r.head + size)
 	r.advance(size)
 	// The wake word's bit, looked at here and not in the call: measured,
 	// the call on this path cost the 64-byte round trip 10-15%.
@@ -85,10 +83,9 @@ func (r ringMem) retireDue(all bool) bool {
 	return r.retired != r.head && (all || r.quiet || r.head-r.retired >= min(ringRetireBatch, r.cap/8))
 }
 
-// retireNow is retireOwn's work, when something is due: it zeroes what
-// the receiver has consumed, moves the head to the receiver's position
-// and wakes senders asleep for room, unless another party holds the
-// retire word.
+// retireNow is retireOwn's work, when something is due: it moves the
+// head to the receiver's position and wakes senders asleep for room,
+// unless another party holds the retire word.
 func (r ringMem) retireNow(op string, probe bool) error {
 	hw := r.u64(ringOffHead)
 	if ok, err := r.takeRetire(op, probe); !ok || err != nil {
@@ -96,10 +93,9 @@ func (r ringMem) retireNow(op string, probe bool) error {
 	}
 	defer atomic.StoreUint32(r.u32(ringOffRetire), 0)
 	h := atomic.LoadUint64(hw) // no one else moves it now
-	if h > r.head || r.head-h > r.cap || h%8 != 0 {
+	if h > r.head || r.head-h > r.cap || h%recAlign != 0 {
 		return r.corrupt(op, "head %d with the receiver at %d, capacity %d", h, r.head, r.cap)
 	}
-	r.zero(h, r.head)
 	atomic.StoreUint64(hw, r.head)
 	r.retired, r.quiet = r.head, false
 	r.wakeSenders()
@@ -127,10 +123,9 @@ func (r ringMem) retireForSender(op string, probe bool) (bool, error) {
 		return true, nil // retired meanwhile
 	}
 	t := atomic.LoadUint64(r.u64(ringOffTail))
-	if n%8 != 0 || h%8 != 0 || n > t || n-h > r.cap {
+	if n%recAlign != 0 || h%recAlign != 0 || n > t || n-h > r.cap {
 		return false, r.corrupt(op, "consumed up to %d with head %d, tail %d, capacity %d", n, h, t, r.cap)
 	}
-	r.zero(h, n)
 	atomic.StoreUint64(hw, n)
 	if tw := r.u32(ringOffTxWake); atomic.LoadUint32(tw)&1 != 0 {
 		r.wake(tw, false) // other senders asleep for room
@@ -154,26 +149,6 @@ func (r ringMem) takeRetire(op string, probe bool) (bool, error) {
 	return atomic.CompareAndSwapUint32(w, v, r.token), nil
 }
 
-// loadRetired reads the head into r.retired; it lies at or before the
-// receiver's position.
-func (r ringMem) loadRetired(op string) error {
-	h := atomic.LoadUint64(r.u64(ringOffHead))
-	if h > r.head || h%8 != 0 {
-		return r.corrupt(op, "head %d past the receiver's position %d", h, r.head)
-	}
-	r.retired = h
-	return nil
-}
-
-// zero clears the data bytes of positions [from, to), which may wrap;
-// to-from is at most the capacity.
-func (r ringMem) zero(from, to uint64) {
-	idx, n := from&r.mask, to-from
-	first := min(n, r.cap-idx)
-	clear(r.data()[idx : idx+first])
-	clear(r.data()[:n-first])
-}
-
 // adoptConsumed takes over what a previous receiver consumed and left
 // (the next word past the head h; tail t): the new receiver starts after
 // it and retires it at its first call.
@@ -183,7 +158,7 @@ func (r ringMem) adoptConsumed(op string, h, t uint64) error {
 	if n <= h {
 		return nil // retired, or never used
 	}
-	if n%8 != 0 || n > t || n-h > r.cap {
+	if n%recAlign != 0 || n > t || n-h > r.cap {
 		return r.corrupt(op, "consumed up to %d with head %d, tail %d, capacity %d", n, h, t, r.cap)
 	}
 	r.head = n

@@ -48,7 +48,7 @@ func sendFixed(t *testing.T, r *shm.Ring, n int, first, end uint32) {
 // after a padding record to the end. It returns the number of messages.
 func straddle(t *testing.T, tx, rx *shm.Ring, n, c int, peek bool) uint32 {
 	t.Helper()
-	rec := (8 + n + 7) &^ 7
+	rec := shm.RingRecordSize(n)
 	k := uint32(c/2/rec + 1)
 	if (int(k)-1)*rec == c/2 {
 		t.Fatalf("%d-byte records end at the middle of a %d-byte area", rec, c)
@@ -147,7 +147,7 @@ func TestRingReceiveWakesSleepingSender(t *testing.T) {
 	defer shm.SetRingFullSlice(time.Hour)()
 	_, tx, rx, c := smallRings(t)
 	tx.SetSpin(0)
-	rec := 72
+	rec := shm.RingRecordSize(64)
 	k := uint32(c/2/rec + 1)
 	sendFixed(t, tx, 64, 0, k)
 	receiveFixed(t, rx, 0, k-1)
@@ -167,7 +167,8 @@ func TestRingReceiveWakesSleepingSender(t *testing.T) {
 }
 
 // TestRingRetireHolderKilled: a sender process killed while it retires
-// what the receiver consumed (holding the retire word, before it zeroes).
+// what the receiver consumed (holding the retire word, before it moves
+// the head).
 // The next party that probes takes the word over and retires: the
 // receiver at a polling receive, or a sender waiting for room at the end
 // of its sleep slice. Nothing is lost.
@@ -249,7 +250,7 @@ func TestRingFullLapPending(t *testing.T) {
 	sent := make(chan error, 1)
 	go func() { sent <- tx.Send(context.Background(), make([]byte, tx.MaxMessage())) }()
 	<-stopped
-	// Empty messages are 8-byte records: they fill the ring to exactly a
+	// Empty messages are 16-byte records: they fill the ring to exactly a
 	// capacity past the head.
 	n := fillRing(t, other, nil)
 	for i := range n {

@@ -49,7 +49,7 @@ func (r *Ring) send(ctx context.Context, op string, msg []byte, wait bool) (bool
 	v.prefetchAfter(pos, pos+recordSize(uint64(len(msg))))
 	idx := pos & r.mask
 	copyCached(v.data()[idx+ringRecordHeader:], msg)
-	storeInOrder(v.hdr(pos), recHeader(uint64(len(msg)), r.token, recCommitted))
+	v.putHeader(pos, recHeader(uint64(len(msg)), r.token, recCommitted))
 	v.wake(v.u32(ringOffRxWake), false)
 	if ringLeaveHook != nil {
 		ringLeaveHook()
@@ -63,10 +63,12 @@ func (r *Ring) send(ctx context.Context, op string, msg []byte, wait bool) (bool
 // fill: zero copy. [Ring.Commit] then delivers the message, or
 // [Ring.Abort] drops it. A handle has one reservation at a time: another
 // Reserve through it waits for the Commit or Abort. Other sends through
-// the handle go on meanwhile (their messages come after this one). The slice is valid until Commit, Abort, Close or the
-// Mapping's Close. Until Commit, the receiver waits at this message: a
-// reservation left open stalls the ring (unless the process dies, when
-// the receiver skips it).
+// the handle go on meanwhile (their messages come after this one). The
+// slice is valid until Commit, Abort, Close or the Mapping's Close. It
+// holds what the ring held there before, bytes of earlier messages (the
+// ring never clears consumed room): write every byte you commit. Until
+// Commit, the receiver waits at this message: a reservation left open
+// stalls the ring (unless the process dies, when the receiver skips it).
 func (r *Ring) Reserve(ctx context.Context, n int) ([]byte, error) {
 	const op = "ring reserve"
 	if n < 0 || uint64(n) > r.max {
@@ -89,7 +91,7 @@ func (r *Ring) Reserve(ctx context.Context, n int) ([]byte, error) {
 	}
 	// The claim is marked with our token at once, so that the receiver
 	// can tell whether we died holding it.
-	atomic.StoreUint64(v.hdr(pos), recHeader(uint64(n), r.token, 0))
+	v.putHeader(pos, recHeader(uint64(n), r.token, 0))
 	r.mu.Lock()
 	r.resOn, r.resPos, r.resLen = true, pos, uint64(n)
 	r.mu.Unlock()
@@ -116,7 +118,7 @@ func (r *Ring) Commit(n int) error {
 	defer v.leave()
 	full, used := recordSize(r.resLen), recordSize(uint64(n))
 	if used < full {
-		atomic.StoreUint64(v.hdr(r.resPos+used), recHeader(full-used, r.token, recCommitted|recPadding))
+		v.putHeader(r.resPos+used, recHeader(full-used, r.token, recCommitted|recPadding))
 	}
 	storeInOrder(v.hdr(r.resPos), recHeader(uint64(n), r.token, recCommitted))
 	r.resOn = false
@@ -299,11 +301,11 @@ func (r ringMem) indices(op string) (h, t uint64, err error) {
 		ringIndicesHook()
 	}
 	t = atomic.LoadUint64(r.u64(ringOffTail))
-	if h%8 != 0 || t%8 != 0 || t < h {
+	if h%recAlign != 0 || t%recAlign != 0 || t < h {
 		return 0, 0, r.corrupt(op, "head %d, tail %d, capacity %d", h, t, r.cap)
 	}
 	if t-h > r.cap {
-		if h2 := atomic.LoadUint64(r.u64(ringOffHead)); h2 < h || h2%8 != 0 || t > h2 && t-h2 > r.cap {
+		if h2 := atomic.LoadUint64(r.u64(ringOffHead)); h2 < h || h2%recAlign != 0 || t > h2 && t-h2 > r.cap {
 			return 0, 0, r.corrupt(op, "head %d (then %d), tail %d, capacity %d", h, h2, t, r.cap)
 		}
 	}
@@ -423,12 +425,12 @@ func (r ringMem) claim(op string, n uint64, probe bool) (pos uint64, ok bool, er
 			pad = r.cap - idx
 			total += pad
 		}
-		if t%8 != 0 {
-			return 0, false, r.corrupt(op, "tail %d is not a multiple of 8", t)
+		if t%recAlign != 0 {
+			return 0, false, r.corrupt(op, "tail %d is not a multiple of %d", t, recAlign)
 		}
 		if t < r.cachedHead || t-r.cachedHead+total > r.cap {
 			h := atomic.LoadUint64(r.u64(ringOffHead))
-			if h < r.cachedHead || h%8 != 0 {
+			if h < r.cachedHead || h%recAlign != 0 {
 				return 0, false, r.corrupt(op, "head moved from %d to %d", r.cachedHead, h)
 			}
 			r.cachedHead = h
@@ -459,7 +461,7 @@ func (r ringMem) claim(op string, n uint64, probe bool) (pos uint64, ok bool, er
 		}
 		if atomic.CompareAndSwapUint64(tailW, t, t+total) {
 			if pad > 0 {
-				atomic.StoreUint64(r.hdr(t), recHeader(pad, r.token, recCommitted|recPadding))
+				r.putHeader(t, recHeader(pad, r.token, recCommitted|recPadding))
 			}
 			return t + pad, true, nil
 		}

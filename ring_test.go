@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -343,14 +344,20 @@ func TestRingMismatch(t *testing.T) {
 	if _, err := m.Ring(0, n+4096); !errors.Is(err, shm.ErrRingMismatch) {
 		t.Errorf("Ring with another size: %v", err)
 	}
-	// A ring of an earlier layout version (2: its amd64 receivers keep no
-	// grace for this version's senders).
-	binary.NativeEndian.PutUint64(m.Bytes()[n:], 0x52494E47<<32|2)
+	// A ring of an earlier layout version (3: its receivers take a zero
+	// header word for an unwritten record, and clear what they consume).
+	binary.NativeEndian.PutUint64(m.Bytes()[n:], 0x52494E47<<32|3)
 	binary.NativeEndian.PutUint64(m.Bytes()[n+8:], uint64(n))
 	if _, err := m.Ring(n, n); !errors.Is(err, shm.ErrRingMismatch) {
-		t.Errorf("Ring over a version-2 ring: %v", err)
+		t.Errorf("Ring over a version-3 ring: %v", err)
 	}
 	clear(m.Bytes()[n : n+16])
+	// A stamp key that no attach wrote: even.
+	binary.NativeEndian.PutUint64(m.Bytes()[n+32:], 0x1234)
+	if _, err := m.Ring(n, n); !errors.Is(err, shm.ErrRingCorrupt) || !strings.Contains(err.Error(), "stamp key 0x1234") {
+		t.Errorf("Ring with an even stamp key: %v", err)
+	}
+	clear(m.Bytes()[n : n+40])
 	// Bytes that hold something else.
 	copy(m.Bytes()[n:], "not a ring at all")
 	if _, err := m.Ring(n, n); !errors.Is(err, shm.ErrRingCorrupt) {

@@ -16,7 +16,7 @@ import (
 
 // defaultRingSize is the size of the object shm send and shm recv create:
 // a 1 MiB data area behind the ring's 4 KiB header.
-var defaultRingSize = int64(shm.RingSize(1<<19-8, 2))
+var defaultRingSize = int64(shm.RingSize(1<<18, 2)) // two 256 KiB messages: a 1 MiB area
 
 // minRingSize is the smallest object that holds a ring.
 var minRingSize = int64(shm.RingSize(0, 1))

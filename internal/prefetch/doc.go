@@ -2,8 +2,8 @@
 // before the program writes it.
 //
 // A sender of the ring writes each message into lines that the receiver,
-// on another CPU, last held: it read the previous lap's records there and
-// zeroed them. Each store then waits for the line to come over, and the
+// on another CPU, last held: it read the previous lap's records there.
+// Each store then waits for the line to come over, and the
 // sender's next locked instruction (a compare-and-swap per message) waits
 // for all of them, so at 64 bytes a message costs one line transfer in
 // series. A prefetch for writing a few lines ahead starts those
