@@ -34,10 +34,11 @@ var ringBenchSizes = []struct {
 	size int
 }{{"64B", 64}, {"1KiB", 1024}, {"64KiB", 64 << 10}, {"1MiB", 1 << 20}}
 
-// ringBenchBytes is the ring size used for messages of size bytes:
-// about 1 MiB of data for small messages, 8 MiB for large ones.
+// ringBenchBytes is the ring size used for messages of size bytes: a
+// data area of 1 MiB (RingSize(256 KiB, 2), whatever a header takes), or
+// room for four messages when that is more (8 MiB for 1 MiB ones).
 func ringBenchBytes(size int) int {
-	return shm.RingSize(size, max(4, (1<<20)/(size+8)))
+	return max(shm.RingSize(size, 4), shm.RingSize(256<<10, 2))
 }
 
 // ringBenchChild is the peer process. Arguments: kind (ring, ring-zc,
@@ -335,7 +336,7 @@ func BenchmarkRingThroughput(b *testing.B) {
 				b.Run(kind, func(b *testing.B) {
 					// Two laps of the ring warm it up (page faults
 					// in both processes) before the timer starts.
-					warm := 2 * (ringBenchBytes(sz.size) - 4096) / (sz.size + 8)
+					warm := 2 * (ringBenchBytes(sz.size) - 4096) / shm.RingRecordSize(sz.size)
 					p := startBenchPeer(b, kind, "sink", sz.size, warm)
 					msg := make([]byte, sz.size)
 					ctx := context.Background()
