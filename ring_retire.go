@@ -88,9 +88,10 @@ func (r ringMem) retireDue(all bool) bool {
 	return r.retired != r.head && (all || r.quiet || r.head-r.retired >= min(ringRetireBatch, r.cap/8))
 }
 
-// retireNow is retireOwn's work, when something is due: it moves the
-// head to the receiver's position and wakes senders asleep for room,
-// unless another party holds the retire word.
+// retireNow is retireOwn's work, when something is due: it clears the
+// stamps of the records it retires (ring_clear.go), moves the head to the
+// receiver's position and wakes senders asleep for room, unless another
+// party holds the retire word.
 func (r ringMem) retireNow(op string, probe bool) error {
 	hw := r.u64(ringOffHead)
 	if ok, err := r.takeRetire(op, probe); !ok || err != nil {
@@ -101,6 +102,7 @@ func (r ringMem) retireNow(op string, probe bool) error {
 	if h > r.head || r.head-h > r.cap || h%recAlign != 0 {
 		return r.corrupt(op, "head %d with the receiver at %d, capacity %d", h, r.head, r.cap)
 	}
+	r.clearStamps(h, r.head)
 	atomic.StoreUint64(hw, r.head)
 	r.retired, r.quiet = r.head, false
 	r.wakeSenders()

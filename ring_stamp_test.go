@@ -3,7 +3,9 @@ package shm
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"sync/atomic"
 	"testing"
 )
 
@@ -60,6 +62,108 @@ func TestRingStaleHeaders(t *testing.T) {
 			if msg, ok, err := r.TryReceive(nil); ok || err != nil {
 				t.Fatalf("%s: after %q: received %q, ok %v, %v", name, want, msg, ok, err)
 			}
+		}
+	}
+}
+
+// TestRingClearStamps: the receiver's retire clears the stamp of every
+// record it retires, and nothing else. The ring is large enough that
+// the messages are retired in one batch, at the call after the last.
+func TestRingClearStamps(t *testing.T) {
+	n := RingSize(200, 64)
+	m := anonMapping(t, n)
+	r, err := m.Ring(0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var pos []uint64
+	p := uint64(0)
+	for _, size := range []int{0, 5, 64, 200, 17} {
+		if ok, err := r.TrySend(make([]byte, size)); !ok || err != nil {
+			t.Fatalf("send %d bytes: ok %v, %v", size, ok, err)
+		}
+		pos = append(pos, p)
+		p += recordSize(uint64(size))
+	}
+	for range pos {
+		if _, ok, err := r.TryReceive(nil); !ok || err != nil {
+			t.Fatalf("receive: ok %v, %v", ok, err)
+		}
+	}
+	v, err := r.enter("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.leave()
+	for _, q := range pos {
+		if !v.written(q) {
+			t.Fatalf("the stamp at %d is gone before the retire", q)
+		}
+	}
+	before := bytes.Clone(v.data())
+	// The last message was the last in the ring: the next call retires.
+	if _, ok, err := r.TryReceive(nil); ok || err != nil {
+		t.Fatalf("receive from the drained ring: ok %v, %v", ok, err)
+	}
+	if h := atomic.LoadUint64(v.u64(ringOffHead)); h != p {
+		t.Fatalf("head %d after the retire, want %d", h, p)
+	}
+	want := before
+	for _, q := range pos {
+		binary.NativeEndian.PutUint64(want[q+8:], 0)
+	}
+	if !bytes.Equal(v.data(), want) {
+		t.Fatal("the retire changed other bytes than the retired records' stamps, or missed one")
+	}
+}
+
+// TestRingClearStampsStops: the walk stops at a record whose stamp does
+// not match and at a size that runs past the range, and writes nothing
+// outside the range.
+func TestRingClearStampsStops(t *testing.T) {
+	n := RingSize(64, 8)
+	m := anonMapping(t, n)
+	r, err := m.Ring(0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	v, err := r.enter("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.leave()
+	put := func(pos, w uint64) {
+		*v.hdr(pos) = w
+		*v.stamp(pos) = r.stampOf(pos)
+	}
+	for _, c := range []struct {
+		name    string
+		setup   func()
+		cleared []uint64 // positions whose stamps are cleared
+	}{
+		{"unwritten second record", func() {
+			put(0, recHeader(8, r.token, recCommitted))
+			*v.stamp(32) = 12345 // not 32's stamp
+		}, []uint64{0}},
+		{"size past the range", func() {
+			put(0, recHeader(8, r.token, recCommitted))
+			put(32, recHeader(4096, r.token, recCommitted))
+		}, []uint64{0}},
+		{"zero-size padding", func() {
+			put(0, recHeader(0, r.token, recCommitted|recPadding))
+		}, nil},
+	} {
+		clear(v.data())
+		c.setup()
+		want := bytes.Clone(v.data())
+		for _, q := range c.cleared {
+			binary.NativeEndian.PutUint64(want[q+8:], 0)
+		}
+		v.clearStamps(0, 96)
+		if !bytes.Equal(v.data(), want) {
+			t.Errorf("%s: the walk cleared other stamps than %v", c.name, c.cleared)
 		}
 	}
 }
