@@ -49,12 +49,13 @@ import (
 // the receiver finds there, before the sender writes, whatever an earlier
 // lap left (a record's bytes, or nothing for a fresh ring), and the
 // stamp of an earlier lap's header names another position. Consumed
-// bytes are therefore never cleared: the receiver's reads are the only
-// way the senders' lines leave their CPU (ring_retire.go). The key makes
-// a payload that happens to hold a position's stamp as unlikely as a
-// random 64-bit match, whatever the payloads are (a dump of another
-// ring's memory, say); it is odd, so no stamp is zero, the content of a
-// fresh ring.
+// bytes therefore need no clearing: the receiver clears only the stamps
+// of the records it retires, a word per record (ring_clear.go), and a
+// large message's lines leave the sender's CPU only for the receiver's
+// reads. The key makes a payload that happens to hold a position's stamp
+// as unlikely as a random 64-bit match, whatever the payloads are (a dump
+// of another ring's memory, say); it is odd, so no stamp is zero, the
+// content of a fresh ring.
 //
 // A record never wraps: a sender that would cross the end claims the rest
 // of the area as a padding record in the same step.

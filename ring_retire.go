@@ -7,9 +7,10 @@ import (
 )
 
 // Retiring: moving the head past bytes the receiver has consumed, which
-// gives their room back to the senders. Nothing is cleared: a stale
+// gives their room back to the senders. Nothing needs clearing: a stale
 // header left in the room does not match its new position's stamp
-// (ring_layout.go).
+// (ring_layout.go); the receiver's retire clears the retired records'
+// stamps all the same, for speed (ring_clear.go).
 //
 // The receiver publishes how far it has consumed at each message (the
 // next word, on the head's line) and moves the head later, in bulk:

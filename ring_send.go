@@ -66,7 +66,7 @@ func (r *Ring) send(ctx context.Context, op string, msg []byte, wait bool) (bool
 // the handle go on meanwhile (their messages come after this one). The
 // slice is valid until Commit, Abort, Close or the Mapping's Close. It
 // holds what the ring held there before, bytes of earlier messages (the
-// ring never clears consumed room): write every byte you commit. Until
+// ring does not clear consumed room): write every byte you commit. Until
 // Commit, the receiver waits at this message: a reservation left open
 // stalls the ring (unless the process dies, when the receiver skips it).
 func (r *Ring) Reserve(ctx context.Context, n int) ([]byte, error) {
