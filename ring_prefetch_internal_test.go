@@ -22,6 +22,19 @@ func prefetchRing(t *testing.T, handles int) []*Ring {
 	return rs
 }
 
+// anonRing returns a ring of n bytes at offset 0 of a fresh anonymous
+// object; the handle, the mapping and the object are closed when the
+// test ends.
+func anonRing(t *testing.T, n int) *Ring {
+	t.Helper()
+	r, err := anonMapping(t, n).Ring(0, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
 // anonMapping maps a fresh anonymous object of size bytes; both are
 // closed when the test ends.
 func anonMapping(t *testing.T, size int) *Mapping {

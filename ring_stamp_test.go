@@ -17,13 +17,7 @@ import (
 // receiver must take none of them for a message. Messages then sent over
 // them, for two laps, arrive as sent, and nothing after them.
 func TestRingStaleHeaders(t *testing.T) {
-	n := RingSize(24, 16)
-	m := anonMapping(t, n)
-	r, err := m.Ring(0, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := anonRing(t, RingSize(24, 16))
 	ctx := context.Background()
 	if _, ok, err := r.TryReceive(nil); ok || err != nil {
 		t.Fatalf("receive from an empty ring: ok %v, %v", ok, err)
@@ -70,13 +64,7 @@ func TestRingStaleHeaders(t *testing.T) {
 // record it retires, and nothing else. The ring is large enough that
 // the messages are retired in one batch, at the call after the last.
 func TestRingClearStamps(t *testing.T) {
-	n := RingSize(200, 64)
-	m := anonMapping(t, n)
-	r, err := m.Ring(0, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := anonRing(t, RingSize(200, 64))
 	var pos []uint64
 	p := uint64(0)
 	for _, size := range []int{0, 5, 64, 200, 17} {
@@ -122,13 +110,7 @@ func TestRingClearStamps(t *testing.T) {
 // not match and at a size that runs past the range, and writes nothing
 // outside the range.
 func TestRingClearStampsStops(t *testing.T) {
-	n := RingSize(64, 8)
-	m := anonMapping(t, n)
-	r, err := m.Ring(0, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r := anonRing(t, RingSize(64, 8))
 	v, err := r.enter("test")
 	if err != nil {
 		t.Fatal(err)
