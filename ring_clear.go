@@ -32,8 +32,7 @@ const ringClearMax = ringRetireBatch / recAlign
 // of record boundaries, walking their headers from from.
 func (r ringMem) clearStamps(from, to uint64) {
 	for p, k := from, 0; p < to && k < ringClearMax; k++ {
-		sw := r.stamp(p)
-		if atomic.LoadUint64(sw) != r.stampOf(p) {
+		if !r.written(p) {
 			return
 		}
 		w := atomic.LoadUint64(r.hdr(p))
@@ -44,7 +43,7 @@ func (r ringMem) clearStamps(from, to uint64) {
 		if size == 0 || size%recAlign != 0 || size > to-p {
 			return
 		}
-		*sw = 0
+		*r.stamp(p) = 0
 		p += size
 	}
 }
