@@ -57,14 +57,7 @@ func TestRingSetSpin(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			rx, tx := spinPair(t, c.spin)
 			spins.Store(0)
-			got := make(chan error, 1)
-			go func() {
-				msg, err := rx.Receive(context.Background(), nil)
-				if err == nil && string(msg) != "hello" {
-					err = fmt.Errorf("received %q", msg)
-				}
-				got <- err
-			}()
+			got := receiveHello(rx)
 			// The receiver says it sleeps once its spin (if any) is over.
 			for !shm.RingReceiverSleeps(rx) {
 				runtime.Gosched()
@@ -209,14 +202,7 @@ func TestRingSpinOneP(t *testing.T) {
 			close(spinning)
 		}
 	})()
-	got := make(chan error, 1)
-	go func() {
-		msg, err := rx.Receive(context.Background(), nil)
-		if err == nil && string(msg) != "hello" {
-			err = fmt.Errorf("received %q", msg)
-		}
-		got <- err
-	}()
+	got := receiveHello(rx)
 	<-spinning // runs once the spinner gives up the only P
 	if err := tx.Send(context.Background(), []byte("hello")); err != nil {
 		t.Fatal(err)
@@ -231,4 +217,19 @@ func TestRingSpinOneP(t *testing.T) {
 		t.Fatalf("the spin looked %d times before the sender ran; a spin's time check every 64 looks should have let it run", n)
 	}
 	t.Logf("received after %d looks", looks.Load())
+}
+
+// receiveHello receives one message from rx on a goroutine of its own and
+// sends the outcome on the channel it returns: nil when the message was
+// "hello".
+func receiveHello(rx *shm.Ring) <-chan error {
+	got := make(chan error, 1)
+	go func() {
+		msg, err := rx.Receive(context.Background(), nil)
+		if err == nil && string(msg) != "hello" {
+			err = fmt.Errorf("received %q", msg)
+		}
+		got <- err
+	}()
+	return got
 }
