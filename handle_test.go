@@ -182,6 +182,9 @@ func TestForgottenObjectsCollected(t *testing.T) {
 		t.Skip("cannot count descriptors on this system: no /proc/self/fd or /dev/fd")
 	}
 	func() {
+		// Held until they are counted: a collection during the loop
+		// would close some of them before the count.
+		objs := make([]*shm.Object, 0, 40)
 		for i := range 40 {
 			o, err := shm.CreateAnon(4096)
 			if err != nil {
@@ -191,11 +194,13 @@ func TestForgottenObjectsCollected(t *testing.T) {
 				// Pass makes the Object's own *os.File.
 				_ = shm.Pass(exec.Command("true"), "x", o)
 			}
+			objs = append(objs, o)
 		}
+		if n := countFDs(); n < before+40 {
+			t.Fatalf("descriptors: %d before, %d with 40 objects open", before, n)
+		}
+		runtime.KeepAlive(objs)
 	}()
-	if n := countFDs(); n < before+40 {
-		t.Fatalf("descriptors: %d before, %d with 40 objects open", before, n)
-	}
 	deadline := time.Now().Add(time.Minute)
 	for countFDs() > before {
 		if time.Now().After(deadline) {
