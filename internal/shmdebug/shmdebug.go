@@ -4,11 +4,14 @@
 //
 //	anon=memfd|tmpfile|random  the route of CreateAnon on Linux (else an error
 //	                           naming the OS at CreateAnon)
+//	fence=locked               the gates of rings and connections let go with
+//	                           a locked store, not a plain one and the kernel's
+//	                           membarrier (Linux on amd64, internal/fence)
 //	futex=poll                 waits poll instead of sleeping in the kernel
 //	owner=ofd|fcntl|flock      the liveness lock of mutex owners
 //
 // They are for operators whose kernel misbehaves (a seccomp profile that
-// breaks memfd, a futex that does not wake across processes, byte-range
+// breaks memfd or membarrier, a futex that does not wake across processes, byte-range
 // locks that a filesystem drops) and for tests, which set SHMDEBUG in the
 // environment of the children they start. A setting with an unknown key or
 // value is ignored, and [Get] returns an error naming it, which `shm doctor`
@@ -30,6 +33,7 @@ const Var = "SHMDEBUG"
 // Settings are the parsed settings; the empty string means the default.
 type Settings struct {
 	Anon  string // "memfd", "tmpfile" or "random"
+	Fence string // "locked"
 	Futex string // "poll"
 	Owner string // "ofd", "fcntl" or "flock"
 }
@@ -44,6 +48,7 @@ type key struct {
 // keys lists the settings in the order of String.
 var keys = []key{
 	{"anon", []string{"memfd", "tmpfile", "random"}, func(s *Settings) *string { return &s.Anon }},
+	{"fence", []string{"locked"}, func(s *Settings) *string { return &s.Fence }},
 	{"futex", []string{"poll"}, func(s *Settings) *string { return &s.Futex }},
 	{"owner", []string{"ofd", "fcntl", "flock"}, func(s *Settings) *string { return &s.Owner }},
 }
@@ -66,7 +71,7 @@ func Parse(v string) (Settings, error) {
 		}
 		i := slices.IndexFunc(keys, func(k key) bool { return k.name == name })
 		if i < 0 {
-			errs = append(errs, fmt.Errorf("unknown key %q (known: anon, futex, owner)", name))
+			errs = append(errs, fmt.Errorf("unknown key %q (known: anon, fence, futex, owner)", name))
 			continue
 		}
 		k := keys[i]

@@ -16,6 +16,8 @@ func TestParse(t *testing.T) {
 		{"anon=memfd,futex=poll,owner=fcntl", Settings{Anon: "memfd", Futex: "poll", Owner: "fcntl"}, ""},
 		{" owner=flock , ,anon=random", Settings{Anon: "random", Owner: "flock"}, ""},
 		{"anon=memfd,anon=tmpfile", Settings{Anon: "tmpfile"}, ""},
+		{"fence=locked,owner=ofd", Settings{Fence: "locked", Owner: "ofd"}, ""},
+		{"fence=plain", Settings{}, `fence="plain": want locked`},
 		{"anon=bogus,futex=poll", Settings{Futex: "poll"}, `anon="bogus": want memfd or tmpfile or random`},
 		{"colour=blue", Settings{}, `unknown key "colour"`},
 		{"futex", Settings{}, `"futex" is not key=value`},
