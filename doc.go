@@ -71,7 +71,9 @@
 // forces the route of [CreateAnon] on Linux, futex=poll makes waits poll
 // instead of sleeping in the kernel, owner=ofd|fcntl|flock forces the
 // liveness lock of mutex owners (every process sharing a mutex must use
-// the same). Settings it does not know are ignored; `shm doctor` reports
+// the same), fence=locked keeps the handles' in-process gates on atomic
+// stores rather than plain stores and membarrier(2) (Linux on amd64).
+// Settings it does not know are ignored; `shm doctor` reports
 // them.
 //
 // # Errors

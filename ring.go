@@ -11,6 +11,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/shmkit/shm/internal/fence"
 	"github.com/shmkit/shm/internal/lock"
 	"github.com/shmkit/shm/internal/region"
 )
@@ -168,6 +169,7 @@ func (m *Mapping) Ring(off, n int) (*Ring, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: op, Path: m.name, Err: errors.Unwrap(err)}
 	}
+	fence.Start() // the gates' plain release, once registered (ring_gate.go)
 	reg, err := m.region()
 	if err != nil {
 		return nil, &fs.PathError{Op: op, Path: m.name, Err: errors.Unwrap(err)}
