@@ -19,6 +19,7 @@ import (
 	"unsafe"
 
 	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/internal/fence"
 	"golang.org/x/sys/unix"
 )
 
@@ -106,6 +107,10 @@ func ringBenchChild(args []string) int {
 	if err != nil {
 		return fail(err)
 	}
+	// Measure the steady state: this new process's gates let go with a
+	// plain store once its fence registration ends (internal/fence),
+	// within milliseconds of its first ring.
+	<-fence.Start()
 	if kind == "cacheline" {
 		w := (*uint32)(unsafe.Pointer(&m.Bytes()[0]))
 		fmt.Println("ready")

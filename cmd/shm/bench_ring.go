@@ -15,6 +15,7 @@ import (
 	"unsafe"
 
 	"github.com/shmkit/shm"
+	"github.com/shmkit/shm/internal/fence"
 	"github.com/shmkit/shm/internal/futex"
 )
 
@@ -75,6 +76,11 @@ func benchRings(o *shm.Object, ring, nRings int) (*shm.Mapping, []*shm.Ring, err
 		}
 		rs = append(rs, r)
 	}
+	// The rows measure the steady state: wait until this process's
+	// gates let go with a plain store (internal/fence), which a process
+	// has within milliseconds of its first ring, and each slice's
+	// children are new processes.
+	<-fence.Start()
 	return m, rs, nil
 }
 
