@@ -15,6 +15,7 @@ import (
 
 	"github.com/shmkit/shm"
 	host "github.com/shmkit/shm/internal/doctor"
+	"github.com/shmkit/shm/internal/fence"
 	"github.com/shmkit/shm/internal/shmdebug"
 )
 
@@ -46,7 +47,7 @@ type Finding struct {
 	// ID names the check and is stable: "anon.strategy", "memfd.noexec",
 	// "devshm.size", "logind.removeipc", "tmpfiles.age", "openbsd.daily",
 	// "netbsd.varshm", "objects.atrisk", "rlimit.nofile", "hugepages.state",
-	// "shmdebug.settings".
+	// "shmdebug.settings", "ring.fence".
 	ID     string `json:"id"`
 	Status Status `json:"status"`
 	// Summary is what was found, with the numbers and paths.
@@ -119,7 +120,10 @@ func (r Report) Worst() Status {
 //     [shm.HugePages] can get here, and, given [Size], whether a pool and
 //     /dev/shm hold that much;
 //   - shmdebug.settings: the SHMDEBUG settings in force, and any it ignored for
-//     not knowing them.
+//     not knowing them;
+//   - ring.fence: whether the gates of rings let go with a plain store
+//     (Linux on amd64, once membarrier(2) is registered: it registers
+//     this process) or an atomic one, and why.
 //
 // Run changes nothing on the host: it reads configuration files,
 // /proc and /dev/shm, and creates and closes one anonymous object. It returns ctx's
@@ -140,7 +144,10 @@ func Run(ctx context.Context, opts ...Option) (Report, error) {
 		env.AnonProbe = probeAnon
 	}
 	env.Debug = shmdebug.Value()
-	_, env.DebugErr = shmdebug.Get()
+	var set shmdebug.Settings
+	set, env.DebugErr = shmdebug.Get()
+	env.FenceLocked = set.Fence == "locked"
+	env.FenceProbe = fence.Err
 	fs, err := host.Run(ctx, env)
 	rep := Report{OS: env.GOOS, Findings: make([]Finding, 0, len(fs))}
 	for _, f := range fs {

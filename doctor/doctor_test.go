@@ -11,17 +11,19 @@ import (
 
 	"github.com/shmkit/shm"
 	"github.com/shmkit/shm/doctor"
+	"github.com/shmkit/shm/internal/fence"
 )
 
 // doctorIDs is the stable set of check IDs, in report order.
 var doctorIDs = []string{
 	"anon.strategy", "memfd.noexec", "devshm.size", "logind.removeipc", "tmpfiles.age",
 	"openbsd.daily", "netbsd.varshm", "objects.atrisk", "rlimit.nofile", "hugepages.state", "shmdebug.settings",
+	"ring.fence",
 }
 
 // linuxChecks are the checks that must look (not skip for being on
 // another OS) on a Linux host.
-var linuxChecks = []string{"anon.strategy", "memfd.noexec", "devshm.size", "logind.removeipc", "tmpfiles.age", "objects.atrisk", "rlimit.nofile", "hugepages.state", "shmdebug.settings"}
+var linuxChecks = []string{"anon.strategy", "memfd.noexec", "devshm.size", "logind.removeipc", "tmpfiles.age", "objects.atrisk", "rlimit.nofile", "hugepages.state", "shmdebug.settings", "ring.fence"}
 
 func TestDoctorHost(t *testing.T) {
 	rep, err := doctor.Run(context.Background())
@@ -93,6 +95,14 @@ func TestDoctorHost(t *testing.T) {
 	defer o.Close()
 	if a := byID["anon.strategy"]; a.Status == doctor.StatusSkip || !strings.Contains(a.Summary, `"`+o.Strategy()+`"`) {
 		t.Errorf("anon.strategy = %s %q, CreateAnon took %q", a.Status, a.Summary, o.Strategy())
+	}
+	// ring.fence says what the rings' gates of this process do.
+	want := "plain store"
+	if err := fence.Err(); err != nil {
+		want = "atomic store: " + err.Error()
+	}
+	if f := byID["ring.fence"]; !strings.Contains(f.Summary, want) {
+		t.Errorf("ring.fence = %s %q, want %q", f.Status, f.Summary, want)
 	}
 }
 

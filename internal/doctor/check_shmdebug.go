@@ -7,7 +7,8 @@ import "fmt"
 // setting that was ignored.
 func checkShmdebug(r *runner) Finding {
 	const meaning = "SHMDEBUG forces the route of anonymous objects (anon=memfd|tmpfile|random), " +
-		"polling waits (futex=poll) or the liveness lock of mutex owners (owner=ofd|fcntl|flock), " +
+		"polling waits (futex=poll), the liveness lock of mutex owners (owner=ofd|fcntl|flock) " +
+		"or atomic stores in the rings' gates (fence=locked), " +
 		"for hosts whose kernel misbehaves; every process sharing a mutex should run with the same owner setting."
 	switch {
 	case !Supported(r.env.GOOS):

@@ -821,3 +821,31 @@ func TestHost(t *testing.T) {
 		t.Logf("%-17s %-4s %s", f.ID, f.Status, f.Summary)
 	}
 }
+
+func TestRingFence(t *testing.T) {
+	f := newFixture(t, "linux")
+	f.one(IDRingFence, Skip, "no fence probe")
+
+	f.env.FenceProbe = func() error { return nil }
+	f.one(IDRingFence, OK, "plain store", "membarrier(2) is registered")
+
+	f.env.FenceProbe = func() error { return fmt.Errorf("no heavy fence on linux/arm64: %w", errors.ErrUnsupported) }
+	if g := f.one(IDRingFence, OK, "atomic store", "linux/arm64"); !strings.Contains(g.Meaning, "is the design") {
+		t.Errorf("meaning: %s", g.Meaning)
+	}
+
+	f.env.FenceProbe = func() error { return errors.New("membarrier register private expedited: operation not permitted") }
+	if g := f.one(IDRingFence, Warn, "atomic store", "operation not permitted"); !strings.Contains(g.Remedy, "seccomp") {
+		t.Errorf("remedy: %s", g.Remedy)
+	}
+
+	f.env.FenceProbe = func() error { return errors.New("SHMDEBUG=fence=locked") }
+	f.env.FenceLocked = true
+	if g := f.one(IDRingFence, OK, "fence=locked"); !strings.Contains(g.Remedy, "Remove fence=locked") {
+		t.Errorf("remedy: %s", g.Remedy)
+	}
+
+	j := newFixture(t, "js")
+	j.env.FenceProbe = func() error { t.Fatal("probe called on js"); return nil }
+	j.one(IDRingFence, Skip, "js")
+}

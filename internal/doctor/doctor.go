@@ -70,7 +70,7 @@ func IDs() []string {
 	return []string{
 		IDAnonStrategy, IDMemfdNoexec, IDDevShmSize, IDLogindRemoveIPC, IDTmpfilesAge,
 		IDOpenBSDDaily, IDNetBSDVarShm, IDObjectsAtRisk, IDRlimitNofile,
-		IDHugePages, IDShmdebug,
+		IDHugePages, IDShmdebug, IDRingFence,
 	}
 }
 
@@ -131,6 +131,11 @@ type Env struct {
 	// DebugErr the error of the settings it ignored (internal/shmdebug).
 	Debug    string
 	DebugErr error
+	// FenceProbe reports why this process's ring gates cannot let go
+	// with a plain store (internal/fence), nil when they can. Nil:
+	// ring.fence is skipped. FenceLocked says SHMDEBUG has fence=locked.
+	FenceProbe  func() error
+	FenceLocked bool
 }
 
 // Host returns the Env of the running host. AnonProbe is left nil for
@@ -182,7 +187,7 @@ func Run(ctx context.Context, env Env) ([]Finding, error) {
 	checks := []check{
 		checkAnonStrategy, checkMemfdNoexec, checkDevShm, checkLogind, checkTmpfiles,
 		checkOpenBSDDaily, checkNetBSDVarShm, checkObjectsAtRisk, checkRlimit,
-		checkHugePages, checkShmdebug,
+		checkHugePages, checkShmdebug, checkFence,
 	}
 	out := make([]Finding, 0, len(checks))
 	for i, c := range checks {

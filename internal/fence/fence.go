@@ -84,13 +84,13 @@ func Start() <-chan struct{} {
 	return ended
 }
 
-// Err waits for the registration that Start began and returns why it
-// failed: an error naming the OS or the build where there is no heavy
-// fence, the kernel's refusal, or SHMDEBUG=fence=locked. It is nil once
-// Plain reports true.
+// Err starts the registration if Start has not, waits for it to end and
+// returns why it failed: an error wrapping errors.ErrUnsupported that
+// names the OS or the build where there is no heavy fence, the kernel's
+// refusal, or SHMDEBUG=fence=locked. It is nil once Plain reports true.
 func Err() error {
 	<-Start()
 	return regErr
 }
 
-var errLocked = errors.New("SHMDEBUG=fence=locked: gates let go with a locked store")
+var errLocked = errors.New("SHMDEBUG=fence=locked")

@@ -14,9 +14,9 @@ const Supported = false
 
 func register() error {
 	if raceBuild {
-		return errors.New("a race-detector build: gates let go with an atomic store")
+		return fmt.Errorf("no heavy fence in a race-detector build: %w", errors.ErrUnsupported)
 	}
-	return fmt.Errorf("no heavy fence on %s/%s: gates let go with an atomic store: %w", runtime.GOOS, runtime.GOARCH, errors.ErrUnsupported)
+	return fmt.Errorf("no heavy fence on %s/%s: %w", runtime.GOOS, runtime.GOARCH, errors.ErrUnsupported)
 }
 
 func heavy() {}
