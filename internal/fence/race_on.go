@@ -1,5 +1,0 @@
-//go:build race
-
-package fence
-
-const raceBuild = true
