@@ -30,12 +30,12 @@ import (
 // store becomes visible within the time the store buffer takes to drain,
 // well under a microsecond and bounded by the hardware (the sender's
 // next locked instruction, the compare-and-swap of its next send's gate
-// or claim, waits for it; an interrupt drains it too). The receiver covers that
-// window: when it has just set its bit (it was clear) and found nothing,
-// it keeps looking at the record for ringPublishGrace before it enters
-// the kernel. That costs at most the grace in CPU per sleep, and no
-// wake-up. Commit's header is the same plain store, and the same grace
-// covers it.
+// or claim, waits for it; an interrupt drains it too). The receiver
+// covers that window: when it has just set its bit (it was clear) and
+// found nothing, it keeps looking at the record for ringPublishGrace
+// before it enters the kernel. That costs at most the grace in CPU per
+// sleep, and no wake-up. Commit's header is the same plain store, and the
+// same grace covers it.
 
 // publishGrace is how long a receiver on arch keeps looking at the ring
 // after it has set its sleeps bit: on x86 (amd64, and 386, whose

@@ -144,9 +144,7 @@ func Run(ctx context.Context, opts ...Option) (Report, error) {
 		env.AnonProbe = probeAnon
 	}
 	env.Debug = shmdebug.Value()
-	var set shmdebug.Settings
-	set, env.DebugErr = shmdebug.Get()
-	env.FenceLocked = set.Fence == "locked"
+	_, env.DebugErr = shmdebug.Get()
 	env.FenceProbe = fence.Err
 	fs, err := host.Run(ctx, env)
 	rep := Report{OS: env.GOOS, Findings: make([]Finding, 0, len(fs))}

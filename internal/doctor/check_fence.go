@@ -3,6 +3,8 @@ package doctor
 import (
 	"errors"
 	"fmt"
+
+	"github.com/shmkit/shm/internal/fence"
 )
 
 // IDRingFence is the ID of the check of the rings' gates.
@@ -47,7 +49,7 @@ func checkFence(r *runner) Finding {
 			Summary: fmt.Sprintf("gates let go with an atomic store: %v", err),
 			Meaning: fenceMeaning + " Only Linux on amd64, outside race-detector builds, has the plain store; elsewhere the atomic store is the design.",
 		}
-	case r.env.FenceLocked:
+	case errors.Is(err, fence.ErrLocked):
 		return Finding{
 			Status:  OK,
 			Summary: fmt.Sprintf("gates let go with an atomic store: %v", err),

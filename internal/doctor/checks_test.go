@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/shmkit/shm/internal/fence"
 )
 
 // fixture is a host tree under a temporary directory.
@@ -839,8 +841,7 @@ func TestRingFence(t *testing.T) {
 		t.Errorf("remedy: %s", g.Remedy)
 	}
 
-	f.env.FenceProbe = func() error { return errors.New("SHMDEBUG=fence=locked") }
-	f.env.FenceLocked = true
+	f.env.FenceProbe = func() error { return fence.ErrLocked }
 	if g := f.one(IDRingFence, OK, "fence=locked"); !strings.Contains(g.Remedy, "Remove fence=locked") {
 		t.Errorf("remedy: %s", g.Remedy)
 	}

@@ -133,9 +133,8 @@ type Env struct {
 	DebugErr error
 	// FenceProbe reports why this process's ring gates cannot let go
 	// with a plain store (internal/fence), nil when they can. Nil:
-	// ring.fence is skipped. FenceLocked says SHMDEBUG has fence=locked.
-	FenceProbe  func() error
-	FenceLocked bool
+	// ring.fence is skipped.
+	FenceProbe func() error
 }
 
 // Host returns the Env of the running host. AnonProbe is left nil for

@@ -73,7 +73,7 @@ func Start() <-chan struct{} {
 		go func() {
 			defer close(ended)
 			if s, _ := shmdebug.Get(); s.Fence == "locked" {
-				regErr = errLocked
+				regErr = ErrLocked
 				return
 			}
 			if regErr = register(); regErr == nil {
@@ -93,4 +93,6 @@ func Err() error {
 	return regErr
 }
 
-var errLocked = errors.New("SHMDEBUG=fence=locked")
+// ErrLocked is Err's error when SHMDEBUG=fence=locked keeps the gates on
+// the atomic store.
+var ErrLocked = errors.New("SHMDEBUG=fence=locked")

@@ -11,8 +11,8 @@
 //	owner=ofd|fcntl|flock      the liveness lock of mutex owners
 //
 // They are for operators whose kernel misbehaves (a seccomp profile that
-// breaks memfd or membarrier, a futex that does not wake across processes, byte-range
-// locks that a filesystem drops) and for tests, which set SHMDEBUG in the
+// breaks memfd or membarrier, a futex that does not wake across
+// processes, byte-range locks that a filesystem drops) and for tests, which set SHMDEBUG in the
 // environment of the children they start. A setting with an unknown key or
 // value is ignored, and [Get] returns an error naming it, which `shm doctor`
 // reports (check shmdebug). Nothing here panics.
