@@ -1,6 +1,7 @@
 package shm
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"sync/atomic"
@@ -165,7 +166,7 @@ func SetRingRetireHook(f func()) (restore func()) {
 func RingPublishGrace(arch string) time.Duration { return publishGrace(arch) }
 
 // RingRecvGrace is this process's receiver grace. Tests only.
-func RingRecvGrace() time.Duration { return ringRecvGrace }
+func RingRecvGrace() time.Duration { return ringGrace }
 
 // SetRingIdleSlice sets how long a receiver waiting on an empty ring
 // sleeps before it probes the senders, until restore is called. Tests
@@ -204,6 +205,29 @@ func RingSendUnseen(r *Ring, msg []byte) error {
 	copy(v.data()[pos&r.mask+ringRecordHeader:], msg)
 	v.putHeader(pos, recHeader(uint64(len(msg)), r.token, recCommitted))
 	return nil
+}
+
+// RingReceiveUnseen receives the next message through r as TryReceive
+// does and publishes that it consumed it, but does not look at the
+// senders' wake word: as an x86 receiver whose load of the word passed
+// its store of the next word. It returns the message. Tests only.
+func RingReceiveUnseen(r *Ring) ([]byte, error) {
+	const op = "ring receive"
+	v, err := r.enterRecv(context.Background(), op)
+	if err != nil {
+		return nil, err
+	}
+	defer v.leaveRecv()
+	msg, size, err := v.next(context.Background(), op, false)
+	if err != nil {
+		return nil, err
+	}
+	if size == 0 {
+		return nil, r.err(op, errors.New("no message"))
+	}
+	msg = bytes.Clone(msg)
+	v.advance(size)
+	return msg, nil
 }
 
 // SetRingReceiverHook makes f run when a sender looks for the ring's

@@ -124,7 +124,8 @@ type Ring struct {
 
 	// Send side; sendGate admits one sending goroutine at a time.
 	sendGate   gate
-	slot       int // sender slot, -1 before the first send
+	slot       int  // sender slot, -1 before the first send
+	exclusive  bool // the handle holds the exclusive sender word (ring_exclusive.go)
 	sendClosed atomic.Bool
 	cachedHead uint64
 	sendEnd    uint64 // where this handle's last sent record ended (ring_prefetch.go)

@@ -73,6 +73,11 @@ func FuzzRing(f *testing.F) {
 	f.Add(seed([2]uint64{8, 32}, [2]uint64{512, 5}, [2]uint64{513, 1}), uint8(0), uint8(0))
 	f.Add(seed([2]uint64{8, 32}, [2]uint64{0x8000 | 514, 0x4005}, [2]uint64{515, 17}), uint8(1), uint8(1))
 	f.Add(seed([2]uint64{4, 2}), uint8(3), uint8(1)) // an even stamp key
+	// The exclusive sender word (off+40): a token no one has, one out of
+	// range; the handle tries to send exclusively (receives bit 3).
+	f.Add(seed([2]uint64{5, 0x3ffffff0}), uint8(4), uint8(8))
+	f.Add(seed([2]uint64{5, 0xfffffff0}), uint8(4), uint8(9))
+	f.Add(seed([2]uint64{8, 1 << 12}, [2]uint64{5, 0}), uint8(7), uint8(10))
 	f.Fuzz(func(t *testing.T, patches []byte, sends, receives uint8) {
 		m, err := fuzzMapping(n)
 		if err != nil {
@@ -161,6 +166,9 @@ func FuzzRing(f *testing.F) {
 				allowed(rx.Release())
 			} else {
 				allowed(err)
+			}
+			if receives&8 != 0 {
+				allowed(rx.OpenSendExclusive())
 			}
 			for i := range 4 {
 				_, err := rx.TrySend(make([]byte, i*20))

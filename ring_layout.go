@@ -18,6 +18,7 @@ import (
 //	off+16    flags                    (uint32: a sender / receiver attached once)
 //	off+24    lost                     (uint64: records skipped after their sender died)
 //	off+32    stamp key                (uint64: random and odd, set at the first attach)
+//	off+40    exclusive sender         (uint32: owner token of the handle that sends alone, 0 for none; ring_exclusive.go)
 //	off+64    tail                     (uint64: byte position of the next claim)
 //	off+128   head                     (uint64: the room before it is free for senders)
 //	off+136   next                     (uint64: the receiver has consumed everything before it)
@@ -61,13 +62,14 @@ import (
 // of the area as a padding record in the same step.
 const (
 	ringMagic   = 0x52494E47 // "RING"
-	ringVersion = 4          // 4: stamped 16-byte headers, nothing zeroed; 3: amd64 senders publish with a plain store, receivers keep a grace (ring_publish.go); 2: the next and retire words (ring_retire.go); 1 zeroed before moving the head
+	ringVersion = 5          // 5: the exclusive sender word; 4: stamped 16-byte headers, nothing zeroed; 3: amd64 senders publish with a plain store, receivers keep a grace (ring_publish.go); 2: the next and retire words (ring_retire.go); 1 zeroed before moving the head
 
 	ringOffMagic   = 0
 	ringOffSize    = 8
 	ringOffFlags   = 16
 	ringOffLost    = 24
 	ringOffKey     = 32
+	ringOffExcl    = 40
 	ringOffTail    = 64
 	ringOffHead    = 128
 	ringOffNext    = 136

@@ -70,7 +70,8 @@ func childRings(name string, n, count int) (*shm.Object, *shm.Mapping, []*shm.Ri
 
 func stopWord(m *shm.Mapping) *uint32 { return (*uint32)(unsafe.Pointer(&m.Bytes()[ringProcN])) }
 
-// ringSendChild sends messages as sender id, by mode:
+// ringSendChild sends messages as sender id, by mode (then, optionally,
+// "exclusive": it registers with OpenSendExclusive):
 //
 //	count N   send N messages, CloseSend, exit
 //	steady    send until the stop word is set, CloseSend, print the count
@@ -100,8 +101,13 @@ func ringSendChild(args []string) int {
 	defer m.Close()
 	defer r.Close()
 	// Registered before the parent goes on, so that the receiver sees no
-	// end between senders that start at different times.
-	if err := r.OpenSend(); err != nil {
+	// end between senders that start at different times; a fourth
+	// argument "exclusive" registers as the ring's only sender.
+	open := r.OpenSend
+	if len(args) > 3 && args[3] == "exclusive" {
+		open = r.OpenSendExclusive
+	}
+	if err := open(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

@@ -36,11 +36,18 @@ import (
 // before it enters the kernel. That costs at most the grace in CPU per
 // sleep, and no wake-up. Commit's header is the same plain store, and the
 // same grace covers it.
+//
+// The receiver publishes how far it has consumed (the next word,
+// ring_retire.go) the same way, then loads the senders' wake word, and a
+// sender short of room sets its bit and then reads the next word. So
+// senders keep the same grace before they sleep for room. Stored with
+// an XCHG at each message, the next word cost the receiver as much as
+// the sender's barrier did (BENCHMARKS §7, "Both sides at once").
 
-// publishGrace is how long a receiver on arch keeps looking at the ring
-// after it has set its sleeps bit: on x86 (amd64, and 386, whose
-// processes may share a ring with amd64 ones), where senders publish with
-// a plain store, ringPublishGrace; elsewhere nothing.
+// publishGrace is how long a receiver or a sender on arch keeps looking
+// at the ring after it has set its sleeps bit: on x86 (amd64, and 386,
+// whose processes may share a ring with amd64 ones), where the other side
+// publishes with a plain store, ringPublishGrace; elsewhere nothing.
 func publishGrace(arch string) time.Duration {
 	switch arch {
 	case "amd64", "386":
@@ -53,8 +60,8 @@ func publishGrace(arch string) time.Duration {
 // drain.
 const ringPublishGrace = 10 * time.Microsecond
 
-// ringRecvGrace is this process's receiver grace.
-var ringRecvGrace = publishGrace(runtime.GOARCH)
+// ringGrace is this process's grace, for receivers and senders alike.
+var ringGrace = publishGrace(runtime.GOARCH)
 
 // storeInOrder stores v at p: on amd64 a plain store, which x86 (and the
 // compiler) keep in program order behind the stores before it; elsewhere
@@ -64,8 +71,12 @@ var ringRecvGrace = publishGrace(runtime.GOARCH)
 //
 //   - a record's committed header (the payload copied before it is
 //     visible first): the receiver's grace, above;
+//   - the receiver's next word: the senders' grace, above;
 //   - a sender's intent (length, then position): the compare-and-swap of
-//     the tail that follows, a locked instruction, which drains it.
+//     the tail that follows, a locked instruction, which drains it; an
+//     exclusive sender's tail store (ring_exclusive.go) follows it in
+//     order, and nothing waits on the tail: the receiver waits on the
+//     header that comes after it, with its grace.
 //
 // GOARCH is a constant: the branch not taken is compiled away.
 func storeInOrder(p *uint64, v uint64) {

@@ -187,7 +187,7 @@ func (r ringMem) next(ctx context.Context, op string, wait bool) (msg []byte, si
 		}
 		return msg, size, err
 	}
-	err = r.await(ctx, op, r.u32(ringOffRxWake), ringRecvGrace, 0, &r.rxSpin, &r.closed, poll)
+	err = r.await(ctx, op, r.u32(ringOffRxWake), ringGrace, 0, &r.rxSpin, &r.closed, poll)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -52,10 +52,12 @@ var ringRetireHook func()
 
 // advance moves the receiver past size consumed bytes (a message, a
 // padding record, a dead sender's claim) and publishes so; the bytes are
-// retired later.
+// retired later. The store is in order, not a barrier (ring_publish.go):
+// a sender asleep for room that the receiver's next load of the wake
+// word misses keeps a grace, as receivers do for headers.
 func (r ringMem) advance(size uint64) {
 	r.head += size
-	atomic.StoreUint64(r.u64(ringOffNext), r.head)
+	storeInOrder(r.u64(ringOffNext), r.head)
 }
 
 // consumed ends the receiver's use of the message record of size bytes

@@ -209,6 +209,7 @@ func (r ringMem) closeSendLocked() {
 	if r.slot >= 0 {
 		atomic.CompareAndSwapUint32(r.slotWord(r.slot), r.token, 0)
 		r.slot = -1
+		r.dropExclusive()
 	}
 	r.wake(r.u32(ringOffRxWake), true)
 }
@@ -220,18 +221,26 @@ func (r *Ring) enterSend(ctx context.Context, op string) (ringMem, error) {
 	if err := r.sendGate.acquire(ctx, r.done); err != nil {
 		return ringMem{}, r.err(op, err)
 	}
-	if r.sendClosed.Load() {
+	v, err := r.sendReady(op)
+	if err != nil {
 		r.sendGate.release()
+		return ringMem{}, err
+	}
+	return v, nil
+}
+
+// sendReady is enterSend's work once the send gate is held: the sending
+// side must be open, and the handle gets a sender slot if it has none.
+func (r *Ring) sendReady(op string) (ringMem, error) {
+	if r.sendClosed.Load() {
 		return ringMem{}, r.err(op, ErrRingClosed)
 	}
 	v, ok := r.gatedView()
 	if !ok {
-		r.sendGate.release()
 		return ringMem{}, r.err(op, ErrRingClosed)
 	}
 	if r.slot < 0 {
 		if err := v.attachSender(op); err != nil {
-			r.sendGate.release()
 			return ringMem{}, err
 		}
 	}
@@ -252,18 +261,24 @@ func (r ringMem) attachSender(op string) error {
 	if err != nil {
 		return err
 	}
-	take := func(i int) {
+	// take makes slot i, just taken, the handle's, unless another
+	// handle sends exclusively (ring_exclusive.go): then it frees it.
+	take := func(i int) error {
 		ip, il := r.slotIntent(i)
 		atomic.StoreUint64(il, 0)
 		atomic.StoreUint64(ip, ^uint64(0))
+		if err := r.checkExclusive(op); err != nil {
+			atomic.CompareAndSwapUint32(r.slotWord(i), r.token, 0)
+			return err
+		}
 		r.slot = i
 		r.cachedHead = h
 		r.setFlag(flagSenderSeen)
+		return nil
 	}
 	for i := range ringSenders {
 		if atomic.LoadUint32(r.slotWord(i)) == 0 && atomic.CompareAndSwapUint32(r.slotWord(i), 0, r.token) {
-			take(i)
-			return nil
+			return take(i)
 		}
 	}
 	if ringReclaimHook != nil {
@@ -282,8 +297,7 @@ func (r ringMem) attachSender(op string) error {
 		t := atomic.LoadUint64(r.u64(ringOffTail))
 		settled := p >= t || (p <= h && h-p >= l)
 		if settled && atomic.CompareAndSwapUint32(r.slotWord(i), v, r.token) {
-			take(i)
-			return nil
+			return take(i)
 		}
 	}
 	return r.err(op, fmt.Errorf("all %d sender slots are taken: %w", ringSenders, ErrRingBusy))
@@ -347,7 +361,7 @@ func (r ringMem) claimWait(ctx context.Context, op string, n uint64, wait bool) 
 		}
 		return 0, false, nil
 	}
-	err = r.await(ctx, op, r.u32(ringOffTxWake), 0, fullPause(n, r.cap), &r.txSpin, &r.sendClosed, func(probe, _ bool) (bool, time.Duration, error) {
+	err = r.await(ctx, op, r.u32(ringOffTxWake), ringGrace, fullPause(n, r.cap), &r.txSpin, &r.sendClosed, func(probe, _ bool) (bool, time.Duration, error) {
 		p, ok, err := r.claim(op, n, probe)
 		if ok || err != nil {
 			pos = p
@@ -459,12 +473,17 @@ func (r ringMem) claim(op string, n uint64, probe bool) (pos uint64, ok bool, er
 		if ringClaimHook != nil {
 			ringClaimHook()
 		}
-		if atomic.CompareAndSwapUint64(tailW, t, t+total) {
-			if pad > 0 {
-				r.putHeader(t, recHeader(pad, r.token, recCommitted|recPadding))
-			}
-			return t + pad, true, nil
+		if r.exclusive {
+			// The only sender (ring_exclusive.go): no one else moves
+			// the tail.
+			storeInOrder(tailW, t+total)
+		} else if !atomic.CompareAndSwapUint64(tailW, t, t+total) {
+			continue
 		}
+		if pad > 0 {
+			r.putHeader(t, recHeader(pad, r.token, recCommitted|recPadding))
+		}
+		return t + pad, true, nil
 	}
 	return 0, false, r.corrupt(op, "the tail kept moving")
 }

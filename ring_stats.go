@@ -18,6 +18,7 @@ type RingStats struct {
 	MaxMessage int    // largest message
 	Used       int    // bytes the receiver has not consumed (records, headers and padding)
 	Senders    int    // sender slots held by live senders
+	Exclusive  bool   // a live sender holds the ring alone ([Ring.OpenSendExclusive])
 	Receiver   bool   // a live receiver is attached
 	Lost       uint64 // records skipped because their sender died before committing
 }
@@ -142,6 +143,12 @@ func ringStatsAt(p unsafe.Pointer, c uint64, alive func(uint32) bool) (RingStats
 		if tok != 0 && alive(tok) {
 			s.Senders++
 		}
+	}
+	switch x := u32(ringOffExcl); {
+	case x > lock.MaxToken:
+		return RingStats{}, fmt.Errorf("exclusive sender word %#x", x)
+	case x != 0:
+		s.Exclusive = alive(x)
 	}
 	tok := u32(ringOffRxSlot)
 	if tok > lock.MaxToken {

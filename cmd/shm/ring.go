@@ -376,6 +376,7 @@ type ringJSON struct {
 	MaxMessage int    `json:"max_message"`
 	Used       int    `json:"used"`
 	Senders    int    `json:"senders"`
+	Exclusive  bool   `json:"exclusive,omitempty"`
 	Receiver   bool   `json:"receiver"`
 	Lost       uint64 `json:"lost"`
 	Note       string `json:"note,omitempty"`
@@ -434,7 +435,7 @@ func ringStat(name string, size int64) *ringJSON {
 	if err != nil {
 		return &ringJSON{Note: err.Error()}
 	}
-	return &ringJSON{Capacity: st.Capacity, MaxMessage: st.MaxMessage, Used: st.Used, Senders: st.Senders, Receiver: st.Receiver, Lost: st.Lost}
+	return &ringJSON{Capacity: st.Capacity, MaxMessage: st.MaxMessage, Used: st.Used, Senders: st.Senders, Exclusive: st.Exclusive, Receiver: st.Receiver, Lost: st.Lost}
 }
 
 // printRingStat adds the ring lines to shm stat's output.
@@ -445,7 +446,11 @@ func printRingStat(w io.Writer, r *ringJSON) {
 	}
 	fmt.Fprintf(w, "ring:\t%d bytes of messages (%s), each up to %d bytes\n", r.Capacity, formatSize(int64(r.Capacity)), r.MaxMessage)
 	fmt.Fprintf(w, "ring used:\t%d bytes (%.1f%%)\n", r.Used, 100*float64(r.Used)/float64(max(r.Capacity, 1)))
-	fmt.Fprintf(w, "ring senders:\t%d live\n", r.Senders)
+	excl := ""
+	if r.Exclusive {
+		excl = ", one exclusive (no other may send)"
+	}
+	fmt.Fprintf(w, "ring senders:\t%d live%s\n", r.Senders, excl)
 	rx := "none"
 	if r.Receiver {
 		rx = "live"
