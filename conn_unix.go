@@ -465,8 +465,15 @@ func attachRings(m *Mapping, lay connLayout, dialer bool) (receiver, sender, fun
 		return nil, nil, nil, fmt.Errorf("%w: %w", ErrHandshake, err)
 	}
 	closeBoth := func() { c2s.Close(); s2c.Close() }
+	in, out := c2s, s2c
 	if dialer {
-		return connRing{s2c}, connRing{c2s}, closeBoth, nil
+		in, out = s2c, c2s
 	}
-	return connRing{c2s}, connRing{s2c}, closeBoth, nil
+	// This side is the only sender of its ring: its writes claim room
+	// with a plain store (ring_exclusive.go).
+	if err := out.OpenSendExclusive(); err != nil {
+		closeBoth()
+		return nil, nil, nil, fmt.Errorf("%w: %w", ErrHandshake, err)
+	}
+	return connRing{in}, connRing{out}, closeBoth, nil
 }
