@@ -128,6 +128,11 @@ func ringBenchChild(args []string) int {
 	if kind == "ring-sleep" {
 		in.SetSpin(0) // every wait sleeps in the kernel at once
 	}
+	if role == "echo" {
+		if err := out.OpenSendExclusive(); err != nil { // the echo's only sender
+			return fail(err)
+		}
+	}
 	if role == "idle-recv" || role == "idle-send" {
 		// Print the CPU time (ns) this process used while blocked in
 		// one Receive (on an empty ring) or one Send (on a full ring).
@@ -279,6 +284,13 @@ func startBenchPeer(b *testing.B, kind, role string, size, count int) *benchPeer
 			}
 			if p.out, err = p.m.Ring(n, n); err != nil {
 				b.Fatal(err)
+			}
+			// This process is the only sender of ring 0 where it sends
+			// at all, as a user with one sender would say.
+			if role == "sink" || role == "echo" {
+				if err := p.in.OpenSendExclusive(); err != nil {
+					b.Fatal(err)
+				}
 			}
 		}
 		if err := shm.Pass(cmd, "bench", o); err != nil {

@@ -115,7 +115,9 @@ func waitWord(ctx context.Context, w *uint64, pred func(uint64) bool) error {
 
 // ringChild is the child side of the ring rows:
 //
-//	ring send SIZE N    wait for the gate, send N messages, CloseSend
+//	ring send SIZE N [exclusive]
+//	                    wait for the gate, send N messages, CloseSend;
+//	                    with exclusive as the ring's only sender
 //	ring echo SIZE      receive on ring 0, send back on ring 1, until io.EOF
 //	ring idle           receive one message, print the CPU used meanwhile
 //	stream KIND SIZE N  write N+1 messages of SIZE bytes to the end passed
@@ -205,6 +207,13 @@ func ringChild(ctx context.Context, stdout io.Writer, pos []string) error {
 		for i := range msg {
 			msg[i] = byte(i)
 		}
+		// The only sender registers as such (a fifth argument
+		// "exclusive"): its claims move the tail with a plain store.
+		if len(pos) > 4 && pos[4] == "exclusive" {
+			if err := r.OpenSendExclusive(); err != nil {
+				return err
+			}
+		}
 		// One message first registers this sender, so that the receiver
 		// sees no end while another sender is still to start.
 		if err := r.Send(ctx, msg); err != nil {
@@ -228,6 +237,9 @@ func ringChild(ctx context.Context, stdout io.Writer, pos []string) error {
 		defer m.Close()
 		if pos[1] == "echo-sleeping" {
 			rs[0].SetSpin(0) // every wait sleeps in the kernel at once
+		}
+		if err := rs[1].OpenSendExclusive(); err != nil {
+			return err
 		}
 		var buf []byte
 		for {
@@ -330,8 +342,12 @@ func (b *bencher) ringStream(size, senders int, peek bool, n int) (time.Duration
 			reap(c)
 		}
 	}()
+	args := []string{"ring", "send", strconv.Itoa(size), strconv.Itoa(per)}
+	if senders == 1 {
+		args = append(args, "exclusive") // as a user with one sender would
+	}
 	for range senders {
-		cmd, err := b.startWith(o, "ring", "send", strconv.Itoa(size), strconv.Itoa(per))
+		cmd, err := b.startWith(o, args...)
 		if err != nil {
 			return 0, err
 		}
@@ -828,8 +844,10 @@ func (b *bencher) ringPinger(size int, echo string) (*pinger, error) {
 		if err := start(); err != nil {
 			return err
 		}
-		_, _, err := rs[1].TryReceive(nil) // attach as ring 1's receiver
-		return err
+		if _, _, err := rs[1].TryReceive(nil); err != nil { // attach as ring 1's receiver
+			return err
+		}
+		return rs[0].OpenSendExclusive()
 	}
 	p.round = func() error {
 		if err := rs[0].Send(ctx, msg); err != nil {
