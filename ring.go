@@ -1,7 +1,6 @@
 package shm
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -121,6 +120,10 @@ type Ring struct {
 	lastProbe atomic.Int64 // monotonic ns of the last probe by a non-waiting call
 
 	mu sync.Mutex // guards the fields below that Close changes
+
+	// The RingSender and RingReceiver holding the gates, nil for none
+	// (ring_lease.go).
+	txLease, rxLease *lease
 
 	// Send side; sendGate admits one sending goroutine at a time.
 	sendGate   gate
@@ -288,9 +291,11 @@ func (r *Ring) Close() error {
 		r.view(p).wakeBoth()
 		r.releaseRing()
 	}
-	// Wait for the operations in progress: they see closed when they wake.
-	r.sendGate.acquire(context.Background(), nil)
-	r.recvGate.acquire(context.Background(), nil)
+	// Wait for the operations in progress: they see closed when they
+	// wake. A gate taken here stays taken; a RingSender or RingReceiver
+	// keeps its gate until its Close (ring_lease.go).
+	r.stopDirection(&r.sendGate, &r.txLease, nil)
+	r.stopDirection(&r.recvGate, &r.rxLease, nil)
 	if r.wakeTimer != nil {
 		r.wakeTimer.Stop() // one already running holds the Mapping's hold
 	}
@@ -324,10 +329,11 @@ func (r *Ring) Close() error {
 // itself keeps no pointer into the mapping.
 type ringMem struct {
 	*Ring
-	base unsafe.Pointer // the header at off
+	base  unsafe.Pointer // the header at off
+	lease *lease         // the RingSender's or RingReceiver's running the operation, or nil
 }
 
-func (r *Ring) view(p unsafe.Pointer) ringMem { return ringMem{r, p} }
+func (r *Ring) view(p unsafe.Pointer) ringMem { return ringMem{Ring: r, base: p} }
 
 // data returns the data area, exactly capacity bytes: every slice of it
 // is bounds-checked against the ring's own size.

@@ -239,10 +239,12 @@ func TestRingExclusiveRace(t *testing.T) {
 }
 
 // TestRingExclusiveSenderKills: exclusive sender processes killed, most
-// between Reserve and Commit, one after the other: each next one takes
-// the ring over from the dead one, no other sender gets in while one
-// lives, and the receiver skips what the dead left, receiving every
-// message of the last one, exactly once and in order.
+// between Reserve and Commit, one after the other (half of them send
+// through a RingSender, and the receiver receives through a
+// RingReceiver): each next one takes the ring over from the dead one, no
+// other sender gets in while one lives, and the receiver skips what the
+// dead left, receiving every message of the last one, exactly once and in
+// order.
 func TestRingExclusiveSenderKills(t *testing.T) {
 	const last = 1000
 	kills := 40
@@ -260,9 +262,16 @@ func TestRingExclusiveSenderKills(t *testing.T) {
 	res := make(chan result, 1)
 	started := make(chan struct{}, kills+1)
 	go func() {
+		// The receiver takes its side for this goroutine (ring_lease.go).
+		lrx, err := rx.Receiver(context.Background())
+		if err != nil {
+			res <- result{nil, err}
+			return
+		}
+		defer lrx.Close()
 		got := map[uint32]uint32{}
 		for {
-			part, err := receiveAll(context.Background(), rx)
+			part, err := receiveAll(context.Background(), lrx)
 			for s, c := range part {
 				if c > 0 && got[s] > 0 {
 					err = fmt.Errorf("sender %d: %d messages after an end, the first of them again", s, c)
@@ -280,15 +289,20 @@ func TestRingExclusiveSenderKills(t *testing.T) {
 	hung := 0
 	for k := range kills {
 		id := strconv.Itoa(100 + k)
+		// Half the victims send through a RingSender.
+		opts := "exclusive"
+		if k%2 == 1 {
+			opts = "exclusive,lease"
+		}
 		var v *ringProc
 		if k%4 != 3 {
-			v = startRingChild(t, o, "ring-send", id, "hang", strconv.Itoa(rng.IntN(5)), "exclusive")
+			v = startRingChild(t, o, "ring-send", id, "hang", strconv.Itoa(rng.IntN(5)), opts)
 			if l := v.line(t); l != "r" {
 				t.Fatalf("victim said %q", l)
 			}
 			hung++
 		} else {
-			v = startRingChild(t, o, "ring-send", id, "forever", "0", "exclusive")
+			v = startRingChild(t, o, "ring-send", id, "forever", "0", opts)
 			if l := v.line(t); l != "s" {
 				t.Fatalf("victim said %q", l)
 			}
@@ -298,7 +312,7 @@ func TestRingExclusiveSenderKills(t *testing.T) {
 		wantBusy(t, "OpenSend beside a live exclusive sender process", other.OpenSend())
 		v.kill(t)
 	}
-	p := startRingChild(t, o, "ring-send", "1", "count", strconv.Itoa(last), "exclusive")
+	p := startRingChild(t, o, "ring-send", "1", "count", strconv.Itoa(last), "exclusive,lease")
 	started <- struct{}{}
 	p.wait(t)
 	r := <-res

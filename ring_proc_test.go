@@ -101,21 +101,37 @@ func ringSendChild(args []string) int {
 	defer m.Close()
 	defer r.Close()
 	// Registered before the parent goes on, so that the receiver sees no
-	// end between senders that start at different times; a fourth
-	// argument "exclusive" registers as the ring's only sender.
+	// end between senders that start at different times. A fourth
+	// argument of options: "exclusive" registers as the ring's only
+	// sender, "lease" sends through a RingSender.
+	var opts string
+	if len(args) > 3 {
+		opts = args[3]
+	}
 	open := r.OpenSend
-	if len(args) > 3 && args[3] == "exclusive" {
+	if strings.Contains(opts, "exclusive") {
 		open = r.OpenSendExclusive
 	}
 	if err := open(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	fmt.Println("ready")
 	ctx := context.Background()
+	var tx *shm.RingSender
+	if strings.Contains(opts, "lease") {
+		if tx, err = r.Sender(ctx); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer tx.Close()
+	}
+	fmt.Println("ready")
 	var buf []byte
 	send := func(i int) error {
 		buf = seqMessage(buf, uint32(id), uint32(i), ringProcMax)
+		if tx != nil {
+			return tx.Send(ctx, buf)
+		}
 		if i%4 == 3 {
 			b, err := r.Reserve(ctx, len(buf))
 			if err != nil {
@@ -157,6 +173,9 @@ func ringSendChild(args []string) int {
 				fmt.Fprintln(os.Stderr, err)
 				return 1
 			}
+		}
+		if tx != nil {
+			tx.Close() // the handle's Reserve waits for it
 		}
 		if _, err := r.Reserve(ctx, 100); err != nil {
 			fmt.Fprintln(os.Stderr, err)
@@ -379,9 +398,14 @@ func newRingObject(t *testing.T) (*shm.Object, *shm.Mapping, *shm.Ring) {
 	return o, m, r
 }
 
+// A receiver is a *shm.Ring or a *shm.RingReceiver.
+type receiver interface {
+	Receive(ctx context.Context, buf []byte) ([]byte, error)
+}
+
 // receiveAll receives until io.EOF, checking every message, and returns
 // the number received from each sender; fail reports the first wrong one.
-func receiveAll(ctx context.Context, r *shm.Ring) (map[uint32]uint32, error) {
+func receiveAll(ctx context.Context, r receiver) (map[uint32]uint32, error) {
 	next := map[uint32]uint32{}
 	var buf []byte
 	for {

@@ -37,16 +37,22 @@ func (r *Ring) receive(ctx context.Context, op string, buf []byte, wait bool) ([
 	// No defer on the per-message path: nothing below panics (next reads
 	// the ring only through checked indices), and a deferred call cost
 	// the 64-byte stream a few percent.
-	msg, size, err := v.next(ctx, op, wait)
+	buf, ok, err := v.receiveIn(ctx, op, buf, wait)
+	v.leaveRecv()
+	return buf, ok, err
+}
+
+// receiveIn is a receive's work once it is admitted (by the gate or a
+// RingReceiver's lease) as the receiver.
+func (r ringMem) receiveIn(ctx context.Context, op string, buf []byte, wait bool) ([]byte, bool, error) {
+	msg, size, err := r.next(ctx, op, wait)
 	if err != nil || size == 0 {
-		v.leaveRecv()
 		return nil, false, err
 	}
 	buf = slices.Grow(buf[:0], len(msg))[:len(msg)]
 	copyCached(buf, msg)
-	v.consumed(size)
+	r.consumed(size)
 	r.peekSize = 0
-	v.leaveRecv()
 	return buf, true, nil
 }
 
@@ -63,7 +69,12 @@ func (r *Ring) Peek(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	defer v.leaveRecv()
-	msg, size, err := v.next(ctx, op, true)
+	return v.peekIn(ctx, op)
+}
+
+// peekIn is Peek's work once it is admitted.
+func (r ringMem) peekIn(ctx context.Context, op string) ([]byte, error) {
+	msg, size, err := r.next(ctx, op, true)
 	if err != nil {
 		return nil, err
 	}
@@ -79,10 +90,15 @@ func (r *Ring) Release() error {
 		return err
 	}
 	defer v.leaveRecv()
+	return v.releaseIn(op)
+}
+
+// releaseIn is Release's work once it is admitted.
+func (r ringMem) releaseIn(op string) error {
 	if r.peekSize == 0 {
 		return r.err(op, errors.New("no message peeked"))
 	}
-	v.consumed(r.peekSize)
+	r.consumed(r.peekSize)
 	r.peekSize = 0
 	return nil
 }
@@ -93,14 +109,23 @@ func (r *Ring) enterRecv(ctx context.Context, op string) (ringMem, error) {
 	if err := r.recvGate.acquire(ctx, r.done); err != nil {
 		return ringMem{}, r.err(op, err)
 	}
+	v, err := r.recvReady(op)
+	if err != nil {
+		r.recvGate.release()
+		return ringMem{}, err
+	}
+	return v, nil
+}
+
+// recvReady is enterRecv's work once the receive gate is held: the handle
+// must be open, and it becomes the ring's receiver if it is not.
+func (r *Ring) recvReady(op string) (ringMem, error) {
 	v, ok := r.gatedView()
 	if !ok {
-		r.recvGate.release()
 		return ringMem{}, r.err(op, ErrRingClosed)
 	}
 	if !r.receiver {
 		if err := v.attachReceiver(op); err != nil {
-			r.recvGate.release()
 			return ringMem{}, err
 		}
 	}

@@ -34,27 +34,38 @@ func (r *Ring) TrySend(msg []byte) (bool, error) {
 
 func (r *Ring) send(ctx context.Context, op string, msg []byte, wait bool) (bool, error) {
 	if uint64(len(msg)) > r.max {
-		return false, r.err(op, fmt.Errorf("%d bytes, at most %d: %w", len(msg), r.max, ErrMessageTooLarge))
+		return false, r.tooLarge(op, len(msg))
 	}
 	v, err := r.enterSend(ctx, op)
 	if err != nil {
 		return false, err
 	}
 	// No defer on the per-message path, as in receive.
-	pos, ok, err := v.claimWait(ctx, op, uint64(len(msg)), wait)
+	ok, err := v.sendIn(ctx, op, msg, wait)
+	v.leaveSend()
+	return ok, err
+}
+
+// tooLarge is the error of a send of n bytes over the largest message.
+func (r *Ring) tooLarge(op string, n int) error {
+	return r.err(op, fmt.Errorf("%d bytes, at most %d: %w", n, r.max, ErrMessageTooLarge))
+}
+
+// sendIn is a send's work once it is admitted (by the gate or a
+// RingSender's lease) with a sender slot: claim, copy, publish, wake.
+func (r ringMem) sendIn(ctx context.Context, op string, msg []byte, wait bool) (bool, error) {
+	pos, ok, err := r.claimWait(ctx, op, uint64(len(msg)), wait)
 	if !ok || err != nil {
-		v.leaveSend()
 		return false, err
 	}
-	v.prefetchAfter(pos, pos+recordSize(uint64(len(msg))))
+	r.prefetchAfter(pos, pos+recordSize(uint64(len(msg))))
 	idx := pos & r.mask
-	copyCached(v.data()[idx+ringRecordHeader:], msg)
-	v.putHeader(pos, recHeader(uint64(len(msg)), r.token, recCommitted))
-	v.wake(v.u32(ringOffRxWake), false)
+	copyCached(r.data()[idx+ringRecordHeader:], msg)
+	r.putHeader(pos, recHeader(uint64(len(msg)), r.token, recCommitted))
+	r.wake(r.u32(ringOffRxWake), false)
 	if ringLeaveHook != nil {
 		ringLeaveHook()
 	}
-	v.leaveSend()
 	return true, nil
 }
 
@@ -180,18 +191,20 @@ func (r *Ring) CloseSend() error {
 	if r.sendClosed.Swap(true) {
 		return nil
 	}
-	if p, ok := r.holdRing(); ok {
-		kick(r.view(p).u32(ringOffTxWake)) // our blocked senders see sendClosed
-		r.releaseRing()
-	}
-	if r.sendGate.acquire(context.Background(), r.done) != nil {
+	r.kickWord(ringOffTxWake) // our blocked senders see sendClosed
+	held, ok := r.stopDirection(&r.sendGate, &r.txLease, r.done)
+	if !ok {
 		return nil
 	}
-	defer r.sendGate.release()
-	v, ok := r.gatedView()
+	if held {
+		defer r.sendGate.release()
+	}
+	p, ok := r.holdRing()
 	if !ok {
 		return r.err(op, ErrRingClosed)
 	}
+	defer r.releaseRing()
+	v := r.view(p)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.resOn {

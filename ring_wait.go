@@ -215,7 +215,7 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, grace, pause t
 			if pause > 0 || i%ringChecksPerNow == 0 {
 				el := time.Since(start)
 				spin.clock.Looked(i, el)
-				if el >= budget || ctx.Err() != nil || stop.Load() || r.closed.Load() || atomic.LoadUint32(w) != seq {
+				if el >= budget || ctx.Err() != nil || stop.Load() || r.closed.Load() || r.leaseStopped() || atomic.LoadUint32(w) != seq {
 					spin.record(false, 0)
 					break
 				}
@@ -244,7 +244,7 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, grace, pause t
 			return err
 		}
 		probe = false
-		if r.closed.Load() || stop.Load() {
+		if r.closed.Load() || stop.Load() || r.leaseStopped() {
 			return r.err(op, ErrRingClosed)
 		}
 		if err := ctx.Err(); err != nil {
@@ -280,6 +280,10 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, grace, pause t
 		probe = werr != nil
 	}
 }
+
+// leaseStopped reports whether the operation runs for a RingSender or
+// RingReceiver that is being closed (ring_lease.go).
+func (r ringMem) leaseStopped() bool { return r.lease != nil && r.lease.stopped.Load() }
 
 // graceLook looks at the ring cheaply, as a spin does, for up to grace
 // or until w no longer holds v (a wake-up, a kick): a record whose

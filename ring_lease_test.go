@@ -1,0 +1,371 @@
+package shm_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/shmkit/shm"
+)
+
+// TestRingLeaseStream: a RingSender and a RingReceiver on two goroutines
+// move every message once and in order: Send with Receive, TrySend with
+// TryReceive, and Peek with Release; then CloseSend ends the stream.
+func TestRingLeaseStream(t *testing.T) {
+	n := shm.RingSize(ringProcMax, 8)
+	o, _ := newAnonMapping(t, n)
+	_, a := ringOn(t, o, n)
+	_, b := ringOn(t, o, n)
+	ctx := testCtx(t)
+	if err := a.OpenSendExclusive(); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := a.Sender(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	rx, err := b.Receiver(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rx.Close()
+	const count = 3000
+	sent := make(chan error, 1)
+	go func() {
+		var buf []byte
+		for i := range uint32(count) {
+			buf = seqMessage(buf, 1, i, ringProcMax)
+			if i%2 == 0 {
+				if err := tx.Send(ctx, buf); err != nil {
+					sent <- err
+					return
+				}
+				continue
+			}
+			for {
+				ok, err := tx.TrySend(buf)
+				if err != nil {
+					sent <- err
+					return
+				}
+				if ok {
+					break
+				}
+				runtime.Gosched()
+			}
+		}
+		sent <- tx.CloseSend()
+	}()
+	var buf []byte
+	for i := uint32(0); ; i++ {
+		var msg []byte
+		switch i % 3 {
+		case 0:
+			msg, err = rx.Receive(ctx, buf)
+		case 1:
+			var ok bool
+			for {
+				msg, ok, err = rx.TryReceive(buf)
+				if err != nil || ok {
+					break
+				}
+				runtime.Gosched()
+			}
+		case 2:
+			if msg, err = rx.Peek(ctx); err == nil {
+				msg = append(buf[:0], msg...)
+				err = rx.Release()
+			}
+		}
+		if err == io.EOF {
+			if i != count {
+				t.Fatalf("io.EOF after %d of %d messages", i, count)
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		s, j, err := checkSeq(msg, ringProcMax)
+		if err != nil || s != 1 || j != i {
+			t.Fatalf("message %d: sender %d, number %d, %v", i, s, j, err)
+		}
+		buf = msg
+	}
+	if err := <-sent; err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Send(ctx, []byte("x")); !errors.Is(err, shm.ErrRingClosed) {
+		t.Fatalf("Send after CloseSend: %v", err)
+	}
+}
+
+// TestRingLeaseExcludes: while a RingSender or RingReceiver is open, the
+// handle's own calls of that side wait for it (a context that ends gets
+// them out), and so does a second lease; after its Close they run.
+func TestRingLeaseExcludes(t *testing.T) {
+	_, r := newRing(t, shm.RingSize(64, 16))
+	ctx := testCtx(t)
+	tx, err := r.Sender(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rx, err := r.Receiver(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := r.Send(canceled, []byte("handle")); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the handle's Send beside a RingSender: %v, want context.Canceled", err)
+	}
+	if _, err := r.Receive(canceled, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("the handle's Receive beside a RingReceiver: %v, want context.Canceled", err)
+	}
+	if _, err := r.Sender(canceled); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a second Sender: %v, want context.Canceled", err)
+	}
+	if _, err := r.Receiver(canceled); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a second Receiver: %v, want context.Canceled", err)
+	}
+	if err := tx.Send(ctx, []byte("lease")); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []interface{ Close() error }{tx, rx, tx, rx} { // twice: idempotent
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Send(ctx, []byte("x")); !errors.Is(err, shm.ErrRingClosed) {
+		t.Fatalf("Send through a closed RingSender: %v", err)
+	}
+	if _, err := rx.Receive(ctx, nil); !errors.Is(err, shm.ErrRingClosed) {
+		t.Fatalf("Receive through a closed RingReceiver: %v", err)
+	}
+	if err := r.Send(ctx, []byte("handle")); err != nil {
+		t.Fatalf("the handle's Send after the RingSender's Close: %v", err)
+	}
+	for _, want := range []string{"lease", "handle"} {
+		msg, err := r.Receive(ctx, nil)
+		if err != nil || string(msg) != want {
+			t.Fatalf("got %q, %v; want %q", msg, err, want)
+		}
+	}
+}
+
+// TestRingLeaseCloseEndsWaits: a RingSender asleep on a full ring and a
+// RingReceiver asleep on an empty one return ErrRingClosed when their
+// Close comes from another goroutine, and the handle's calls work again.
+// The sleep slices are an hour: only the Close's wake-up ends the waits.
+func TestRingLeaseCloseEndsWaits(t *testing.T) {
+	defer shm.SetRingFullSlice(time.Hour)()
+	defer shm.SetRingIdleSlice(time.Hour)()
+	_, full := newRing(t, shm.RingSize(64, 16))
+	_, empty := newRing(t, shm.RingSize(64, 16))
+	ctx := testCtx(t)
+	if _, _, err := full.TryReceive(nil); err != nil { // a live receiver
+		t.Fatal(err)
+	}
+	fillRing(t, full, make([]byte, 64))
+	if err := empty.OpenSend(); err != nil { // a live sender
+		t.Fatal(err)
+	}
+	tx, err := full.Sender(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rx, err := empty.Receiver(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full.SetSpin(0)
+	empty.SetSpin(0)
+	sent, got := make(chan error, 1), make(chan error, 1)
+	go func() { sent <- tx.Send(ctx, make([]byte, 64)) }()
+	go func() { _, err := rx.Receive(ctx, nil); got <- err }()
+	waitFor(t, func() bool { return shm.RingSenderSleeps(full) && shm.RingReceiverSleeps(empty) })
+	tx.Close()
+	rx.Close()
+	if err := <-sent; !errors.Is(err, shm.ErrRingClosed) {
+		t.Fatalf("a RingSender's Send at its Close: %v", err)
+	}
+	if err := <-got; !errors.Is(err, shm.ErrRingClosed) {
+		t.Fatalf("a RingReceiver's Receive at its Close: %v", err)
+	}
+	if _, _, err := full.TryReceive(nil); err != nil {
+		t.Fatalf("the handle's TryReceive: %v", err)
+	}
+	if ok, err := full.TrySend(make([]byte, 64)); !ok || err != nil {
+		t.Fatalf("the handle's TrySend after the RingSender's Close: %v, %v", ok, err)
+	}
+	if err := empty.Send(ctx, []byte("y")); err != nil {
+		t.Fatal(err)
+	}
+	if msg, ok, err := empty.TryReceive(nil); !ok || err != nil || string(msg) != "y" {
+		t.Fatalf("the handle's TryReceive after the RingReceiver's Close: %q, %v, %v", msg, ok, err)
+	}
+}
+
+// TestRingLeaseRingClose: the Ring's Close (or its Mapping's) ends a
+// RingSender's and a RingReceiver's waits and returns, though the leases
+// stay open; their later calls return ErrRingClosed, and their Close
+// returns.
+func TestRingLeaseRingClose(t *testing.T) {
+	for _, how := range []string{"ring", "mapping"} {
+		t.Run(how, func(t *testing.T) {
+			defer shm.SetRingFullSlice(time.Hour)()
+			defer shm.SetRingIdleSlice(time.Hour)()
+			m, r := newRing(t, shm.RingSize(64, 16))
+			other, err := m.Ring(0, shm.RingSize(64, 16))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer other.Close()
+			ctx := testCtx(t)
+			if _, _, err := other.TryReceive(nil); err != nil {
+				t.Fatal(err)
+			}
+			fillRing(t, r, make([]byte, 64))
+			tx, err := r.Sender(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// A RingReceiver of another handle of the Mapping: the
+			// Mapping's Close ends it too.
+			rx, err := other.Receiver(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sent := make(chan error, 1)
+			go func() { sent <- tx.Send(ctx, make([]byte, 64)) }()
+			waitFor(t, func() bool { return shm.RingSenderSleeps(r) })
+			if how == "ring" {
+				err = r.Close()
+			} else {
+				err = m.Close()
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := <-sent; !errors.Is(err, shm.ErrRingClosed) {
+				t.Fatalf("a RingSender's Send at the %s's Close: %v", how, err)
+			}
+			if err := tx.Send(ctx, nil); !errors.Is(err, shm.ErrRingClosed) {
+				t.Fatalf("a RingSender's Send after the %s's Close: %v", how, err)
+			}
+			if err := tx.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if how == "mapping" {
+				if _, err := rx.Receive(ctx, nil); !errors.Is(err, shm.ErrRingClosed) {
+					t.Fatalf("a RingReceiver's Receive after the Mapping's Close: %v", err)
+				}
+			}
+			if err := rx.Close(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestRingLeaseMappingCloseWaitsForSend: the Mapping's Close returns only
+// once a RingSender's send in progress (stopped inside its claim, where
+// it holds no gate and no hold on the mapping, only its busy word) has
+// left the memory: the quiescing of ring_lease.go.
+func TestRingLeaseMappingCloseWaitsForSend(t *testing.T) {
+	m, r := newRing(t, shm.RingSize(64, 16))
+	tx, err := r.Sender(testCtx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	var seq atomic.Int32
+	paused, resume := make(chan struct{}), make(chan struct{})
+	defer shm.SetRingClaimHook(func() {
+		close(paused)
+		<-resume
+	})()
+	var left atomic.Int32
+	defer shm.SetRingLeaveHook(func() { left.CompareAndSwap(0, seq.Add(1)) })()
+	sent := make(chan int32, 1)
+	go func() {
+		err := tx.Send(context.Background(), []byte("x"))
+		if err != nil && !errors.Is(err, shm.ErrRingClosed) {
+			t.Errorf("Send during the Mapping's Close: %v", err)
+		}
+		sent <- left.Load()
+	}()
+	<-paused
+	closed := make(chan int32, 1)
+	go func() {
+		m.Close()
+		closed <- seq.Add(1)
+	}()
+	for !shm.RingClosing(r) {
+		runtime.Gosched()
+	}
+	select {
+	case <-closed:
+		close(resume)
+		<-sent
+		t.Fatal("the Mapping's Close returned while a RingSender's send was inside the ring")
+	default:
+	}
+	close(resume)
+	s, c := <-sent, <-closed
+	if s == 0 {
+		t.Fatal("the send did not send (its leave hook did not run)")
+	}
+	if c < s {
+		t.Fatalf("the Mapping's Close returned (step %d) before the send left the ring (step %d)", c, s)
+	}
+}
+
+// TestRingLeaseCloseSend: the handle's CloseSend, while a RingSender is
+// open, returns at once; the receiver gets the messages and then io.EOF,
+// and the RingSender's sends return ErrRingClosed.
+func TestRingLeaseCloseSend(t *testing.T) {
+	_, r := newRing(t, shm.RingSize(64, 16))
+	ctx := testCtx(t)
+	tx, err := r.Sender(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Close()
+	if err := tx.Send(ctx, []byte("last")); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Send(ctx, []byte("x")); !errors.Is(err, shm.ErrRingClosed) {
+		t.Fatalf("Send after CloseSend: %v", err)
+	}
+	if msg, err := r.Receive(ctx, nil); err != nil || string(msg) != "last" {
+		t.Fatalf("got %q, %v", msg, err)
+	}
+	if _, err := r.Receive(ctx, nil); err != io.EOF {
+		t.Fatalf("after the last message: %v, want io.EOF", err)
+	}
+	tx.Close()
+	if _, err := r.Sender(ctx); !errors.Is(err, shm.ErrRingClosed) {
+		t.Fatalf("Sender after CloseSend: %v", err)
+	}
+}
+
+// waitFor waits for cond, which other goroutines make true, yielding.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	ctx := testCtx(t)
+	for !cond() {
+		if ctx.Err() != nil {
+			t.Fatal("the condition never held")
+		}
+		runtime.Gosched()
+	}
+}
