@@ -208,15 +208,22 @@ func ringChild(ctx context.Context, stdout io.Writer, pos []string) error {
 			msg[i] = byte(i)
 		}
 		// The only sender registers as such (a fifth argument
-		// "exclusive"): its claims move the tail with a plain store.
+		// "exclusive"): its claims move the tail with a plain store. One
+		// goroutine sends: it takes the sending side (a RingSender takes
+		// no gate per message).
 		if len(pos) > 4 && pos[4] == "exclusive" {
 			if err := r.OpenSendExclusive(); err != nil {
 				return err
 			}
 		}
+		tx, err := r.Sender(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Close()
 		// One message first registers this sender, so that the receiver
 		// sees no end while another sender is still to start.
-		if err := r.Send(ctx, msg); err != nil {
+		if err := tx.Send(ctx, msg); err != nil {
 			return err
 		}
 		atomic.AddUint64(gateWord(m, gateReady), 1)
@@ -224,11 +231,11 @@ func ringChild(ctx context.Context, stdout io.Writer, pos []string) error {
 			return err
 		}
 		for range n {
-			if err := r.Send(ctx, msg); err != nil {
+			if err := tx.Send(ctx, msg); err != nil {
 				return err
 			}
 		}
-		return r.CloseSend()
+		return tx.CloseSend()
 	case "echo", "echo-sleeping":
 		_, m, rs, err := rings(2)
 		if err != nil {
@@ -241,16 +248,26 @@ func ringChild(ctx context.Context, stdout io.Writer, pos []string) error {
 		if err := rs[1].OpenSendExclusive(); err != nil {
 			return err
 		}
+		rx, err := rs[0].Receiver(ctx)
+		if err != nil {
+			return err
+		}
+		defer rx.Close()
+		tx, err := rs[1].Sender(ctx)
+		if err != nil {
+			return err
+		}
+		defer tx.Close()
 		var buf []byte
 		for {
-			buf, err = rs[0].Receive(ctx, buf)
+			buf, err = rx.Receive(ctx, buf)
 			if errors.Is(err, io.EOF) {
-				return rs[1].CloseSend()
+				return tx.CloseSend()
 			}
 			if err != nil {
 				return err
 			}
-			if err := rs[1].Send(ctx, buf); err != nil {
+			if err := tx.Send(ctx, buf); err != nil {
 				return err
 			}
 		}
@@ -359,9 +376,16 @@ func (b *bencher) ringStream(size, senders int, peek bool, n int) (time.Duration
 	if err := waitWord(ctx, gateWord(m, gateReady), func(v uint64) bool { return v == uint64(senders) }); err != nil {
 		return 0, err
 	}
+	// One goroutine receives: it takes the receiving side (a
+	// RingReceiver takes no gate per message).
+	rx, err := r.Receiver(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer rx.Close()
 	buf := make([]byte, 0, size)
 	for range senders { // the messages that registered the senders
-		if buf, err = r.Receive(ctx, buf); err != nil {
+		if buf, err = rx.Receive(ctx, buf); err != nil {
 			return 0, err
 		}
 	}
@@ -370,7 +394,7 @@ func (b *bencher) ringStream(size, senders int, peek bool, n int) (time.Duration
 	got := 0
 	for {
 		if peek {
-			msg, err := r.Peek(ctx)
+			msg, err := rx.Peek(ctx)
 			if errors.Is(err, io.EOF) {
 				break
 			}
@@ -380,11 +404,11 @@ func (b *bencher) ringStream(size, senders int, peek bool, n int) (time.Duration
 			if len(msg) != size {
 				return 0, fmt.Errorf("ring stream: a %d-byte message, want %d", len(msg), size)
 			}
-			if err := r.Release(); err != nil {
+			if err := rx.Release(); err != nil {
 				return 0, err
 			}
 		} else {
-			buf, err = r.Receive(ctx, buf)
+			buf, err = rx.Receive(ctx, buf)
 			if errors.Is(err, io.EOF) {
 				break
 			}
@@ -833,7 +857,21 @@ func (b *bencher) ringPinger(size int, echo string) (*pinger, error) {
 	}
 	ctx, cancel := context.WithTimeout(b.ctx, benchTimeout)
 	msg, buf := make([]byte, size), make([]byte, 0, size)
-	p := childPinger(cmd, rs[0].CloseSend, func() { m.Close(); o.Close(); cancel() })
+	// The rounds run one at a time: they send through a RingSender and
+	// receive through a RingReceiver, taken at the start.
+	var (
+		tx *shm.RingSender
+		rx *shm.RingReceiver
+	)
+	endLeases := func() {
+		if tx != nil {
+			tx.Close()
+		}
+		if rx != nil {
+			rx.Close()
+		}
+	}
+	p := childPinger(cmd, rs[0].CloseSend, func() { endLeases(); m.Close(); o.Close(); cancel() })
 	// A lap of the ring before the clock: each page of a fresh ring
 	// faults in both processes at its first use, which otherwise lands in
 	// the rounds of the first lap (one in about 57 at 64 bytes, more than
@@ -847,14 +885,22 @@ func (b *bencher) ringPinger(size int, echo string) (*pinger, error) {
 		if _, _, err := rs[1].TryReceive(nil); err != nil { // attach as ring 1's receiver
 			return err
 		}
-		return rs[0].OpenSendExclusive()
-	}
-	p.round = func() error {
-		if err := rs[0].Send(ctx, msg); err != nil {
+		if err := rs[0].OpenSendExclusive(); err != nil {
 			return err
 		}
 		var err error
-		buf, err = rs[1].Receive(ctx, buf)
+		if tx, err = rs[0].Sender(ctx); err != nil {
+			return err
+		}
+		rx, err = rs[1].Receiver(ctx)
+		return err
+	}
+	p.round = func() error {
+		if err := tx.Send(ctx, msg); err != nil {
+			return err
+		}
+		var err error
+		buf, err = rx.Receive(ctx, buf)
 		if err == nil && len(buf) != size {
 			err = fmt.Errorf("echo of %d bytes, want %d", len(buf), size)
 		}
