@@ -23,11 +23,12 @@ var minRingSize = int64(shm.RingSize(0, 1))
 
 // ringFlags are the flags shm send and shm recv share.
 type ringFlags struct {
-	raw     *bool
-	count   *int
-	timeout *time.Duration
-	size    *sizeFlag
-	foreign *bool
+	raw       *bool
+	count     *int
+	timeout   *time.Duration
+	size      *sizeFlag
+	foreign   *bool
+	exclusive *bool // send only
 }
 
 func addRingFlags(c *command, e *env, args []string, rawHelp, countHelp, timeoutHelp string) (*ringFlags, string, error) {
@@ -38,6 +39,10 @@ func addRingFlags(c *command, e *env, args []string, rawHelp, countHelp, timeout
 	f.timeout = flags.Duration("timeout", 0, timeoutHelp)
 	flags.Var(f.size, "size", "size of the object if this command creates it: "+sizeHelp)
 	f.foreign = flags.Bool("foreign", false, foreignHelp)
+	f.exclusive = new(bool)
+	if c.name == "send" {
+		f.exclusive = flags.Bool("exclusive", false, "send as the ring's only sender: refused while another sender lives, and other senders are refused while this one does")
+	}
 	pos, err := c.parse(e, flags, args, true)
 	if err != nil {
 		return nil, "", err
@@ -72,7 +77,7 @@ removes the object: 'shm rm NAME' does.`
 
 var cmdSend = &command{
 	name:    "send",
-	args:    "[--raw] [--count N] [--timeout DUR] [--size SIZE] [--foreign] NAME",
+	args:    "[--raw] [--count N] [--timeout DUR] [--size SIZE] [--foreign] [--exclusive] NAME",
 	summary: "send stdin as messages into a ring in an object",
 	help: `
 Send stdin into the ring in the named object NAME, one message per line
@@ -84,7 +89,9 @@ queue in the ring whether or not a receiver is attached; while the ring is
 full, send waits for a receiver to take from it (a new one too, when the
 last has gone); --timeout gives up with exit status 1 when no room appears
 for DUR. A line longer than the ring's
-largest message is an error.
+largest message is an error. With --exclusive the command registers at
+once as the ring's only sender (shm.Ring.OpenSendExclusive): it is refused
+while another sender lives, and other senders are refused until it ends.
 ` + ringNote,
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
 		f, name, err := addRingFlags(c, e, args,
@@ -102,6 +109,11 @@ largest message is an error.
 		// The object outlives its processes: a receiver that has gone
 		// may be followed by another, as with a named pipe.
 		rg.r.WaitForReceiver(true)
+		if *f.exclusive {
+			if err := rg.r.OpenSendExclusive(); err != nil {
+				return rg.waitErr(ctx, err, f, "", 0)
+			}
+		}
 		return rg.send(ctx, e.stdin, f)
 	},
 }
@@ -261,8 +273,13 @@ func (g *cliRing) waitErr(ctx context.Context, err error, f *ringFlags, what str
 		return fmt.Errorf("%s %s: interrupted (%d messages %s)", g.op, g.name, done, g.verb())
 	case errors.Is(err, shm.ErrRingBusy):
 		who := "every sender slot is taken by a live process"
-		if g.op == "recv" {
+		switch st, serr := g.r.Stats(); {
+		case g.op == "recv":
 			who = "another live process is receiving from this ring"
+		case serr == nil && st.Exclusive:
+			who = "another live process sends to this ring exclusively"
+		case *f.exclusive && serr == nil && st.Senders > 0:
+			who = "another live process sends to this ring, and --exclusive needs it alone"
 		}
 		return fmt.Errorf("%s %s: %s (%w)", g.op, g.name, who, err)
 	case errors.Is(err, shm.ErrPeerDead):
