@@ -64,6 +64,33 @@
 // in progress: Close does not wait for it, and other processes then see
 // its holder as dead.
 //
+// # Rings
+//
+// A [Ring] is a queue of messages inside a mapping, at an offset of your
+// choice ([RingSize] tells the bytes it needs): many senders, goroutines
+// and processes, into one receiver at a time, each message whole and each
+// sender's in order. All-zero bytes are an empty ring. Neither side makes
+// a system call while the other is awake; a waiting side spins briefly,
+// then sleeps on the same futex layer as the locks. A sender killed
+// mid-message costs that message only ([RingStats.Lost]); a receiver
+// killed mid-[Ring.Peek] leaves every message it had not released to the
+// next receiver. Every index and length read from the ring is checked:
+// bytes no correct peer writes give [ErrRingCorrupt], never a panic or an
+// access outside the ring. A handle is safe for concurrent use; where one
+// goroutine sends, [Ring.Sender] takes the sending side for it (and
+// [Ring.Receiver] the receiving side), and where one handle is the only
+// sender, [Ring.OpenSendExclusive] says so: each saves an atomic
+// read-modify-write per message. A ring handle, like a lock handle, never
+// outlives its Mapping's memory: [Mapping.Close] closes the Mapping's
+// rings first, waking their waiting calls, and waits for their calls to
+// leave.
+//
+// # Connections
+//
+// [Listen] and [Dial] make a [net.Conn] over two rings in an anonymous
+// object that a Unix socket hands over; code written for [net.Listener]
+// and net.Conn, gRPC and net/http included, runs unchanged.
+//
 // # Environment
 //
 // The package reads one environment variable, SHMDEBUG, once, in the style

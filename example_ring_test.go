@@ -135,3 +135,65 @@ func ExampleRing_Reserve() {
 	}
 	// Output: written in place
 }
+
+// One goroutine per side and one sending handle: OpenSendExclusive keeps
+// other senders out, and a RingSender and a RingReceiver take their
+// sides for the goroutines that use them, which saves work per message.
+func ExampleRing_Sender() {
+	size := shm.RingSize(64, 64)
+	o, err := shm.CreateAnon(int64(size))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer o.Close()
+	m, err := o.Map()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+	r, err := m.Ring(0, size)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+	ctx := context.Background()
+
+	if err := r.OpenSendExclusive(); err != nil {
+		log.Fatal(err)
+	}
+	go func() {
+		tx, err := r.Sender(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer tx.Close()
+		for i := range 3 {
+			if err := tx.Send(ctx, fmt.Appendf(nil, "message %d", i)); err != nil {
+				log.Fatal(err)
+			}
+		}
+		tx.CloseSend() // the receiver gets io.EOF after the last message
+	}()
+
+	rx, err := r.Receiver(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rx.Close()
+	var buf []byte
+	for {
+		msg, err := rx.Receive(ctx, buf)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%s\n", msg)
+		buf = msg
+	}
+	// Output:
+	// message 0
+	// message 1
+	// message 2
+}

@@ -63,7 +63,11 @@ func (ringClosedError) Is(target error) bool { return target == fs.ErrClosed }
 // [Ring.Commit], and receives with [Ring.Receive], [Ring.TryReceive] or
 // [Ring.Peek] and [Ring.Release]; the first send registers it as a sender
 // and the first receive as the ring's receiver. A handle is safe for
-// concurrent use; its senders take turns, as do its receivers.
+// concurrent use; its senders take turns, as do its receivers. Where one
+// goroutine sends, [Ring.Sender] takes the sending side for it, and
+// [Ring.Receiver] the receiving side for one receiving goroutine: their
+// calls take no turn. [Ring.OpenSendExclusive] makes a handle the ring's
+// only sender, whose claims need no atomic read-modify-write.
 //
 // Neither side makes a system call while the other is awake: a side that
 // finds nothing to do spins briefly, then says in the ring that it sleeps
