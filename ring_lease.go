@@ -140,7 +140,7 @@ func (r *Ring) kickWord(off uintptr) {
 }
 
 // A RingSender is a [Ring] handle's sending side taken by one goroutine
-// ([Ring.Sender]): its sends take no gate, which saves a locked
+// ([Ring.Sender]): its sends (and its Reserve's claim) take no gate, which saves a locked
 // instruction per message. It is not safe for concurrent use, but for
 // Close, which may come from any goroutine and ends a send in progress.
 // While it is open, the handle's own send calls (Send, TrySend, Reserve,
@@ -194,6 +194,45 @@ func (s *RingSender) send(ctx context.Context, op string, msg []byte, wait bool)
 	s.l.leave()
 	return ok, err
 }
+
+// Reserve is [Ring.Reserve] through the RingSender: zero copy. Deliver
+// the message with [RingSender.Commit] or drop it with
+// [RingSender.Abort]; a second Reserve waits for that, as the handle's
+// does (a Reserve through the handle from another goroutine while the
+// RingSender is open keeps the reservation until the RingSender's Close:
+// use one or the other).
+func (s *RingSender) Reserve(ctx context.Context, n int) ([]byte, error) {
+	const op = "ring reserve"
+	r := s.r
+	if n < 0 || uint64(n) > r.max {
+		return nil, r.tooLarge(op, n)
+	}
+	if err := r.resGate.acquire(ctx, r.done); err != nil {
+		return nil, r.err(op, err)
+	}
+	s.l.enter()
+	if s.l.stopped.Load() {
+		s.l.leave()
+		r.resGate.release()
+		return nil, r.err(op, ErrRingClosed)
+	}
+	v, err := r.sendReady(op)
+	if err != nil {
+		s.l.leave()
+		r.resGate.release()
+		return nil, err
+	}
+	v.lease = s.l
+	b, err := v.reserveIn(ctx, op, n)
+	s.l.leave()
+	return b, err
+}
+
+// Commit is [Ring.Commit] of the RingSender's reservation.
+func (s *RingSender) Commit(n int) error { return s.r.Commit(n) }
+
+// Abort is [Ring.Abort] of the RingSender's reservation.
+func (s *RingSender) Abort() error { return s.r.Abort() }
 
 // CloseSend is [Ring.CloseSend] through the RingSender, which stays open
 // (its sends then return [ErrRingClosed]) until its Close.

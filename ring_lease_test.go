@@ -13,8 +13,9 @@ import (
 )
 
 // TestRingLeaseStream: a RingSender and a RingReceiver on two goroutines
-// move every message once and in order: Send with Receive, TrySend with
-// TryReceive, and Peek with Release; then CloseSend ends the stream.
+// move every message once and in order: Send, TrySend and Reserve with
+// Commit (after an Abort), against Receive, TryReceive and Peek with
+// Release; then CloseSend ends the stream.
 func TestRingLeaseStream(t *testing.T) {
 	n := shm.RingSize(ringProcMax, 8)
 	o, _ := newAnonMapping(t, n)
@@ -37,9 +38,29 @@ func TestRingLeaseStream(t *testing.T) {
 	const count = 3000
 	sent := make(chan error, 1)
 	go func() {
+		// A reservation dropped first: the receiver skips it.
+		if _, err := tx.Reserve(ctx, 10); err != nil {
+			sent <- err
+			return
+		}
+		if err := tx.Abort(); err != nil {
+			sent <- err
+			return
+		}
 		var buf []byte
 		for i := range uint32(count) {
 			buf = seqMessage(buf, 1, i, ringProcMax)
+			if i%5 == 1 {
+				room, err := tx.Reserve(ctx, ringProcMax)
+				if err == nil {
+					err = tx.Commit(copy(room, buf))
+				}
+				if err != nil {
+					sent <- err
+					return
+				}
+				continue
+			}
 			if i%2 == 0 {
 				if err := tx.Send(ctx, buf); err != nil {
 					sent <- err

@@ -83,7 +83,7 @@ func (r ringMem) sendIn(ctx context.Context, op string, msg []byte, wait bool) (
 func (r *Ring) Reserve(ctx context.Context, n int) ([]byte, error) {
 	const op = "ring reserve"
 	if n < 0 || uint64(n) > r.max {
-		return nil, r.err(op, fmt.Errorf("%d bytes, at most %d: %w", n, r.max, ErrMessageTooLarge))
+		return nil, r.tooLarge(op, n)
 	}
 	// One reservation per handle at a time: a second waits for Commit.
 	if err := r.resGate.acquire(ctx, r.done); err != nil {
@@ -95,19 +95,26 @@ func (r *Ring) Reserve(ctx context.Context, n int) ([]byte, error) {
 		return nil, err
 	}
 	defer v.leaveSend()
-	pos, _, err := v.claimWait(ctx, op, uint64(n), true)
+	return v.reserveIn(ctx, op, n)
+}
+
+// reserveIn is Reserve's work once it holds the reservation gate and is
+// admitted (by the send gate or a RingSender's lease) with a sender slot;
+// it lets the reservation gate go when it fails.
+func (r ringMem) reserveIn(ctx context.Context, op string, n int) ([]byte, error) {
+	pos, _, err := r.claimWait(ctx, op, uint64(n), true)
 	if err != nil {
 		r.resGate.release()
 		return nil, err
 	}
 	// The claim is marked with our token at once, so that the receiver
 	// can tell whether we died holding it.
-	v.putHeader(pos, recHeader(uint64(n), r.token, 0))
+	r.putHeader(pos, recHeader(uint64(n), r.token, 0))
 	r.mu.Lock()
 	r.resOn, r.resPos, r.resLen = true, pos, uint64(n)
 	r.mu.Unlock()
 	idx := pos&r.mask + ringRecordHeader
-	return v.data()[idx : idx+uint64(n) : idx+uint64(n)], nil
+	return r.data()[idx : idx+uint64(n) : idx+uint64(n)], nil
 }
 
 // Commit delivers the first n bytes of the reserved room as a message; n
