@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"runtime"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -305,46 +304,7 @@ func TestRingLeaseMappingCloseWaitsForSend(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Close()
-	var seq atomic.Int32
-	paused, resume := make(chan struct{}), make(chan struct{})
-	defer shm.SetRingClaimHook(func() {
-		close(paused)
-		<-resume
-	})()
-	var left atomic.Int32
-	defer shm.SetRingLeaveHook(func() { left.CompareAndSwap(0, seq.Add(1)) })()
-	sent := make(chan int32, 1)
-	go func() {
-		err := tx.Send(context.Background(), []byte("x"))
-		if err != nil && !errors.Is(err, shm.ErrRingClosed) {
-			t.Errorf("Send during the Mapping's Close: %v", err)
-		}
-		sent <- left.Load()
-	}()
-	<-paused
-	closed := make(chan int32, 1)
-	go func() {
-		m.Close()
-		closed <- seq.Add(1)
-	}()
-	for !shm.RingClosing(r) {
-		runtime.Gosched()
-	}
-	select {
-	case <-closed:
-		close(resume)
-		<-sent
-		t.Fatal("the Mapping's Close returned while a RingSender's send was inside the ring")
-	default:
-	}
-	close(resume)
-	s, c := <-sent, <-closed
-	if s == 0 {
-		t.Fatal("the send did not send (its leave hook did not run)")
-	}
-	if c < s {
-		t.Fatalf("the Mapping's Close returned (step %d) before the send left the ring (step %d)", c, s)
-	}
+	mappingCloseWaitsForSend(t, m, r, func() error { return tx.Send(context.Background(), []byte("x")) })
 }
 
 // TestRingLeaseCloseSend: the handle's CloseSend, while a RingSender is

@@ -474,6 +474,13 @@ func TestRingMappingClosed(t *testing.T) {
 // left the memory.
 func TestRingMappingCloseWaitsForSend(t *testing.T) {
 	m, r := newRing(t, shm.RingSize(64, 16))
+	mappingCloseWaitsForSend(t, m, r, func() error { return r.Send(context.Background(), []byte("x")) })
+}
+
+// mappingCloseWaitsForSend stops send (a send through r) inside its claim
+// and checks that m.Close returns only after the send has left the ring.
+func mappingCloseWaitsForSend(t *testing.T, m *shm.Mapping, r *shm.Ring, send func() error) {
+	t.Helper()
 	var seq atomic.Int32
 	paused, resume := make(chan struct{}), make(chan struct{})
 	defer shm.SetRingClaimHook(func() {
@@ -488,7 +495,7 @@ func TestRingMappingCloseWaitsForSend(t *testing.T) {
 	defer shm.SetRingLeaveHook(func() { left.CompareAndSwap(0, seq.Add(1)) })()
 	sent := make(chan int32, 1)
 	go func() {
-		err := r.Send(context.Background(), []byte("x"))
+		err := send()
 		if err != nil && !errors.Is(err, shm.ErrRingClosed) {
 			t.Errorf("Send during the Mapping's Close: %v", err)
 		}
