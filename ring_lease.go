@@ -68,8 +68,9 @@ func (l *lease) leave() {
 // with a locked instruction, a flag that keeps the operations to come from
 // touching anything.
 func (l *lease) quiesce() {
-	l.waiting.Store(true)
-	fence.Heavy()
+	if l.idle() {
+		return
+	}
 	l.mu.Lock()
 	if l.cond == nil {
 		l.cond = sync.NewCond(&l.mu)
@@ -78,6 +79,16 @@ func (l *lease) quiesce() {
 		l.cond.Wait()
 	}
 	l.mu.Unlock()
+}
+
+// idle says that a quiescer waits, runs the heavy fence and reports
+// whether no operation runs: either an operation's busy store is visible
+// now, or its loads of the flags come after the fence and see the flag
+// its caller set before.
+func (l *lease) idle() bool {
+	l.waiting.Store(true)
+	fence.Heavy()
+	return atomic.LoadUint32(&l.busy) == 0
 }
 
 // takeLease takes g for a new lease, stored in *slot, waiting for the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"runtime"
 	"testing"
 	"time"
@@ -348,5 +349,88 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("the condition never held")
 		}
 		runtime.Gosched()
+	}
+}
+
+// TestRingLeaseCloseRaces: a RingSender and a RingReceiver stream while,
+// at a random moment, the Mapping, the Ring or the leases are closed from
+// another goroutine. Each side must end with ErrRingClosed (or io.EOF),
+// never touch the memory after the Mapping's Close has returned (which
+// would fault), and the leases' Close must return.
+func TestRingLeaseCloseRaces(t *testing.T) {
+	rounds := 300
+	if testing.Short() || raceEnabled {
+		rounds = 60
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
+	n := shm.RingSize(64, 16)
+	for round := range rounds {
+		o, err := shm.CreateAnon(int64(n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := o.Map()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := m.Ring(0, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := testCtx(t)
+		tx, err := r.Sender(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rx, err := r.Receiver(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ended := make(chan error, 2)
+		go func() {
+			msg := make([]byte, 64)
+			for {
+				if err := tx.Send(ctx, msg); err != nil {
+					ended <- err
+					return
+				}
+			}
+		}()
+		go func() {
+			var buf []byte
+			for {
+				var err error
+				if buf, err = rx.Receive(ctx, buf); err != nil {
+					ended <- err
+					return
+				}
+			}
+		}()
+		for range rng.IntN(2000) {
+			runtime.Gosched()
+		}
+		how := round % 3
+		switch how {
+		case 0:
+			err = m.Close()
+		case 1:
+			err = r.Close()
+		case 2:
+			tx.Close()
+			rx.Close()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if err := <-ended; !errors.Is(err, shm.ErrRingClosed) && err != io.EOF {
+				t.Fatalf("round %d (close %d): a side ended with %v", round, how, err)
+			}
+		}
+		tx.Close()
+		rx.Close()
+		r.Close()
+		m.Close()
+		o.Close()
 	}
 }
