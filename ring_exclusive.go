@@ -13,8 +13,8 @@ import (
 // A handle that knows it is the ring's only sender can move it with a
 // plain store instead, one locked instruction less per message (about 8
 // ns of the 30-40 a 64-byte message takes on amd64; BENCHMARKS.md §7,
-// "An exclusive sender"). It says so in the exclusive word (off+40), with
-// its owner token:
+// "An exclusive sender, one goroutine per side"). It says so in the
+// exclusive word (off+40), with its owner token:
 //
 //   - The exclusive handle takes its sender slot, then the word (a
 //     compare-and-swap from 0, or from the token of a dead holder), then

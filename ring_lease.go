@@ -12,15 +12,15 @@ import (
 // RingSender or a RingReceiver. Each operation through a Ring takes its
 // direction's gate with a compare-and-swap, a locked instruction, which on
 // amd64 waits for the previous message's stores to reach the cache: about
-// 8 ns of a 64-byte message's 30 (BENCHMARKS.md §7, "One goroutine per
-// side"). A lease takes the gate once, and its operations say that they
+// 8 ns of a 64-byte message's 30 (BENCHMARKS.md §7, "An exclusive
+// sender, one goroutine per side"). A lease takes the gate once, and its operations say that they
 // run with a store to the lease's busy word and no locked instruction.
 //
 // The gate also keeps the memory mapped (ring_hold.go): Ring.Close takes
 // both gates, so it returns only once no admitted operation runs. With a
 // lease, Close (and CloseSend, and the lease's own Close) quiesce it
 // instead. An operation stores busy, then loads the flags that end it
-// (the handle's closed, the sending side's closed, the lease's closed),
+// (the handle's closed, the sending side's closed, the lease's stopped),
 // and stores busy = 0 when it is done. A quiescer sets its flag with a
 // locked instruction, then says it waits (waiting), runs the heavy fence
 // (internal/fence) and waits until busy reads 0. Either an operation's
