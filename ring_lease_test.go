@@ -340,6 +340,10 @@ func TestRingLeaseCloseSend(t *testing.T) {
 	}
 }
 
+// spinSink keeps the random delay of TestRingLeaseCloseRaces from being
+// optimised away.
+var spinSink int
+
 // waitFor waits for cond, which other goroutines make true, yielding.
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
@@ -396,18 +400,26 @@ func TestRingLeaseCloseRaces(t *testing.T) {
 				}
 			}
 		}()
+		streaming := make(chan struct{})
 		go func() {
 			var buf []byte
-			for {
+			for i := 0; ; i++ {
 				var err error
 				if buf, err = rx.Receive(ctx, buf); err != nil {
 					ended <- err
 					return
 				}
+				if i == 0 {
+					close(streaming)
+				}
 			}
 		}()
-		for range rng.IntN(2000) {
-			runtime.Gosched()
+		<-streaming
+		// A random moment: up to some tens of microseconds of work, not
+		// a yield (a Gosched could wait for the streaming goroutines'
+		// time slices, seconds over the rounds).
+		for range rng.IntN(20000) {
+			spinSink++
 		}
 		how := round % 3
 		switch how {
