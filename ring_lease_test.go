@@ -209,7 +209,9 @@ func TestRingLeaseCloseEndsWaits(t *testing.T) {
 	sent, got := make(chan error, 1), make(chan error, 1)
 	go func() { sent <- tx.Send(ctx, make([]byte, 64)) }()
 	go func() { _, err := rx.Receive(ctx, nil); got <- err }()
-	waitFor(t, func() bool { return shm.RingSenderSleeps(full) && shm.RingReceiverSleeps(empty) })
+	if !waitUntil(func() bool { return shm.RingSenderSleeps(full) && shm.RingReceiverSleeps(empty) }) {
+		t.Fatal("the RingSender and the RingReceiver never slept")
+	}
 	tx.Close()
 	rx.Close()
 	if err := <-sent; !errors.Is(err, shm.ErrRingClosed) {
@@ -264,7 +266,9 @@ func TestRingLeaseRingClose(t *testing.T) {
 			}
 			sent := make(chan error, 1)
 			go func() { sent <- tx.Send(ctx, make([]byte, 64)) }()
-			waitFor(t, func() bool { return shm.RingSenderSleeps(r) })
+			if !waitUntil(func() bool { return shm.RingSenderSleeps(r) }) {
+				t.Fatal("the RingSender never slept")
+			}
 			if how == "ring" {
 				err = r.Close()
 			} else {
@@ -343,18 +347,6 @@ func TestRingLeaseCloseSend(t *testing.T) {
 // spinSink keeps the random delay of TestRingLeaseCloseRaces from being
 // optimised away.
 var spinSink int
-
-// waitFor waits for cond, which other goroutines make true, yielding.
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	ctx := testCtx(t)
-	for !cond() {
-		if ctx.Err() != nil {
-			t.Fatal("the condition never held")
-		}
-		runtime.Gosched()
-	}
-}
 
 // TestRingLeaseCloseRaces: a RingSender and a RingReceiver stream while,
 // at a random moment, the Mapping, the Ring or the leases are closed from
