@@ -64,6 +64,32 @@ func (l *lease) leave() {
 	}
 }
 
+// admit starts an operation of the lease on r: it marks it busy, then
+// looks at the flags that end it (the lease's stopped, and through
+// sendReady or recvReady the handle's and its sending side's), and
+// returns the ring's memory for the operation. On an error the operation
+// has left.
+func (l *lease) admit(r *Ring, op string, sendSide bool) (ringMem, error) {
+	l.enter()
+	if l.stopped.Load() {
+		l.leave()
+		return ringMem{}, r.err(op, ErrRingClosed)
+	}
+	var v ringMem
+	var err error
+	if sendSide {
+		v, err = r.sendReady(op)
+	} else {
+		v, err = r.recvReady(op)
+	}
+	if err != nil {
+		l.leave()
+		return ringMem{}, err
+	}
+	v.lease = l
+	return v, nil
+}
+
 // quiesce waits until no operation of the lease runs; the caller has set,
 // with a locked instruction, a flag that keeps the operations to come from
 // touching anything.
@@ -190,17 +216,10 @@ func (s *RingSender) send(ctx context.Context, op string, msg []byte, wait bool)
 	if uint64(len(msg)) > r.max {
 		return false, r.tooLarge(op, len(msg))
 	}
-	s.l.enter()
-	if s.l.stopped.Load() {
-		s.l.leave()
-		return false, r.err(op, ErrRingClosed)
-	}
-	v, err := r.sendReady(op)
+	v, err := s.l.admit(r, op, true)
 	if err != nil {
-		s.l.leave()
 		return false, err
 	}
-	v.lease = s.l
 	ok, err := v.sendIn(ctx, op, msg, wait)
 	s.l.leave()
 	return ok, err
@@ -221,19 +240,11 @@ func (s *RingSender) Reserve(ctx context.Context, n int) ([]byte, error) {
 	if err := r.resGate.acquire(ctx, r.done); err != nil {
 		return nil, r.err(op, err)
 	}
-	s.l.enter()
-	if s.l.stopped.Load() {
-		s.l.leave()
-		r.resGate.release()
-		return nil, r.err(op, ErrRingClosed)
-	}
-	v, err := r.sendReady(op)
+	v, err := s.l.admit(r, op, true)
 	if err != nil {
-		s.l.leave()
 		r.resGate.release()
 		return nil, err
 	}
-	v.lease = s.l
 	b, err := v.reserveIn(ctx, op, n)
 	s.l.leave()
 	return b, err
@@ -285,26 +296,9 @@ func (r *Ring) Receiver(ctx context.Context) (*RingReceiver, error) {
 	return &RingReceiver{r: r, l: l}, nil
 }
 
-// enter starts an operation of the RingReceiver, as the handle's
-// enterRecv does.
-func (c *RingReceiver) enter(op string) (ringMem, error) {
-	c.l.enter()
-	if c.l.stopped.Load() {
-		c.l.leave()
-		return ringMem{}, c.r.err(op, ErrRingClosed)
-	}
-	v, err := c.r.recvReady(op)
-	if err != nil {
-		c.l.leave()
-		return ringMem{}, err
-	}
-	v.lease = c.l
-	return v, nil
-}
-
 // Receive is [Ring.Receive] through the RingReceiver.
 func (c *RingReceiver) Receive(ctx context.Context, buf []byte) ([]byte, error) {
-	v, err := c.enter("ring receive")
+	v, err := c.l.admit(c.r, "ring receive", false)
 	if err != nil {
 		return nil, err
 	}
@@ -315,7 +309,7 @@ func (c *RingReceiver) Receive(ctx context.Context, buf []byte) ([]byte, error) 
 
 // TryReceive is [Ring.TryReceive] through the RingReceiver.
 func (c *RingReceiver) TryReceive(buf []byte) (msg []byte, ok bool, err error) {
-	v, err := c.enter("ring tryreceive")
+	v, err := c.l.admit(c.r, "ring tryreceive", false)
 	if err != nil {
 		return nil, false, err
 	}
@@ -326,7 +320,7 @@ func (c *RingReceiver) TryReceive(buf []byte) (msg []byte, ok bool, err error) {
 
 // Peek is [Ring.Peek] through the RingReceiver.
 func (c *RingReceiver) Peek(ctx context.Context) ([]byte, error) {
-	v, err := c.enter("ring peek")
+	v, err := c.l.admit(c.r, "ring peek", false)
 	if err != nil {
 		return nil, err
 	}
@@ -336,7 +330,7 @@ func (c *RingReceiver) Peek(ctx context.Context) ([]byte, error) {
 
 // Release is [Ring.Release] through the RingReceiver.
 func (c *RingReceiver) Release() error {
-	v, err := c.enter("ring release")
+	v, err := c.l.admit(c.r, "ring release", false)
 	if err != nil {
 		return err
 	}
