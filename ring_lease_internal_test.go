@@ -2,12 +2,11 @@ package shm
 
 import (
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/shmkit/shm/internal/fence"
+	"github.com/shmkit/shm/internal/litmus"
 )
 
 // TestLeaseQuiesceOrders is the store-buffering test of the lease
@@ -31,36 +30,13 @@ func TestLeaseQuiesceOrders(t *testing.T) {
 	}
 	ls := make([]padded, rounds)
 	sawStop, sawIdle := make([]bool, rounds), make([]bool, rounds)
-	var readyA, readyB atomic.Int64
-	var out atomic.Bool
-	defer time.AfterFunc(budget, func() { out.Store(true) }).Stop()
-	side := func(mine, theirs *atomic.Int64, round func(i int)) func() {
-		return func() {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			for i := range rounds {
-				mine.Store(int64(i + 1))
-				for theirs.Load() < int64(i+1) {
-					if out.Load() {
-						return
-					}
-				}
-				round(i)
-			}
-			mine.Store(int64(rounds + 1))
-		}
-	}
-	var wg sync.WaitGroup
-	wg.Go(side(&readyA, &readyB, func(i int) { // an operation
+	ran := litmus.Lockstep(rounds, budget, func(i int) { // an operation
 		ls[i].l.enter()
 		sawStop[i] = ls[i].l.stopped.Load()
-	}))
-	wg.Go(side(&readyB, &readyA, func(i int) { // a Close
+	}, func(i int) { // a Close
 		ls[i].l.stopped.Store(true)
 		sawIdle[i] = ls[i].l.idle()
-	}))
-	wg.Wait()
-	ran := int(min(readyA.Load(), readyB.Load())) - 1
+	})
 	bad := 0
 	for i := range ran {
 		if !sawStop[i] && sawIdle[i] {

@@ -5,10 +5,11 @@ import (
 	"os"
 	"runtime"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/shmkit/shm/internal/litmus"
 )
 
 // TestRegistration: on a build with a heavy fence the registration
@@ -45,7 +46,7 @@ type cell struct {
 	_ [60]byte
 }
 
-// litmus runs the store-buffering test: in each round one goroutine
+// storeBuffering runs the store-buffering test: in each round one goroutine
 // stores x plainly and loads y; the other stores y atomically, calls
 // fence, and loads x. Both loads returning 0 means a load passed the
 // other goroutine's store. It runs up to rounds rounds, for at most
@@ -53,43 +54,17 @@ type cell struct {
 // a loaded machine one may wait out the other's time slice), and returns
 // how many rounds both goroutines completed and how many of those saw
 // neither store.
-func litmus(rounds int, budget time.Duration, fence func()) (ran, both0 int) {
+func storeBuffering(rounds int, budget time.Duration, fence func()) (ran, both0 int) {
 	xs, ys := make([]cell, rounds), make([]cell, rounds)
 	ra, rb := make([]uint32, rounds), make([]uint32, rounds)
-	var readyA, readyB atomic.Int64
-	var stop atomic.Bool
-	defer time.AfterFunc(budget, func() { stop.Store(true) }).Stop()
-	side := func(mine, theirs *atomic.Int64, round func(i int)) func() {
-		return func() {
-			runtime.LockOSThread()
-			defer runtime.UnlockOSThread()
-			for i := range rounds {
-				mine.Store(int64(i + 1))
-				for theirs.Load() < int64(i+1) {
-					if stop.Load() {
-						return
-					}
-				}
-				round(i)
-			}
-			mine.Store(int64(rounds + 1))
-		}
-	}
-	var wg sync.WaitGroup
-	wg.Go(side(&readyA, &readyB, func(i int) { // the plain side, a gate's release
+	ran = litmus.Lockstep(rounds, budget, func(i int) { // the plain side, a gate's release
 		xs[i].v = 1
 		ra[i] = atomic.LoadUint32(&ys[i].v)
-	}))
-	wg.Go(side(&readyB, &readyA, func(i int) { // the heavy side, a waiter
+	}, func(i int) { // the heavy side, a waiter
 		atomic.StoreUint32(&ys[i].v, 1)
 		fence()
 		rb[i] = atomic.LoadUint32(&xs[i].v)
-	}))
-	wg.Wait()
-	// A side's mark is i+1 while it waits at round i, and rounds+1 once
-	// it has run them all; it leaves only while waiting: it completed
-	// mark-1 rounds.
-	ran = int(min(readyA.Load(), readyB.Load())) - 1
+	})
 	for i := range ran {
 		if ra[i] == 0 && rb[i] == 0 {
 			both0++
@@ -110,9 +85,9 @@ func TestHeavyOrders(t *testing.T) {
 		t.Skip("the store-buffering test needs two CPUs")
 	}
 	const rounds, budget = 200_000, 5 * time.Second
-	ran, n := litmus(rounds, budget, func() {})
+	ran, n := storeBuffering(rounds, budget, func() {})
 	t.Logf("without the heavy fence: %d of %d rounds saw neither store", n, ran)
-	ran, n = litmus(rounds, budget, func() { Heavy() })
+	ran, n = storeBuffering(rounds, budget, func() { Heavy() })
 	t.Logf("with the heavy fence: %d rounds", ran)
 	if n != 0 {
 		t.Fatalf("with the heavy fence: %d of %d rounds saw neither store", n, ran)
