@@ -94,7 +94,7 @@ func (r ringMem) takeExclusive(op string) error {
 		if tok == 0 {
 			continue
 		}
-		err := error(nil)
+		var err error
 		switch {
 		case tok > lock.MaxToken:
 			err = r.corrupt(op, "sender slot %d holds token %#x", i, tok)
