@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -260,4 +261,14 @@ func SetRingYieldWindow(d time.Duration) (restore func()) {
 	old := ringYieldWindow
 	ringYieldWindow = d
 	return func() { ringYieldWindow = old }
+}
+
+// SetRingGoschedHook makes f run at each runtime.Gosched of a spin's time
+// check (before it), until restore is called. Tests only.
+func SetRingGoschedHook(f func()) (restore func()) {
+	ringGosched = func() {
+		f()
+		runtime.Gosched()
+	}
+	return func() { ringGosched = runtime.Gosched }
 }

@@ -200,6 +200,7 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, grace, pause t
 		if yieldNow {
 			spinYield()
 		}
+		procs := 0 // GOMAXPROCS, read at the first check that needs it
 		for i := 1; ; i++ {
 			if ringLookHook != nil {
 				ringLookHook()
@@ -222,14 +223,7 @@ func (r ringMem) await(ctx context.Context, op string, w *uint32, grace, pause t
 				if yield {
 					spinYield()
 				}
-				// Always, unlike the locks' spin (internal/lock/gosched.go):
-				// with more than one P, a Gosched here makes the
-				// runtime wake a parked thread that finds no work, but
-				// measured without it, the ring's asleep round trip
-				// rose from 2.9-3.6 to 4.2-4.9 µs in 8 of 8 `shm bench`
-				// runs and its awake p99 passed 2 µs in 3 of 8
-				// (BENCHMARKS §7, "Gosched only with one P").
-				runtime.Gosched()
+				spinGosched(yieldNow, &procs)
 			}
 		}
 	}

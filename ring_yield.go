@@ -1,6 +1,7 @@
 package shm
 
 import (
+	"runtime"
 	"time"
 
 	"github.com/shmkit/shm/internal/futex"
@@ -38,4 +39,39 @@ func spinYield() {
 		ringYieldHook()
 	}
 	futex.Yield()
+}
+
+// ringGosched is runtime.Gosched; a variable so that a test can count the
+// spin's calls.
+var ringGosched = runtime.Gosched
+
+// spinGosched is the runtime.Gosched at a spin's time check; first says
+// that the spin is the first after a wake-up this process made (see
+// spinYields), and procs holds GOMAXPROCS for the spin, 0 until read.
+//
+// A spin lets the process's own goroutines run at its checks, which with
+// GOMAXPROCS 1 the goroutine it waits for may need. With more Ps the
+// Gosched puts the spinner on the global run queue and wakes a parked
+// runtime thread to look for work (the runtime's wakep), a futex wake-up
+// of a thread on the other CPU. Measured without it in every spin, the
+// awake round trip's p99 rose past 2 µs (BENCHMARKS.md §7, "Gosched only
+// with one P"), so other spins keep it. But the first spin after this
+// process woke a sleeper waits for the sleeper's answer, and on a host
+// whose wake-ups cost 10-13 µs (the wake pair of `shm bench`) the thread
+// that Gosched woke delayed that answer's sight by 2-6 µs at the median
+// (a timed dump of each step of 3 000 asleep round trips: 0.2-0.6 µs
+// without it): the asleep round trip took 16.0-18.9 µs with it and
+// 11.8-14.8 µs without, in five alternating `shm bench` pairs, the awake
+// p99 unchanged (§7, "No Gosched while waiting for a woken peer"). That
+// spin makes it only with one P.
+func spinGosched(first bool, procs *int) {
+	if first {
+		if *procs == 0 {
+			*procs = runtime.GOMAXPROCS(0)
+		}
+		if *procs > 1 {
+			return
+		}
+	}
+	ringGosched()
 }

@@ -166,3 +166,52 @@ func needRingYield(t *testing.T) {
 		t.Skipf("a spin does not yield here (%s, waits: %s): no wake-up makes a sleeper runnable", runtime.GOOS, futex.Kind())
 	}
 }
+
+// TestRingFirstSpinNoGosched: the first spin after this process woke a
+// sleeper waits for the sleeper's answer and makes no runtime.Gosched at
+// its time checks while the process has more than one P (the thread a
+// Gosched wakes delayed the answer's sight: ring_yield.go). A later spin
+// in the same window makes them, and so does the first spin with one P,
+// whose Gosched may be what lets the awaited goroutine run.
+func TestRingFirstSpinNoGosched(t *testing.T) {
+	needRingYield(t)
+	defer shm.SetRingYieldWindow(time.Minute)() // past any preemption of this test
+	n := shm.RingSize(64, 8)
+	_, m := newAnonMapping(t, n)
+	rx := openRing(t, m, 0, n)
+	rx.SetSpin(time.Minute) // each receive below spins until its deadline
+	if _, _, err := rx.TryReceive(nil); err != nil {
+		t.Fatal(err)
+	}
+	var calls atomic.Int32
+	defer shm.SetRingGoschedHook(func() { calls.Add(1) })()
+	// spin runs one receive on the empty ring for 50 ms, the first spin
+	// after a wake-up this process made or not, and returns its Goscheds.
+	spin := func(first bool) int32 {
+		t.Helper()
+		if first {
+			futex.NoteWake()
+		} else {
+			futex.RecentWakes(time.Now(), time.Minute) // takes "first" away
+		}
+		calls.Store(0)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		if _, err := rx.Receive(ctx, nil); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("receive on an empty ring: %v, want the deadline", err)
+		}
+		return calls.Load()
+	}
+	procs := runtime.GOMAXPROCS(max(2, runtime.GOMAXPROCS(0)))
+	defer runtime.GOMAXPROCS(procs)
+	if c := spin(true); c != 0 {
+		t.Errorf("the first spin after a wake-up made %d Goscheds with GOMAXPROCS %d, want none", c, runtime.GOMAXPROCS(0))
+	}
+	if c := spin(false); c == 0 {
+		t.Errorf("a later spin in the window made no Gosched")
+	}
+	runtime.GOMAXPROCS(1)
+	if c := spin(true); c == 0 {
+		t.Errorf("the first spin after a wake-up made no Gosched with GOMAXPROCS 1")
+	}
+}
