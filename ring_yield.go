@@ -60,10 +60,10 @@ var ringGosched = runtime.Gosched
 // whose wake-ups cost 10-13 µs (the wake pair of `shm bench`) the thread
 // that Gosched woke delayed that answer's sight by 2-6 µs at the median
 // (a timed dump of each step of 3 000 asleep round trips: 0.2-0.6 µs
-// without it): the asleep round trip took 16.0-18.9 µs with it and
-// 11.8-14.8 µs without, in five alternating `shm bench` pairs, the awake
-// p99 unchanged (§7, "No Gosched while waiting for a woken peer"). That
-// spin makes it only with one P.
+// without it): the asleep round trip of `shm bench` took 13.4-19.0 µs
+// with it (median 17.3, 27 runs) and 11.8-16.4 µs without (median 14.1,
+// 15 runs), the awake p99 unchanged in alternated runs (§7, "No Gosched
+// while waiting for a woken peer"). That spin makes it only with one P.
 func spinGosched(first bool, procs *int) {
 	if first {
 		if *procs == 0 {
