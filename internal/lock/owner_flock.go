@@ -95,7 +95,14 @@ func (lk *flockLocker) held(t uint32) (bool, error) {
 		return false, &os.PathError{Op: "open", Path: p, Err: err}
 	}
 	defer unix.Close(fd)
-	err = unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
+	// A shared lock: an owner holds its token's lock exclusively, and
+	// probes share. An exclusive probe made a probe of the same dead
+	// token in another process, at the same instant, find it held: an
+	// OpenSendExclusive that scanned a dead sender's slot while the
+	// receiver probed it failed with ErrRingBusy (seen in .ci/run). An
+	// owner that draws a token while a probe holds its file finds it
+	// taken and draws another.
+	err = unix.Flock(fd, unix.LOCK_SH|unix.LOCK_NB)
 	if errors.Is(err, unix.EWOULDBLOCK) {
 		return true, nil
 	}
