@@ -4,12 +4,16 @@ package main
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/shmkit/shm"
 	"github.com/shmkit/shm/internal/wine"
 )
 
@@ -36,6 +40,11 @@ func TestDemoProcess(t *testing.T) {
 	err = cmd.Run()
 	out := stdout.String()
 	t.Logf("shm demo:\n%s%s", out, stderr.String())
+	// A demo that failed must clean up too; one that failed before it
+	// created its named object names none.
+	if lerr := demoLeft(out); lerr != nil && (err == nil || demoCreated.MatchString(out)) {
+		t.Error(lerr)
+	}
 	if err != nil {
 		t.Fatalf("shm demo: %v", err)
 	}
@@ -53,5 +62,38 @@ func TestDemoProcess(t *testing.T) {
 	}
 	if stderr.Len() > 0 {
 		t.Errorf("shm demo wrote to stderr: %s", stderr.Bytes())
+	}
+}
+
+// TestDemoLeft checks the check: an object the output names and that
+// still exists is reported, a removed one is not, and output that names
+// none is an error.
+func TestDemoLeft(t *testing.T) {
+	if runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
+		t.Skipf("%s has no named objects", runtime.GOOS)
+	}
+	var b [5]byte
+	_, _ = rand.Read(b[:])
+	name := "/shm-demo-" + hex.EncodeToString(b[:])
+	out := "[3/6] named\n  parent: created " + name + " (a portable name) of 4.0 KiB\n"
+	o, err := shm.Create(name, 4096, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	if err := demoLeft(out); err == nil || !strings.Contains(err.Error(), name) {
+		t.Errorf("demoLeft with %s still there = %v, want an error naming it", name, err)
+	}
+	if err := shm.Unlink(name); err != nil && runtime.GOOS != "windows" {
+		t.Fatal(err)
+	}
+	if runtime.GOOS == "windows" {
+		o.Close() // a section's name goes with its last handle
+	}
+	if err := demoLeft(out); err != nil {
+		t.Errorf("demoLeft after the name was removed = %v, want nil", err)
+	}
+	if err := demoLeft("demo passed\n"); err == nil {
+		t.Error("demoLeft of output naming no object = nil, want an error")
 	}
 }

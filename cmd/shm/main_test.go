@@ -8,7 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/shmkit/shm/internal/wine"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,6 +25,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/shmkit/shm"
 	"github.com/shmkit/shm/internal/dialect"
+	"github.com/shmkit/shm/internal/wine"
 )
 
 // The scripts in testdata/script run the real command: testscript.Main
@@ -70,24 +71,47 @@ var runID = func() string {
 }()
 
 // leakCheck runs the tests and fails them if a named object whose name
-// this run made (or a demo's) is left in the object directory.
+// this run made is left in the object directory. The demo's objects are
+// checked by name where each demo runs (demoLeft): other test binaries
+// (the qemu step runs two architectures at once) run demos of their own
+// in the same directory, so an entry that appears during this run need
+// not be this run's.
 type leakCheck struct{ m *testing.M }
 
 func (l leakCheck) Run() int {
-	before := demoEntries()
 	code := l.m.Run()
-	var left []string
-	for _, n := range demoEntries() {
-		if !slices.Contains(before, n) {
-			left = append(left, n)
-		}
-	}
-	left = append(left, entries("shmtest-"+runID)...)
-	if len(left) > 0 {
+	if left := entries("shmtest-" + runID); len(left) > 0 {
 		fmt.Fprintf(os.Stderr, "FAIL: the tests left named objects behind: %s\n", strings.Join(left, ", "))
 		code = 1
 	}
 	return code
+}
+
+// demoCreated matches the demo's line that names its named object.
+var demoCreated = regexp.MustCompile(`(?m)^  parent: created (/shm-demo-[0-9a-f]{10}) `)
+
+// demoLeft checks the names of the objects a demo run says it created, in
+// its output out: it returns an error naming any that still exists, or if
+// the output names none.
+func demoLeft(out string) error {
+	found := demoCreated.FindAllStringSubmatch(out, -1)
+	if len(found) == 0 {
+		return errors.New("the demo's output names no object it created")
+	}
+	var left []string
+	for _, f := range found {
+		_, err := shm.Stat(f[1])
+		switch {
+		case err == nil:
+			left = append(left, f[1])
+		case !errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("checking that the demo removed %s: %w", f[1], err)
+		}
+	}
+	if len(left) > 0 {
+		return fmt.Errorf("the demo left named objects behind: %s", strings.Join(left, ", "))
+	}
+	return nil
 }
 
 // objectDir is where named objects live on this host ("" where they are
@@ -115,8 +139,6 @@ func entries(prefix string) []string {
 	}
 	return out
 }
-
-func demoEntries() []string { return entries("shm-demo-") }
 
 // removeEntries removes the objects whose names contain s.
 func removeEntries(s string) {
@@ -205,6 +227,7 @@ func TestScripts(t *testing.T) {
 			"wait-ring":  cmdWaitRing,
 			"json":       cmdJSON,
 			"json-keys":  cmdJSONKeys,
+			"demo-left":  cmdDemoLeft,
 		},
 	})
 }
@@ -218,6 +241,15 @@ var tinyShmAllowed = sync.OnceValue(func() bool {
 	}
 	return exec.Command("unshare", "-m", "sh", "-c", "mount -t tmpfs -o size=1m tmpfs /dev/shm").Run() == nil
 })
+
+// demo-left fails if the demo run by the last exec left any named object
+// it created (see demoLeft).
+func cmdDemoLeft(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 0 {
+		ts.Fatalf("usage: demo-left")
+	}
+	ts.Check(demoLeft(ts.ReadFile("stdout")))
+}
 
 // status CODE PROG ARGS... runs PROG and checks its exit status, keeping
 // its stdout and stderr for the commands that follow.
