@@ -112,6 +112,10 @@ func runMain(m *testing.M) int {
 		rand.Read(b[:])
 		os.Setenv(runEnv, hex.EncodeToString(b[:]))
 	}
+	// Under -race every child that exits normally would sleep a second
+	// first (the race runtime's default atexit_sleep_ms), and a test that
+	// waits for its children would wait that long for each.
+	noRaceExitSleep()
 	before := devShmEntries()
 	code := m.Run()
 	if extra := lasting(ours(newEntries(before, devShmEntries()))); len(extra) > 0 {
@@ -119,6 +123,15 @@ func runMain(m *testing.M) int {
 		code = 1
 	}
 	return code
+}
+
+// noRaceExitSleep sets GORACE for the children this process starts so
+// that they exit at once under -race; the race runtime read this
+// process's own setting at start-up.
+func noRaceExitSleep() {
+	if g := os.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
+		os.Setenv("GORACE", strings.TrimSpace(g+" atexit_sleep_ms=0"))
+	}
 }
 
 // devShmEntries lists /dev/shm (nil where it does not exist).

@@ -41,6 +41,12 @@ func TestMain(m *testing.M) {
 	if os.Getenv(runAsShmEnv) == "1" {
 		main() // exits
 	}
+	// Under -race every child that exits normally would sleep a second
+	// first (the race runtime's default); the demo's children and the
+	// processes TestDemoProcess and the scripts start inherit this.
+	if g := os.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
+		os.Setenv("GORACE", strings.TrimSpace(g+" atexit_sleep_ms=0"))
+	}
 	if v := os.Getenv(dialectEnv); v != "" {
 		d, err := dialect.ParseTestHost(v)
 		if err != nil {
@@ -199,9 +205,7 @@ func TestScripts(t *testing.T) {
 			env.Setenv("SHMDIR", objectDir())
 			env.Setenv("GOOS", runtime.GOOS)
 			env.Setenv("GOARCH", runtime.GOARCH)
-			// Under -race every successful exit of the command would
-			// otherwise sleep a second (the race runtime's default).
-			env.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+			env.Setenv("GORACE", os.Getenv("GORACE")) // set in TestMain
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
