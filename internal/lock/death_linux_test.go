@@ -57,9 +57,15 @@ type deathStats struct {
 // moments, with this process already waiting or arriving later. Lock must
 // never wedge, must report ErrOwnerDead whenever the victim held the
 // mutex, and the data must be repairable (MarkConsistent) or, every tenth
-// time, left unrepaired to check ErrNotRecoverable.
+// time, left unrepaired to check ErrNotRecoverable. With -short (the qemu
+// runs of .ci/run, where every child costs an emulator start-up) it kills
+// 64 times; the 200 run natively.
 func TestOwnerDeath(t *testing.T) {
-	both(t, func(t *testing.T) { ownerDeath(t, 8, 25) })
+	rounds := 25
+	if testing.Short() {
+		rounds = 8
+	}
+	both(t, func(t *testing.T) { ownerDeath(t, 8, rounds) })
 }
 
 // TestOwnerDeathMechanisms repeats a shorter run with the classic fcntl
