@@ -69,7 +69,7 @@ func TestDemoProcess(t *testing.T) {
 // still exists is reported, a removed one is not, and output that names
 // none is an error.
 func TestDemoLeft(t *testing.T) {
-	if runtime.GOOS == "js" || runtime.GOOS == "wasip1" {
+	if runtime.GOOS == "js" {
 		t.Skipf("%s has no named objects", runtime.GOOS)
 	}
 	var b [5]byte
