@@ -16,6 +16,7 @@ import (
 
 	"github.com/shmkit/shm"
 	"github.com/shmkit/shm/internal/shmdebug"
+	"github.com/shmkit/shm/internal/testenv"
 )
 
 // The test binary doubles as the helper processes of the cross-process
@@ -115,7 +116,7 @@ func runMain(m *testing.M) int {
 	// Under -race every child that exits normally would sleep a second
 	// first (the race runtime's default atexit_sleep_ms), and a test that
 	// waits for its children would wait that long for each.
-	noRaceExitSleep()
+	testenv.NoRaceExitSleep()
 	before := devShmEntries()
 	code := m.Run()
 	if extra := lasting(ours(newEntries(before, devShmEntries()))); len(extra) > 0 {
@@ -123,15 +124,6 @@ func runMain(m *testing.M) int {
 		code = 1
 	}
 	return code
-}
-
-// noRaceExitSleep sets GORACE for the children this process starts so
-// that they exit at once under -race; the race runtime read this
-// process's own setting at start-up.
-func noRaceExitSleep() {
-	if g := os.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
-		os.Setenv("GORACE", strings.TrimSpace(g+" atexit_sleep_ms=0"))
-	}
 }
 
 // devShmEntries lists /dev/shm (nil where it does not exist).

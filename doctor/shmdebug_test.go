@@ -12,6 +12,7 @@ import (
 
 	"github.com/shmkit/shm/doctor"
 	"github.com/shmkit/shm/internal/shmdebug"
+	"github.com/shmkit/shm/internal/testenv"
 )
 
 // printEnv makes the test binary, re-executed by TestShmdebugReported,
@@ -27,6 +28,8 @@ func TestMain(m *testing.M) {
 		json.NewEncoder(os.Stdout).Encode(rep)
 		os.Exit(0)
 	}
+	// Under -race, children exit without the race runtime's one-second sleep.
+	testenv.NoRaceExitSleep()
 	os.Exit(m.Run())
 }
 

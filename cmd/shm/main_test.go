@@ -25,6 +25,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/shmkit/shm"
 	"github.com/shmkit/shm/internal/dialect"
+	"github.com/shmkit/shm/internal/testenv"
 	"github.com/shmkit/shm/internal/wine"
 )
 
@@ -44,9 +45,7 @@ func TestMain(m *testing.M) {
 	// Under -race every child that exits normally would sleep a second
 	// first (the race runtime's default); the demo's children and the
 	// processes TestDemoProcess and the scripts start inherit this.
-	if g := os.Getenv("GORACE"); !strings.Contains(g, "atexit_sleep_ms") {
-		os.Setenv("GORACE", strings.TrimSpace(g+" atexit_sleep_ms=0"))
-	}
+	testenv.NoRaceExitSleep()
 	if v := os.Getenv(dialectEnv); v != "" {
 		d, err := dialect.ParseTestHost(v)
 		if err != nil {

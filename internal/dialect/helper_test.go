@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/shmkit/shm/internal/testenv"
 )
 
 // Tests that need real processes re-run this test binary as a helper: the
@@ -39,6 +41,8 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(fn(strings.Split(os.Getenv(helperArgsEnv), "\n")))
 	}
+	// Under -race, children exit without the race runtime's one-second sleep.
+	testenv.NoRaceExitSleep()
 	code := m.Run()
 	if code == 0 && flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.fuzz").Value.String() == "" {
 		for name := range helpers {

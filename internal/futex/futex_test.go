@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/shmkit/shm/internal/shmdebug"
+	"github.com/shmkit/shm/internal/testenv"
 )
 
 // helpers are the child processes a test can start by re-executing the
@@ -28,6 +29,8 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(f())
 	}
+	// Under -race, children exit without the race runtime's one-second sleep.
+	testenv.NoRaceExitSleep()
 	os.Exit(m.Run())
 }
 

@@ -223,7 +223,7 @@ func startRaw(tb testing.TB, name string, n int, files ...*os.File) *exec.Cmd {
 		tb.Fatal(err)
 	}
 	cmd := exec.Command(exe, "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+name, helperArgsEnv+"="+strconv.Itoa(n), "GORACE=atexit_sleep_ms=0")
+	cmd.Env = append(os.Environ(), helperEnv+"="+name, helperArgsEnv+"="+strconv.Itoa(n))
 	cmd.ExtraFiles = files
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {

@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/shmkit/shm/internal/testenv"
 )
 
 // helpers are the child processes a test can start by re-executing the
@@ -26,6 +28,8 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(f(strings.Fields(os.Getenv(helperArgsEnv))))
 	}
+	// Under -race, children exit without the race runtime's one-second sleep.
+	testenv.NoRaceExitSleep()
 	code := m.Run()
 	for _, f := range atExit {
 		f()

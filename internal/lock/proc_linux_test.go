@@ -79,8 +79,6 @@ func startChild(t testing.TB, f *os.File, name string, args ...string) *child {
 		shmdebug.Var+"="+map[bool]string{true: "futex=poll"}[futex.Kind() == "poll"],
 		mechanismEnv+"="+forcedMechanism,
 		sliceEnv+"="+sliceOverride,
-		// The race detector sleeps 1 s at exit by default: not for children.
-		"GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"),
 	)
 	cmd.ExtraFiles = []*os.File{f}
 	cmd.Stderr = os.Stderr
