@@ -9,7 +9,7 @@ import "golang.org/x/sys/unix"
 // closed.
 func sizedObject(fd int, name, strategy string, size int64) (*Object, error) {
 	if size > 0 {
-		if err := grow(fd, 0, size); err != nil {
+		if err := grow(fd, size); err != nil {
 			unix.Close(fd)
 			return nil, err
 		}

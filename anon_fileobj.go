@@ -21,7 +21,7 @@ func createAnonFile(size int64) (*Object, error) {
 		return nil, err
 	}
 	if size > 0 {
-		if err := grow(int(f.Fd()), 0, size); err != nil {
+		if err := grow(int(f.Fd()), size); err != nil {
 			f.Close()
 			return nil, err
 		}

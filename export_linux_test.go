@@ -31,10 +31,10 @@ func SetReceiveRoom(n int) (restore func()) {
 // open because closing them would drop classic locks. Tests only.
 func LockKeptDescriptors() int { return lock.KeptDescriptors() }
 
-// GrowByWriting grows f's object from from to to bytes by writing zeros,
-// the route of the systems without fallocate. Tests only.
-func GrowByWriting(f *os.File, from, to int64) error {
-	return growByWriting(int(f.Fd()), from, to)
+// GrowByWriting grows f's object to to bytes by writing zeros, the route
+// of the systems without fallocate. Tests only.
+func GrowByWriting(f *os.File, to int64) error {
+	return growByWriting(int(f.Fd()), to)
 }
 
 func init() {

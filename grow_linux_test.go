@@ -158,13 +158,13 @@ func tinyWriting() error {
 	if _, err := f.Write(make([]byte, 4096)); err != nil {
 		return err
 	}
-	if err := wantNoSpace("growByWriting(16 MiB)", shm.GrowByWriting(f, 4096, bigSize)); err != nil {
+	if err := wantNoSpace("growByWriting(16 MiB)", shm.GrowByWriting(f, bigSize)); err != nil {
 		return err
 	}
 	if st, err := f.Stat(); err != nil || st.Size() != 4096 {
 		return fmt.Errorf("size after a failed grow by writing: %v, %v; want 4096", st.Size(), err)
 	}
-	if err := shm.GrowByWriting(f, 4096, 8192); err != nil {
+	if err := shm.GrowByWriting(f, 8192); err != nil {
 		return err
 	}
 	if st, err := f.Stat(); err != nil || st.Size() != 8192 {

@@ -30,6 +30,6 @@ func reserve(f *os.File, size int64) error {
 	return nil
 }
 
-// grow sets the size of fd's object, now from bytes, to to bytes (to >
-// from) by writing zeros past the end; a failure cuts it back to from.
-func grow(fd int, from, to int64) error { return growByWriting(fd, from, to) }
+// grow makes fd's object to bytes long by writing zeros past its end (see
+// growByWriting, which says what a failure leaves).
+func grow(fd int, to int64) error { return growByWriting(fd, to) }

@@ -2,12 +2,7 @@
 
 package shm
 
-import (
-	"fmt"
-	"os"
-
-	"golang.org/x/sys/unix"
-)
+import "fmt"
 
 // On FreeBSD and darwin objects are kernel memory objects backed by
 // anonymous (swap-backed) memory, not files on a size-limited
@@ -17,10 +12,11 @@ import (
 // fallocate for them (FreeBSD's posix_fallocate on a shm object only sets
 // its size), so grow is ftruncate.
 
-// grow sets fd's size to to bytes.
-func grow(fd int, _, to int64) error {
-	if err := ignoringEINTR(func() error { return unix.Ftruncate(fd, to) }); err != nil {
-		return fmt.Errorf("cannot reserve memory for %d bytes: %w", to, os.NewSyscallError("ftruncate", err))
+// grow sets fd's size to to bytes, unless another process has grown it to
+// that or more since its size was read (see extendTo).
+func grow(fd int, to int64) error {
+	if err := extendTo(fd, to); err != nil {
+		return fmt.Errorf("cannot reserve memory for %d bytes: %w", to, err)
 	}
 	return nil
 }

@@ -20,14 +20,13 @@ func reserve(f *os.File, size int64) error {
 		return err
 	}
 	var ferr error
-	if err := rc.Control(func(fd uintptr) { ferr = grow(int(fd), 0, size) }); err != nil {
+	if err := rc.Control(func(fd uintptr) { ferr = grow(int(fd), size) }); err != nil {
 		return err
 	}
 	return ferr
 }
 
-// grow sets the size of fd's object, now from bytes, to to bytes (to >
-// from), allocating the memory of the whole object first: fallocate(2)
+// grow makes fd's object to bytes long (more than it has), allocating the memory of the whole object first: fallocate(2)
 // without FALLOC_FL_KEEP_SIZE allocates [0, to) and sets the size in one
 // call, and sets nothing when it fails. Where the filesystem has no
 // fallocate (ramfs), the new bytes are written with zeros instead.
@@ -39,17 +38,20 @@ func reserve(f *os.File, size int64) error {
 // memory); its objects are sized with ftruncate and their memory is not
 // taken up front, where fallocate of a huge size would eat the host's
 // memory before failing.
-func grow(fd int, from, to int64) error {
+//
+// Neither fallocate nor extendTo ever shrinks the object, should another
+// process have grown it past to since its size was read.
+func grow(fd int, to int64) error {
 	var st unix.Statfs_t
 	if err := ignoringEINTR(func() error { return unix.Fstatfs(fd, &st) }); err != nil {
 		return os.NewSyscallError("fstatfs", err)
 	}
 	if st.Blocks == 0 {
-		return truncateUnlimited(fd, to)
+		return extendTo(fd, to)
 	}
 	err := ignoringEINTR(func() error { return unix.Fallocate(fd, 0, 0, to) })
 	if errors.Is(err, unix.EOPNOTSUPP) || errors.Is(err, unix.ENOSYS) {
-		return growByWriting(fd, from, to)
+		return growByWriting(fd, to)
 	}
 	if err != nil {
 		return reserveErr(to, os.NewSyscallError("fallocate", err))
@@ -57,7 +59,8 @@ func grow(fd int, from, to int64) error {
 	return nil
 }
 
-// truncateUnlimited sizes an object on a filesystem without a size limit.
+// truncateUnlimited sizes a new object on a filesystem without a size
+// limit.
 func truncateUnlimited(fd int, size int64) error {
 	if err := ignoringEINTR(func() error { return unix.Ftruncate(fd, size) }); err != nil {
 		return os.NewSyscallError("ftruncate", err)
