@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/shmkit/shm/internal/futex"
+	"github.com/shmkit/shm/internal/lock"
 	"github.com/shmkit/shm/internal/shmdebug"
 )
 
@@ -272,3 +273,18 @@ func SetRingGoschedHook(f func()) (restore func()) {
 	}
 	return func() { ringGosched = runtime.Gosched }
 }
+
+// Offsets and flags of a ring's header, for tests that write hostile
+// values into it. Tests only.
+const (
+	RingOffFlags         = ringOffFlags
+	RingOffTail          = ringOffTail
+	RingOffRxSlot        = ringOffRxSlot
+	RingOffSenders       = ringOffSenders
+	RingSlotSize         = ringSlotSize
+	RingSlotIntentPos    = ringSlotIntentPos
+	RingSlotIntentLen    = ringSlotIntentLen
+	RingFlagSenderSeen   = flagSenderSeen
+	RingFlagReceiverSeen = flagReceiverSeen
+	RingImpossibleToken  = lock.MaxToken + 1
+)

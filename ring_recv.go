@@ -254,7 +254,11 @@ func (r ringMem) poll(op string, probe, spinning bool) (msg []byte, size uint64,
 				if ringEOFHook != nil {
 					ringEOFHook()
 				}
-				if r.sendersGone(probe) {
+				gone, err := r.sendersGone(op, probe)
+				if err != nil {
+					return nil, 0, 0, err
+				}
+				if gone {
 					// A sender may have claimed room, committed and
 					// closed between the tail read above and this check.
 					// Its close is seen, so its claim is too: read the
@@ -418,6 +422,9 @@ func (r ringMem) skipUnwritten(op string, h, t uint64) (skipped bool, err error)
 		if tok == 0 {
 			continue
 		}
+		if tok > lock.MaxToken {
+			return false, r.corrupt(op, "sender slot %d holds token %#x", i, tok)
+		}
 		ip, il := r.slotIntent(i)
 		p := atomic.LoadUint64(ip)
 		l := atomic.LoadUint64(il)
@@ -457,19 +464,23 @@ func (r ringMem) skipUnwritten(op string, h, t uint64) (skipped bool, err error)
 
 // sendersGone reports whether the receiver has reached the end: a sender
 // attached once, and no sender slot holds a live sender. Without probe it
-// counts every registered sender as alive (no system call).
-func (r ringMem) sendersGone(probe bool) bool {
+// counts every registered sender as alive (no system call). A slot holding
+// a token no owner can have makes the ring corrupt, not its sender alive.
+func (r ringMem) sendersGone(op string, probe bool) (bool, error) {
 	if atomic.LoadUint32(r.u32(ringOffFlags))&flagSenderSeen == 0 {
-		return false
+		return false, nil
 	}
 	for i := range ringSenders {
 		tok := atomic.LoadUint32(r.slotWord(i))
 		if tok == 0 {
 			continue
 		}
+		if tok > lock.MaxToken {
+			return false, r.corrupt(op, "sender slot %d holds token %#x", i, tok)
+		}
 		if !probe || r.alive(tok) {
-			return false
+			return false, nil
 		}
 	}
-	return true
+	return true, nil
 }

@@ -306,7 +306,10 @@ func (r ringMem) attachSender(op string) error {
 	}
 	for i := range ringSenders {
 		v := atomic.LoadUint32(r.slotWord(i))
-		if v == 0 || v == r.token || v > lock.MaxToken || r.alive(v) {
+		if v > lock.MaxToken {
+			return r.corrupt(op, "sender slot %d holds token %#x", i, v)
+		}
+		if v == 0 || v == r.token || r.alive(v) {
 			continue
 		}
 		ip, il := r.slotIntent(i)
@@ -375,7 +378,11 @@ func (r ringMem) claimWait(ctx context.Context, op string, n uint64, wait bool) 
 			if pos, ok, err = r.claim(op, n, true); ok || err != nil {
 				return pos, ok, err
 			}
-			if r.receiverGone() {
+			gone, err := r.receiverGone(op)
+			if err != nil {
+				return 0, false, err
+			}
+			if gone {
 				return 0, false, r.err(op, ErrPeerDead)
 			}
 		}
@@ -387,7 +394,14 @@ func (r ringMem) claimWait(ctx context.Context, op string, n uint64, wait bool) 
 			pos = p
 			return true, 0, err
 		}
-		if probe && r.receiverGone() {
+		if !probe {
+			return false, ringFullSlice, nil
+		}
+		gone, err := r.receiverGone(op)
+		if err != nil {
+			return true, 0, err
+		}
+		if gone {
 			return true, 0, r.err(op, ErrPeerDead)
 		}
 		return false, ringFullSlice, nil
@@ -410,16 +424,20 @@ func (r ringMem) receiverClosed() bool {
 }
 
 // receiverGone reports whether a sender waiting for room should give up:
-// a receiver attached once and now none is alive.
-func (r ringMem) receiverGone() bool {
+// a receiver attached once and now none is alive. A receiver slot holding
+// a token no owner can have makes the ring corrupt.
+func (r ringMem) receiverGone(op string) (bool, error) {
 	if r.waitRecv.Load() {
-		return false
+		return false, nil
 	}
 	seen, tok := r.receiverSlot()
-	if tok == 0 {
-		return seen
+	switch {
+	case tok == 0:
+		return seen, nil
+	case tok > lock.MaxToken:
+		return false, r.corrupt(op, "receiver token %#x", tok)
 	}
-	return !r.alive(tok)
+	return !r.alive(tok), nil
 }
 
 // ringReceiverHook, when set (by tests only), runs in receiverSlot
