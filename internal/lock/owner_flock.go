@@ -62,9 +62,12 @@ func (lk *flockLocker) tryLock(t uint32) (bool, error) {
 		return false, nil
 	}
 	// Read-only is enough for flock, so a file left by another user works.
-	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CREAT|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0o444)
+	fd, regular, err := openTokenFile(p, unix.O_CREAT)
 	if err != nil {
-		return false, &os.PathError{Op: "open", Path: p, Err: err}
+		return false, err
+	}
+	if !regular {
+		return false, nil // not a token file: draw another token
 	}
 	if err := unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB); err != nil {
 		unix.Close(fd)
@@ -87,12 +90,14 @@ func (lk *flockLocker) held(t uint32) (bool, error) {
 	if flockHeld.m[p] {
 		return true, nil
 	}
-	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
+	fd, regular, err := openTokenFile(p, 0)
 	if errors.Is(err, unix.ENOENT) {
 		return false, nil
 	}
-	if err != nil {
-		return false, &os.PathError{Op: "open", Path: p, Err: err}
+	if err != nil || !regular {
+		// What is not a regular file no owner could lock (tryLock draws
+		// another token): the token is free.
+		return false, err
 	}
 	defer unix.Close(fd)
 	// A shared lock: an owner holds its token's lock exclusively, and
@@ -110,6 +115,35 @@ func (lk *flockLocker) held(t uint32) (bool, error) {
 		return false, &os.PathError{Op: "flock", Path: p, Err: err}
 	}
 	return false, nil // closing fd drops the probe's lock
+}
+
+// openTokenFile opens the token file p read-only with the extra flags
+// (O_CREAT, mode 0444), and reports whether it is a regular file; a
+// descriptor of anything else it closes, returning -1. Anyone may create
+// names in the shared directory: the open neither follows a symbolic link
+// (the systems fail that open with ELOOP, EMLINK or EFTYPE, and O_CREAT
+// of a directory with EISDIR: a name that is no regular file is told
+// apart from a failed open by lstat) nor waits (open(2) of a FIFO would block until a
+// writer came, and so would every probe of that token, the process's
+// flockHeld with it).
+func openTokenFile(p string, flags int) (fd int, regular bool, err error) {
+	fd, err = unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NOFOLLOW|unix.O_NONBLOCK|flags, 0o444)
+	if err != nil {
+		if fi, lerr := os.Lstat(p); lerr == nil && !fi.Mode().IsRegular() {
+			return -1, false, nil
+		}
+		return -1, false, &os.PathError{Op: "open", Path: p, Err: err}
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return -1, false, &os.PathError{Op: "fstat", Path: p, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return -1, false, nil
+	}
+	return fd, true, nil
 }
 
 func (lk *flockLocker) unlock(t uint32) error {

@@ -1,7 +1,9 @@
 package lock
 
 import (
+	"os"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -50,5 +52,73 @@ func TestFlockProbesShare(t *testing.T) {
 	flockHeld.Unlock()
 	if !alive || err != nil {
 		t.Fatalf("held(a live owner's token) = %v, %v, want true", alive, err)
+	}
+}
+
+// TestFlockTokenFileNotRegular: anyone may create names in the shared
+// token directory. A FIFO, a symbolic link or a directory at a token's
+// name is no owner's: a probe finds the token free at once (open(2) of a
+// FIFO would wait for a writer for ever), and a draw of that token draws
+// another.
+func TestFlockTokenFileNotRegular(t *testing.T) {
+	withMechanism(t, "flock")
+	f, _ := sharedMem(t)
+	a, err := NewFileOwner(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	lk, ok := a.lk.(*flockLocker)
+	if !ok {
+		t.Fatalf("owner's locker is %T, want flock", a.lk)
+	}
+	target := lk.path(a.Token())
+	plant := map[string]func(p string) error{
+		"fifo":    func(p string) error { return unix.Mkfifo(p, 0o666) },
+		"symlink": func(p string) error { return os.Symlink(target, p) },
+		"dir":     func(p string) error { return os.Mkdir(p, 0o755) },
+	}
+	tok := a.Token()
+	for name, mk := range plant {
+		tok = (tok + 1) & MaxToken
+		if tok == 0 {
+			tok = 1
+		}
+		p := lk.path(tok)
+		os.Remove(p)
+		if err := mk(p); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		t.Cleanup(func() { os.Remove(p) })
+		type result struct {
+			ok  bool
+			err error
+		}
+		probe := make(chan result, 1)
+		go func() {
+			alive, err := a.Alive(tok)
+			probe <- result{alive, err}
+		}()
+		select {
+		case r := <-probe:
+			if r.ok || r.err != nil {
+				t.Errorf("%s at token %#x: Alive = %v, %v; want false, nil", name, tok, r.ok, r.err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("%s at token %#x: Alive has not returned after a minute", name, tok)
+		}
+		draw := make(chan result, 1)
+		go func() {
+			ok, err := lk.tryLock(tok)
+			draw <- result{ok, err}
+		}()
+		select {
+		case r := <-draw:
+			if r.ok || r.err != nil {
+				t.Errorf("%s at token %#x: tryLock = %v, %v; want false, nil (draw another)", name, tok, r.ok, r.err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("%s at token %#x: tryLock has not returned after a minute", name, tok)
+		}
 	}
 }
