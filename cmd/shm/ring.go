@@ -36,7 +36,7 @@ func addRingFlags(c *command, e *env, args []string, rawHelp, countHelp, timeout
 	f := &ringFlags{size: &sizeFlag{n: defaultRingSize}}
 	f.raw = flags.Bool("raw", false, rawHelp)
 	f.count = flags.Int("count", 0, countHelp)
-	f.timeout = flags.Duration("timeout", 0, timeoutHelp)
+	f.timeout = durationFlag(flags, "timeout", 0, timeoutHelp)
 	flags.Var(f.size, "size", "size of the object if this command creates it: "+sizeHelp)
 	f.foreign = flags.Bool("foreign", false, foreignHelp)
 	f.exclusive = new(bool)
@@ -295,7 +295,8 @@ func (g *cliRing) verb() string {
 	return "sent"
 }
 
-func (g *cliRing) send(ctx context.Context, in io.Reader, f *ringFlags) error {
+func (g *cliRing) send(ctx context.Context, stdin io.Reader, f *ringFlags) error {
+	in := &ctxReader{ctx: ctx, r: stdin}
 	max := g.r.MaxMessage()
 	var next func() ([]byte, error) // the next message from stdin
 	if *f.raw {
@@ -335,6 +336,9 @@ func (g *cliRing) send(ctx context.Context, in io.Reader, f *ringFlags) error {
 			break
 		}
 		if err != nil {
+			if ctx.Err() != nil {
+				return g.waitErr(ctx, err, f, "", sent)
+			}
 			return fmt.Errorf("send %s: reading stdin: %w (%d messages sent)", g.name, err, sent)
 		}
 		wctx, cancel := waitCtx(ctx, *f.timeout)
@@ -351,16 +355,25 @@ func (g *cliRing) send(ctx context.Context, in io.Reader, f *ringFlags) error {
 	return nil
 }
 
-func (g *cliRing) recv(ctx context.Context, out io.Writer, f *ringFlags) error {
-	w := bufio.NewWriterSize(out, 64<<10)
+func (g *cliRing) recv(ctx context.Context, stdout io.Writer, f *ringFlags) error {
+	w := bufio.NewWriterSize(&ctxWriter{ctx: ctx, w: stdout}, 64<<10)
 	var buf []byte
 	got := 0
+	// A failed write of stdout ends the command at once: the messages
+	// received since the last successful write are lost with it, and no
+	// more are taken from the ring.
+	stdoutErr := func(err error) error {
+		if ctx.Err() != nil {
+			return g.waitErr(ctx, err, f, "", got)
+		}
+		return fmt.Errorf("recv %s: writing stdout: %w (%d messages received)", g.name, err, got)
+	}
 	for *f.count == 0 || got < *f.count {
 		msg, ok, err := g.r.TryReceive(buf[:0])
 		if err == nil && !ok {
 			// Nothing waiting: show what came so far, then sleep.
 			if err := w.Flush(); err != nil {
-				return fmt.Errorf("recv %s: writing stdout: %w", g.name, err)
+				return stdoutErr(err)
 			}
 			wctx, cancel := waitCtx(ctx, *f.timeout)
 			msg, err = g.r.Receive(wctx, buf[:0])
@@ -375,13 +388,16 @@ func (g *cliRing) recv(ctx context.Context, out io.Writer, f *ringFlags) error {
 		}
 		buf = msg
 		got++
-		w.Write(msg)
-		if !*f.raw {
-			w.WriteByte('\n')
+		_, err = w.Write(msg)
+		if err == nil && !*f.raw {
+			err = w.WriteByte('\n')
+		}
+		if err != nil {
+			return stdoutErr(err)
 		}
 	}
 	if err := w.Flush(); err != nil {
-		return fmt.Errorf("recv %s: writing stdout: %w", g.name, err)
+		return stdoutErr(err)
 	}
 	return nil
 }
