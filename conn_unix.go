@@ -223,8 +223,8 @@ func (l *Listener) handshake(uc *net.UnixConn) (_ *Conn, err error) {
 	}()
 	timeout := orDefault(l.cfg.HandshakeTimeout, DefaultHandshakeTimeout)
 	uc.SetDeadline(time.Now().Add(timeout))
-	stop := context.AfterFunc(l.ctx, func() { uc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	cut := cutOnDone(l.ctx, uc)
+	defer cut.stop()
 
 	kind, _, body, err := readMessage(uc, helloBody)
 	if err != nil {
@@ -282,6 +282,12 @@ func (l *Listener) handshake(uc *net.UnixConn) (_ *Conn, err error) {
 			return nil, fmt.Errorf("%w: the dialer refused: %s", ErrHandshake, text)
 		}
 		return nil, err
+	}
+	if cut.stop() {
+		// The listener closed as the handshake ended: the connection
+		// goes with it, as the ones still in their handshake do.
+		m.Close()
+		return nil, fmt.Errorf("%w: the listener closed", ErrHandshake)
 	}
 	uc.SetDeadline(time.Time{})
 	c := newConn(in, out, uc, closer(closeRings, m, uc), l.addr, &Addr{})
@@ -380,8 +386,8 @@ func (d *Dialer) handshake(ctx context.Context, uc *net.UnixConn, path string) (
 		deadline = dl
 	}
 	uc.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { uc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	cut := cutOnDone(ctx, uc)
+	defer cut.stop()
 	fail := func(err error) (*Conn, error) {
 		if ctx.Err() != nil {
 			// The context's end made the socket's deadline pass: what
@@ -447,8 +453,47 @@ func (d *Dialer) handshake(ctx context.Context, uc *net.UnixConn, path string) (
 		m.Close()
 		return fail(fmt.Errorf("%w: writing ack: %v", ErrHandshake, err))
 	}
+	// The ack is out: the connection is made, and, as with net.Dialer, the
+	// context's end no longer concerns it. An end that came meanwhile may
+	// be setting its past deadline on the socket right now: stop waits for
+	// that before the deadline is cleared.
+	cut.stop()
 	uc.SetDeadline(time.Time{})
 	return newConn(in, out, uc, closer(closeRings, m, uc), &Addr{}, &Addr{Path: path}), nil
+}
+
+// A socketCut cuts a handshake short when a context ends, by setting a
+// past deadline on its socket. One goroutine uses it.
+type socketCut struct {
+	stopFn    func() bool
+	fired     chan struct{} // closed once the past deadline is set
+	stopped   bool
+	cutBefore bool // what stop reported
+}
+
+// cutOnDone sets a past deadline on uc when ctx ends, until stop.
+func cutOnDone(ctx context.Context, uc *net.UnixConn) *socketCut {
+	c := &socketCut{fired: make(chan struct{})}
+	c.stopFn = context.AfterFunc(ctx, func() {
+		uc.SetDeadline(time.Unix(1, 0))
+		close(c.fired)
+	})
+	return c
+}
+
+// stop ends the watch and reports whether the context had ended first;
+// then it returns only once the past deadline is set, so that a deadline
+// set after stop is never overwritten by it. Later calls report the same.
+func (c *socketCut) stop() bool {
+	if !c.stopped {
+		c.stopped = true
+		if !c.stopFn() {
+			// The context ended and the callback has run or runs now.
+			<-c.fired
+			c.cutBefore = true
+		}
+	}
+	return c.cutBefore
 }
 
 // attachRings returns the rings of a connection: the dialer receives on
