@@ -52,10 +52,13 @@ type ListenConfig struct {
 	// SendRing and ReceiveRing are the sizes in bytes of the ring that
 	// carries this side's writes and the ring that carries the dialer's,
 	// used when the dialer does not ask for a size (0: DefaultRingSize).
+	// Listen refuses a size below MinRingSize.
 	SendRing, ReceiveRing int
 
 	// MaxRing is the largest ring a dialer may ask for (0:
 	// DefaultMaxRingSize); a larger request is refused in the handshake.
+	// It does not bound SendRing and ReceiveRing, the listener's own
+	// choice. Listen refuses a MaxRing below MinRingSize.
 	MaxRing int
 
 	// HandshakeTimeout bounds each handshake (0: DefaultHandshakeTimeout).

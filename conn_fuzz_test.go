@@ -2,6 +2,7 @@ package shm
 
 import (
 	"encoding/binary"
+	"strings"
 	"testing"
 )
 
@@ -59,6 +60,14 @@ func TestHelloSizes(t *testing.T) {
 		if (err == nil) != tc.ok || tc.ok && (c != tc.wantC || s != tc.wantS) {
 			t.Errorf("ringSizes(%d, %d) = %d, %d, %v", tc.c2s, tc.s2c, c, s, err)
 		}
+	}
+	// MaxRing bounds what dialers ask for, not the listener's own sizes.
+	small := &ListenConfig{MaxRing: 256 << 10}
+	if c, s, err := small.ringSizes(0, 0); err != nil || c != DefaultRingSize || s != DefaultRingSize {
+		t.Errorf("MaxRing 256 KiB, defaults: ringSizes(0, 0) = %d, %d, %v; want the 1 MiB defaults", c, s, err)
+	}
+	if _, _, err := small.ringSizes(512<<10, 0); err == nil || !strings.Contains(err.Error(), "that the dialer asked for") {
+		t.Errorf("MaxRing 256 KiB, a dialer asking 512 KiB: %v", err)
 	}
 	b := encodeHello(5, 7)
 	if binary.LittleEndian.Uint64(b[16:]) != 5 || binary.LittleEndian.Uint64(b[24:]) != 7 {

@@ -160,7 +160,9 @@ func (l connLayout) check(objSize int64, maxRing int) error {
 func (cfg *ListenConfig) ringSizes(wantC2S, wantS2C uint64) (c2s, s2c int, err error) {
 	pick := func(name string, want uint64, def int) (int, error) {
 		if want == 0 {
-			want = uint64(def)
+			// The listener's own size, which Listen checked: MaxRing
+			// bounds what dialers ask for, not this.
+			return int(alignUp(uint64(def), 8)), nil
 		}
 		max := cfg.maxRing()
 		if want < MinRingSize || want > uint64(max) {
@@ -178,6 +180,20 @@ func (cfg *ListenConfig) ringSizes(wantC2S, wantS2C uint64) (c2s, s2c int, err e
 }
 
 func (cfg *ListenConfig) maxRing() int { return orDefault(cfg.MaxRing, DefaultMaxRingSize) }
+
+// check reports a configuration with which the listener could serve no
+// dialer, or none that leaves the sizes to it.
+func (cfg *ListenConfig) check() error {
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"SendRing", cfg.SendRing}, {"ReceiveRing", cfg.ReceiveRing}, {"MaxRing", cfg.MaxRing}} {
+		if f.v > 0 && f.v < MinRingSize {
+			return fmt.Errorf("ListenConfig.%s is %d bytes, below MinRingSize (%d)", f.name, f.v, MinRingSize)
+		}
+	}
+	return nil
+}
 
 func orDefault[T ~int | ~int64](v, def T) T {
 	if v <= 0 {

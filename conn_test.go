@@ -6,12 +6,14 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -276,6 +278,47 @@ func TestConnRingSizeRefused(t *testing.T) {
 	c.Close()
 }
 
+// TestListenConfigChecked: Listen refuses sizes below MinRingSize, with
+// an error naming the field, and leaves nothing at the path; a MaxRing
+// below the listener's own sizes serves dialers that leave the sizes to
+// it.
+func TestListenConfigChecked(t *testing.T) {
+	for _, cfg := range []*shm.ListenConfig{{SendRing: 1000}, {ReceiveRing: MinRingSizeLess}, {MaxRing: 4096}} {
+		path := socketPath(t)
+		ln, err := cfg.Listen(path)
+		if err == nil {
+			ln.Close()
+			t.Errorf("Listen with %+v: no error", *cfg)
+			continue
+		}
+		if !strings.Contains(err.Error(), "below MinRingSize") {
+			t.Errorf("Listen with %+v: %v; want it to name the field and MinRingSize", *cfg, err)
+		}
+		if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("Listen with %+v failed and left %s: %v", *cfg, path, err)
+		}
+	}
+	cfg := &shm.ListenConfig{MaxRing: 256 << 10}
+	ln, err := cfg.Listen(socketPath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		if c, err := ln.Accept(); err == nil {
+			c.Close()
+		}
+	}()
+	c, err := shm.Dial(testCtx(t), ln.Addr().String())
+	if err != nil {
+		t.Fatalf("Dial leaving the sizes to a listener whose MaxRing is below its own 1 MiB rings: %v", err)
+	}
+	c.Close()
+}
+
+// MinRingSizeLess is a ring size just below shm.MinRingSize.
+const MinRingSizeLess = shm.MinRingSize - 8
+
 func TestConnNoLeak(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("counts descriptors through /proc")
@@ -323,5 +366,38 @@ func TestConnNoLeak(t *testing.T) {
 	}
 	if after := countFDs(); after > before {
 		t.Errorf("%d descriptors before 20 connections, %d after", before, after)
+	}
+}
+
+// TestListenPathLength: Listen takes a path up to 13 bytes shorter than
+// a Unix socket path may be (its private directory beside the path adds
+// them), and refuses a longer one with an error that says so, leaving
+// nothing behind.
+func TestListenPathLength(t *testing.T) {
+	dir := t.TempDir()
+	max := shm.MaxSocketPath() - 13
+	at := func(n int) string {
+		if n <= len(dir)+2 {
+			t.Skipf("the temporary directory %s is too long to build a %d-byte path in", dir, n)
+		}
+		return filepath.Join(dir, strings.Repeat("p", n-len(dir)-1))
+	}
+	ok := at(max)
+	ln, err := shm.Listen(ok)
+	if err != nil {
+		t.Fatalf("Listen at a %d-byte path: %v", len(ok), err)
+	}
+	ln.Close()
+	long := at(max + 1)
+	ln, err = shm.Listen(long)
+	if err == nil {
+		ln.Close()
+		t.Fatalf("Listen at a %d-byte path: no error", len(long))
+	}
+	if !strings.Contains(err.Error(), fmt.Sprintf("use a path of at most %d bytes", max)) {
+		t.Errorf("Listen at a %d-byte path: %v; want it to give the limit", len(long), err)
+	}
+	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 0 {
+		t.Errorf("left in %s: %v %v", dir, ents, err)
 	}
 }

@@ -4,15 +4,18 @@ package shm
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -20,7 +23,10 @@ import (
 // with mode 0600 (only this user may connect; loosen it with os.Chmod if
 // other users should) and removes on Close. It fails with an error
 // matching [fs.ErrExist] if path exists, a socket left by a crashed
-// process included: remove it first if it is stale.
+// process included: remove it first if it is stale. The socket is first
+// bound in a private directory beside path, whose name makes it 13 bytes
+// longer: path may be that much shorter than a Unix socket path may be
+// (107 bytes on Linux, illumos and Solaris, 103 on the BSDs and darwin).
 func Listen(path string) (*Listener, error) {
 	var cfg ListenConfig
 	return cfg.Listen(path)
@@ -53,6 +59,9 @@ const maxHandshakes = 64
 
 // Listen is [Listen] with the options of cfg.
 func (cfg *ListenConfig) Listen(path string) (*Listener, error) {
+	if err := cfg.check(); err != nil {
+		return nil, &net.OpError{Op: "listen", Net: "shm", Addr: &Addr{Path: path}, Err: err}
+	}
 	ln, info, err := listenUnix(path)
 	if err != nil {
 		return nil, &net.OpError{Op: "listen", Net: "shm", Addr: &Addr{Path: path}, Err: err}
@@ -73,11 +82,24 @@ func (cfg *ListenConfig) Listen(path string) (*Listener, error) {
 	return l, nil
 }
 
+// listenPathSlack is how many bytes longer than the path given to
+// Listen the path is at which Listen binds its socket first: a private
+// directory beside it, "/.shmXXXXXX/s".
+const listenPathSlack = len("/.shm000000/s")
+
+// maxSocketPath is the longest path a Unix socket may be bound at here.
+var maxSocketPath = len(syscall.RawSockaddrUnix{}.Path) - 1 // room for the NUL
+
 // listenUnix binds a socket in a private directory beside path, makes it
 // 0600 and links it to path: no one can connect before the mode is set,
 // and an existing path is never replaced.
 func listenUnix(path string) (*net.UnixListener, os.FileInfo, error) {
-	dir, err := os.MkdirTemp(filepath.Dir(path), ".shm-listen-")
+	if n := len(path) + listenPathSlack; n > maxSocketPath {
+		return nil, nil, &os.PathError{Op: "bind", Path: path, Err: fmt.Errorf(
+			"the path is %d bytes; Listen binds first at a name %d bytes longer beside it, and a Unix socket path holds at most %d: use a path of at most %d bytes",
+			len(path), listenPathSlack, maxSocketPath, maxSocketPath-listenPathSlack)}
+	}
+	dir, err := privateDir(filepath.Dir(path))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -107,6 +129,21 @@ func listenUnix(path string) (*net.UnixListener, os.FileInfo, error) {
 		return nil, nil, err
 	}
 	return ln, info, nil
+}
+
+// privateDir makes a directory of mode 0700 named .shm and six random
+// hex digits in parent, and returns its path.
+func privateDir(parent string) (string, error) {
+	var err error
+	for range 100 {
+		var b [3]byte
+		rand.Read(b[:])
+		dir := filepath.Join(parent, fmt.Sprintf(".shm%x", b))
+		if err = os.Mkdir(dir, 0o700); !errors.Is(err, fs.ErrExist) {
+			return dir, err
+		}
+	}
+	return "", err
 }
 
 func (l *Listener) acceptLoop() {

@@ -39,3 +39,7 @@ func ConnReadWake(c *Conn) (addr uintptr, armed bool) {
 	a, v := connWakeWord(c.in.(connRing).r)
 	return a, v&1 != 0
 }
+
+// MaxSocketPath is the longest path a Unix socket may be bound at here.
+// Tests only.
+func MaxSocketPath() int { return maxSocketPath }
