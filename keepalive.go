@@ -56,7 +56,8 @@ func (o *Object) Check() error {
 // KeepAlive keeps a named object safe from the host's cleaners until ctx
 // ends or the object is closed. It touches the object at once and every
 // period (zero means [DefaultKeepAlivePeriod]), and holds a shared BSD
-// flock on it for the whole time, which systemd-tmpfiles respects for
+// flock on it for the whole time (through a descriptor of its own, which
+// it closes when it returns), which systemd-tmpfiles respects for
 // files it would otherwise age out (while another process holds an
 // exclusive flock, the shared one is tried again at each refresh). Before each touch it checks the name:
 // as soon as the name is gone or leads elsewhere it returns an error
@@ -80,13 +81,13 @@ func (o *Object) KeepAlive(ctx context.Context, every time.Duration, opts ...Kee
 	if err := o.Check(); err != nil {
 		return err
 	}
-	locked, err := o.flockShared()
+	unlock, err := o.flockShared()
 	if err != nil {
 		return err
 	}
 	defer func() {
-		if locked {
-			o.funlock()
+		if unlock != nil {
+			unlock()
 		}
 	}()
 	t := time.NewTicker(every)
@@ -101,9 +102,9 @@ func (o *Object) KeepAlive(ctx context.Context, every time.Duration, opts ...Kee
 			}
 			return err
 		}
-		if !locked {
+		if unlock == nil {
 			// A conflicting lock held at the last try may be gone.
-			if locked, err = o.flockShared(); err != nil {
+			if unlock, err = o.flockShared(); err != nil {
 				if o.h.closed() {
 					return nil
 				}

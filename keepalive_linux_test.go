@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -399,5 +400,88 @@ func TestKeepAliveRetriesFlock(t *testing.T) {
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Errorf("KeepAlive after cancel: %v", err)
+	}
+}
+
+// flockedByOthers reports whether a shared flock is held on the file at p
+// by some open file description: an exclusive one through a fresh open of
+// p then fails.
+func flockedByOthers(t *testing.T, p string) bool {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+	if errors.Is(err, unix.EWOULDBLOCK) {
+		return true
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return false
+}
+
+// keepAliveStarted runs o.KeepAlive(ctx) in a goroutine and returns, once
+// it has refreshed the object once (it takes its lock before that), the
+// channel of its result.
+func keepAliveStarted(ctx context.Context, o *shm.Object) chan error {
+	refreshed := make(chan struct{})
+	done := make(chan error, 1)
+	var once sync.Once
+	go func() {
+		done <- o.KeepAlive(ctx, time.Hour, shm.OnRefresh(func(time.Time) { once.Do(func() { close(refreshed) }) }))
+	}()
+	select {
+	case <-refreshed:
+	case err := <-done:
+		done <- err
+	}
+	return done
+}
+
+// TestKeepAliveLocksOfItsOwn: each KeepAlive holds its flock through a
+// descriptor of its own. Two on one object (or a parent's and a child's
+// on the object passed to it, which share its open file description):
+// the first one ending leaves the other's lock in place. And a KeepAlive
+// ended by the object's Close releases its lock though a Mapping of the
+// object, whose descriptor shares that description, stays open.
+func TestKeepAliveLocksOfItsOwn(t *testing.T) {
+	name := testName(t)
+	o, err := shm.Create(name, 4096, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shm.Unlink(name)
+	p, err := o.Path()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := o.Map()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	defer cancel1()
+	first := keepAliveStarted(ctx1, o)
+	second := keepAliveStarted(context.Background(), o)
+	if !flockedByOthers(t, p) {
+		t.Fatal("no flock while two KeepAlives run")
+	}
+	cancel1()
+	if err := <-first; !errors.Is(err, context.Canceled) {
+		t.Fatalf("the first KeepAlive: %v", err)
+	}
+	if !flockedByOthers(t, p) {
+		t.Error("the first KeepAlive's end released the second one's flock")
+	}
+	o.Close()
+	if err := <-second; err != nil {
+		t.Fatalf("the second KeepAlive, ended by Close: %v", err)
+	}
+	if flockedByOthers(t, p) {
+		t.Error("a flock is still held after every KeepAlive returned (kept through the Mapping's descriptor)")
 	}
 }

@@ -8,9 +8,7 @@ import "golang.org/x/sys/windows"
 func touchFD(windows.Handle) error { return nil }
 
 // flockShared takes no lock on Windows: there is no cleaner to keep off.
-func (o *Object) flockShared() (bool, error) { return false, nil }
-
-func (o *Object) funlock() {}
+func (o *Object) flockShared() (unlock func(), err error) { return nil, nil }
 
 // checkName reports that the name leads here: while this process holds a
 // handle to a named section, the section keeps its name and no other

@@ -74,9 +74,7 @@ func Receive(*net.UnixConn) ([]*Object, error) { return nil, errUnsupported("Rec
 
 func touchFD(int) error { return errUnsupported("futimes") }
 
-func (o *Object) flockShared() (bool, error) { return false, errUnsupported("flock") }
-
-func (o *Object) funlock() {}
+func (o *Object) flockShared() (unlock func(), err error) { return nil, errUnsupported("flock") }
 
 func (o *Object) checkName() error { return errUnsupported("Check") }
 
