@@ -63,6 +63,14 @@ func (m *Mapping) RingStats(off, n int) (RingStats, error) {
 	}
 	probe, err := lock.NewProbe(f)
 	if err != nil {
+		m.mu.RLock()
+		closed := m.closed
+		m.mu.RUnlock()
+		if closed {
+			// The Mapping's Close closed f after probeFile returned it
+			// (the error is then poll's "use of closed file").
+			return RingStats{}, m.errClosed(op)
+		}
 		return fail(err)
 	}
 	defer probe.Close()
