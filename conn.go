@@ -212,6 +212,11 @@ func (c *Conn) Read(b []byte) (int, error) {
 	if c.closed.Load() {
 		return 0, c.opError("read", ctx, net.ErrClosed)
 	}
+	if c.rd.passed() {
+		// Checked first, as a net.Conn does: after the peer has gone,
+		// the context's cause stays ErrPeerGone whatever the deadline.
+		return 0, c.opError("read", ctx, os.ErrDeadlineExceeded)
+	}
 	if ctx.Err() != nil && !errors.Is(context.Cause(ctx), ErrPeerGone) {
 		return 0, c.opError("read", ctx, ctx.Err())
 	}
@@ -270,6 +275,9 @@ func (c *Conn) Write(b []byte) (int, error) {
 	defer c.wr.unlock()
 	if c.closed.Load() {
 		return 0, c.opError("write", ctx, net.ErrClosed)
+	}
+	if c.wr.passed() {
+		return 0, c.opError("write", ctx, os.ErrDeadlineExceeded)
 	}
 	if ctx.Err() != nil {
 		return 0, c.opError("write", ctx, ctx.Err())
@@ -419,7 +427,7 @@ type direction struct {
 	ctx     atomic.Pointer[context.Context] // the calls' context; changed under mu
 	cancel  context.CancelCauseFunc
 	timer   *time.Timer
-	expired bool // ctx was canceled by its deadline
+	expired atomic.Bool // ctx was canceled by its deadline; changed under mu
 	calls   gate // the ring's (ring_gate.go)
 }
 
@@ -446,17 +454,17 @@ func (d *direction) set(t time.Time) {
 		d.timer.Stop()
 		d.timer = nil
 	}
-	if d.expired {
+	if d.expired.Load() {
 		d.cancel(nil)
 		d.fresh()
-		d.expired = false
+		d.expired.Store(false)
 	}
 	if t.IsZero() {
 		return
 	}
 	dur := time.Until(t)
 	if dur <= 0 {
-		d.expired = true
+		d.expired.Store(true)
 		d.cancel(os.ErrDeadlineExceeded)
 		return
 	}
@@ -469,11 +477,14 @@ func (d *direction) set(t time.Time) {
 			return // re-armed or stopped meanwhile
 		}
 		d.timer = nil
-		d.expired = true
+		d.expired.Store(true)
 		cancel(os.ErrDeadlineExceeded)
 	})
 	d.timer = timer
 }
+
+// passed reports whether the deadline has passed.
+func (d *direction) passed() bool { return d.expired.Load() }
 
 // stop releases the timer (at Close).
 func (d *direction) stop() {

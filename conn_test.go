@@ -401,3 +401,45 @@ func TestListenPathLength(t *testing.T) {
 		t.Errorf("left in %s: %v %v", dir, ents, err)
 	}
 }
+
+// TestConnPastDeadlineAfterPeerGone: once the peer has gone, a past
+// deadline still fails a Read or a Write with a timeout, as on any
+// net.Conn, before anything else; cleared, the Read drains what the peer
+// wrote, then ends the stream.
+func TestConnPastDeadlineAfterPeerGone(t *testing.T) {
+	a, b := connPair(t, nil, nil)
+	if _, err := a.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	// b learns of it through its socket: wait until a Write says so.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+		_, err := b.Write([]byte("x"))
+		if errors.Is(err, shm.ErrPeerGone) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("Write while the peer goes: %v", err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("b never saw its peer gone")
+		}
+	}
+	timeout := func(what string, err error) {
+		t.Helper()
+		var ne net.Error
+		if !errors.Is(err, os.ErrDeadlineExceeded) || !errors.As(err, &ne) || !ne.Timeout() {
+			t.Errorf("%s with a past deadline after the peer went: %v; want a timeout", what, err)
+		}
+	}
+	b.SetDeadline(time.Unix(1, 0))
+	_, err := b.Read(make([]byte, 8))
+	timeout("Read", err)
+	_, err = b.Write([]byte("x"))
+	timeout("Write", err)
+	b.SetDeadline(time.Time{})
+	got, err := io.ReadAll(b)
+	if err != nil || string(got) != "hello" {
+		t.Errorf("ReadAll once the deadline is cleared: %q, %v; want what the peer wrote", got, err)
+	}
+}
