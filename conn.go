@@ -428,7 +428,7 @@ type direction struct {
 	cancel  context.CancelCauseFunc
 	timer   *time.Timer
 	expired atomic.Bool // ctx was canceled by its deadline; changed under mu
-	calls   gate // the ring's (ring_gate.go)
+	calls   gate        // the ring's (ring_gate.go)
 }
 
 func (d *direction) init(parent context.Context) {
