@@ -67,8 +67,10 @@ type ListenConfig struct {
 	HandshakeTimeout time.Duration
 
 	// HandshakeError, if set, is called (from a goroutine of the
-	// listener) with the error of every handshake that failed. The
-	// listener goes on accepting; Accept never returns these errors.
+	// listener) with the error of every handshake that failed, except
+	// those that Close cut short. The listener goes on accepting; Accept
+	// never returns these errors. Close waits for the calls under way, so
+	// it must not be called from HandshakeError.
 	HandshakeError func(error)
 }
 

@@ -42,7 +42,8 @@ type Listener struct {
 	ino  os.FileInfo // the socket file we made, to remove only it
 
 	conns     chan *Conn
-	errs      chan error
+	failed    chan struct{}   // closed when accepting failed for good
+	failErr   error           // why; written before failed is closed
 	ctx       context.Context // canceled by Close
 	cancel    context.CancelFunc
 	done      <-chan struct{}
@@ -67,13 +68,13 @@ func (cfg *ListenConfig) Listen(path string) (*Listener, error) {
 		return nil, &net.OpError{Op: "listen", Net: "shm", Addr: &Addr{Path: path}, Err: err}
 	}
 	l := &Listener{
-		cfg:   *cfg,
-		ln:    ln,
-		addr:  &Addr{Path: path},
-		ino:   info,
-		conns: make(chan *Conn),
-		errs:  make(chan error),
-		slots: make(chan struct{}, maxHandshakes),
+		cfg:    *cfg,
+		ln:     ln,
+		addr:   &Addr{Path: path},
+		ino:    info,
+		conns:  make(chan *Conn),
+		failed: make(chan struct{}),
+		slots:  make(chan struct{}, maxHandshakes),
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.done = l.ctx.Done()
@@ -169,10 +170,10 @@ func (l *Listener) acceptLoop() {
 				}
 				continue
 			}
-			select {
-			case l.errs <- &net.OpError{Op: "accept", Net: "shm", Addr: l.addr, Err: err}:
-			case <-l.done:
-			}
+			// Every Accept from now on returns this error, as
+			// net.UnixListener's would.
+			l.failErr = &net.OpError{Op: "accept", Net: "shm", Addr: l.addr, Err: err}
+			close(l.failed)
 			return
 		}
 		backoff = 0
@@ -188,7 +189,9 @@ func (l *Listener) acceptLoop() {
 			defer func() { <-l.slots }()
 			c, err := l.handshake(uc)
 			if err != nil {
-				if h := l.cfg.HandshakeError; h != nil {
+				// A handshake that Close cut short is not reported: it
+				// was dropped, as documented.
+				if h := l.cfg.HandshakeError; h != nil && l.ctx.Err() == nil {
 					h(&net.OpError{Op: "accept", Net: "shm", Addr: l.addr, Err: err})
 				}
 				return
@@ -213,8 +216,13 @@ func (l *Listener) Accept() (net.Conn, error) {
 	select {
 	case c := <-l.conns:
 		return c, nil
-	case err := <-l.errs:
-		return nil, err
+	case <-l.failed:
+		select {
+		case <-l.done:
+			return nil, &net.OpError{Op: "accept", Net: "shm", Addr: l.addr, Err: net.ErrClosed}
+		default:
+		}
+		return nil, l.failErr
 	case <-l.done:
 		return nil, &net.OpError{Op: "accept", Net: "shm", Addr: l.addr, Err: net.ErrClosed}
 	}
