@@ -136,19 +136,6 @@ func pwriteZeros(fd int, n, off int64) (int, error) {
 	return k, nil
 }
 
-// writeZeros writes zeros over [from, to) of fd, an object no other
-// process can reach yet.
-func writeZeros(fd int, from, to int64) error {
-	for off := from; off < to; {
-		k, err := pwriteZeros(fd, min(to-off, int64(len(zeroChunk))), off)
-		if err != nil {
-			return err
-		}
-		off += int64(k)
-	}
-	return nil
-}
-
 // setSize sets the size of fd's object to size, reserving the memory of a
 // grown object before its size changes (see grow); a failed grow leaves
 // the size as it was, unless another process grew the object meanwhile.

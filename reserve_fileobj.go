@@ -33,3 +33,16 @@ func reserve(f *os.File, size int64) error {
 // grow makes fd's object to bytes long by writing zeros past its end (see
 // growByWriting, which says what a failure leaves).
 func grow(fd int, to int64) error { return growByWriting(fd, to) }
+
+// writeZeros writes zeros over [from, to) of fd, an object no other
+// process can reach yet.
+func writeZeros(fd int, from, to int64) error {
+	for off := from; off < to; {
+		k, err := pwriteZeros(fd, min(to-off, int64(len(zeroChunk))), off)
+		if err != nil {
+			return err
+		}
+		off += int64(k)
+	}
+	return nil
+}
