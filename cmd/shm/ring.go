@@ -89,7 +89,11 @@ queue in the ring whether or not a receiver is attached; while the ring is
 full, send waits for a receiver to take from it (a new one too, when the
 last has gone); --timeout gives up with exit status 1 when no room appears
 for DUR. A line longer than the ring's
-largest message is an error. With --exclusive the command registers at
+largest message is an error. Stdin is read in blocks: with --count, what
+the command read past the last message it sent is not sent, and is gone
+from stdin for whatever reads it next. SIGINT or SIGTERM ends the command
+even while it waits for stdin (exit status 1, saying how many it sent).
+With --exclusive the command registers at
 once as the ring's only sender (shm.Ring.OpenSendExclusive): it is refused
 while another sender lives, and other senders are refused until it ends.
 ` + ringNote,
@@ -129,7 +133,9 @@ with status 0 after --count messages, or when every sender has closed its
 side and the ring is empty; --timeout gives up with exit status 1 when no
 message arrives for DUR. Only one receiver at a time may use a ring: a
 second is refused while the first lives. Messages the command has taken
-are gone from the ring.
+are gone from the ring. SIGINT or SIGTERM ends the command even while
+stdout is full (exit status 1, saying how many it received); so does a
+failed write of stdout, after which it takes no more messages.
 ` + ringNote,
 	run: func(ctx context.Context, c *command, e *env, args []string) error {
 		f, name, err := addRingFlags(c, e, args,
