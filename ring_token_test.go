@@ -28,7 +28,12 @@ func putRingWord32(m *shm.Mapping, off int, v uint32) {
 	binary.NativeEndian.PutUint32(m.Bytes()[off:], v)
 }
 
-func setRingFlag(m *shm.Mapping, f byte) { m.Bytes()[shm.RingOffFlags] |= f }
+// setRingFlag sets flag f in the ring's 32-bit flags word, which is in
+// the machine's byte order (on s390x its low bits are in its last byte).
+func setRingFlag(m *shm.Mapping, f uint32) {
+	b := m.Bytes()[shm.RingOffFlags:]
+	binary.NativeEndian.PutUint32(b, binary.NativeEndian.Uint32(b)|f)
+}
 
 // TestRingImpossibleTokenUnwrittenClaim: the receiver finds room below the
 // tail whose header is unwritten, claimed by a slot with an impossible
