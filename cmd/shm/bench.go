@@ -196,6 +196,7 @@ type benchMachine struct {
 	CPUs   int    `json:"cpus"`
 	Kernel string `json:"kernel"`
 	Go     string `json:"go"`
+	Idle   string `json:"idle"` // how an idle CPU waits (Linux cpuidle); "" where unknown
 }
 
 type benchReport struct {
@@ -208,7 +209,30 @@ func machineInfo() benchMachine {
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
 		m.CPU = cpuModel(string(b))
 	}
+	read := func(p string) string {
+		b, _ := os.ReadFile(p)
+		return strings.TrimSpace(string(b))
+	}
+	m.Idle = idleInfo(read("/sys/devices/system/cpu/cpuidle/current_driver"), read("/sys/module/haltpoll/parameters/guest_halt_poll_ns"))
 	return m
+}
+
+// idleInfo describes how an idle CPU waits, from Linux's cpuidle driver
+// and, for the haltpoll driver of a KVM guest, its guest_halt_poll_ns: the
+// asleep round trips depend on it. A guest that does not poll halts its
+// vCPU at once, and every wake-up of a process asleep there goes through
+// the hypervisor (about 16-20 µs on the hosts of BENCHMARKS §7 against
+// 4-5 µs when it polls).
+func idleInfo(driver, pollNS string) string {
+	switch {
+	case driver == "":
+		return ""
+	case driver == "haltpoll" && pollNS == "0":
+		return "cpuidle haltpoll, guest_halt_poll_ns 0: an idle vCPU halts at once, so waking a sleeping process goes through the hypervisor"
+	case driver == "haltpoll" && pollNS != "":
+		return fmt.Sprintf("cpuidle haltpoll, guest_halt_poll_ns %s: an idle vCPU polls that long before it halts", pollNS)
+	}
+	return "cpuidle " + driver
 }
 
 // cpuModel returns the first "model name" (x86, most others) or, failing
@@ -227,8 +251,12 @@ func cpuModel(cpuinfo string) string {
 }
 
 func printMachine(w io.Writer, m benchMachine) {
-	fmt.Fprintf(w, "machine: %s/%s, %s, %d CPUs, kernel %s, %s\n\n", m.GOOS, m.GOARCH,
+	fmt.Fprintf(w, "machine: %s/%s, %s, %d CPUs, kernel %s, %s\n", m.GOOS, m.GOARCH,
 		orDash(m.CPU, "CPU model unknown"), m.CPUs, orDash(m.Kernel, "unknown"), m.Go)
+	if m.Idle != "" {
+		fmt.Fprintf(w, "idle: %s\n", m.Idle)
+	}
+	fmt.Fprintln(w)
 }
 
 func orDash(s, dash string) string {

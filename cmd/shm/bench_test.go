@@ -24,6 +24,21 @@ func TestCPUModel(t *testing.T) {
 	}
 }
 
+func TestIdleInfo(t *testing.T) {
+	for _, c := range []struct{ driver, poll, want string }{
+		{"haltpoll", "0", "cpuidle haltpoll, guest_halt_poll_ns 0: an idle vCPU halts at once, so waking a sleeping process goes through the hypervisor"},
+		{"haltpoll", "200000", "cpuidle haltpoll, guest_halt_poll_ns 200000: an idle vCPU polls that long before it halts"},
+		{"haltpoll", "", "cpuidle haltpoll"},
+		{"intel_idle", "", "cpuidle intel_idle"},
+		{"acpi_idle", "0", "cpuidle acpi_idle"},
+		{"", "0", ""},
+	} {
+		if got := idleInfo(c.driver, c.poll); got != c.want {
+			t.Errorf("idleInfo(%q, %q) = %q; want %q", c.driver, c.poll, got, c.want)
+		}
+	}
+}
+
 func FuzzCPUModel(f *testing.F) {
 	f.Add("model name\t: AMD EPYC\n")
 	f.Add("uarch : sifive,u74-mc")
