@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -46,6 +47,9 @@ func TestAcceptFailsForGood(t *testing.T) {
 		}
 	}
 	t.Logf("Accept: %v", first)
+	if strings.Contains(first.Error(), ".shm") {
+		t.Errorf("Accept's error names the temporary socket path, gone since Listen: %v", first)
+	}
 	l.Close()
 	if _, err := l.Accept(); !errors.Is(err, net.ErrClosed) {
 		t.Errorf("Accept after Close: %v, want net.ErrClosed", err)

@@ -172,7 +172,7 @@ func (l *Listener) acceptLoop() {
 			}
 			// Every Accept from now on returns this error, as
 			// net.UnixListener's would.
-			l.failErr = &net.OpError{Op: "accept", Net: "shm", Addr: l.addr, Err: err}
+			l.failErr = &net.OpError{Op: "accept", Net: "shm", Addr: l.addr, Err: unwrapOp(err)}
 			close(l.failed)
 			return
 		}
