@@ -62,6 +62,19 @@ func withoutEnv(env []string, key string) []string {
 	return out
 }
 
+// withoutPassed returns env without the SHM_FD_ variables whose value drop
+// reports.
+func withoutPassed(env []string, drop func(val string) bool) []string {
+	out := env[:0:0]
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, EnvPrefix) && drop(v) {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
 // passKey checks Pass's arguments, the same on every system, and returns
 // the variable that carries the object to the child.
 func passKey(cmd *exec.Cmd, name string, o *Object) (string, error) {

@@ -23,6 +23,12 @@ import (
 // will see. Call it before cmd.Start; o must stay open until then. The
 // child calls [Inherited](name). name is 1 to 64 characters of
 // [A-Za-z0-9_].
+//
+// Starting from os.Environ(), Pass leaves out every SHM_FD_ variable:
+// those name descriptors this process inherited, which the child does not
+// (its descriptors from 3 on are cmd.ExtraFiles), so the child would adopt
+// whatever now has that number. Any other SHM_FD_ variable that names the
+// descriptor number o gets is left out too.
 func Pass(cmd *exec.Cmd, name string, o *Object) error {
 	key, err := passKey(cmd, name, o)
 	if err != nil {
@@ -35,11 +41,12 @@ func Pass(cmd *exec.Cmd, name string, o *Object) error {
 	}
 	env := cmd.Env
 	if env == nil {
-		env = os.Environ()
+		env = withoutPassed(os.Environ(), func(string) bool { return true })
 	}
 	cmd.ExtraFiles = append(cmd.ExtraFiles, f)
-	fd := 2 + len(cmd.ExtraFiles)
-	cmd.Env = append(withoutEnv(env, key), key+"="+strconv.Itoa(fd))
+	num := strconv.Itoa(2 + len(cmd.ExtraFiles))
+	env = withoutPassed(env, func(val string) bool { return val == num })
+	cmd.Env = append(withoutEnv(env, key), key+"="+num)
 	return nil
 }
 
@@ -56,7 +63,9 @@ var inherited struct {
 // `shm exec`). It adopts the descriptor named by SHM_FD_<name>, makes it
 // close-on-exec so it goes no further unless passed again, and removes the
 // variable from the environment. Asking twice for the same descriptor is
-// an error, so that two Objects never own one descriptor.
+// an error, so that two Objects never own one descriptor; so is a
+// close-on-exec descriptor, which cannot have come across exec (every
+// descriptor Go opens is close-on-exec).
 func Inherited(name string) (*Object, error) {
 	key, err := envName(name)
 	if err != nil {
@@ -78,8 +87,15 @@ func Inherited(name string) (*Object, error) {
 	if prev, ok := inherited.taken[fd]; ok {
 		return nil, fmt.Errorf("shm: Inherited(%q): descriptor %d was already adopted as %q", name, fd, prev)
 	}
-	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+	fdFlags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+	if err != nil {
 		return nil, fmt.Errorf("shm: Inherited(%q): %s=%d: descriptor is not open: %w", name, key, fd, err)
+	}
+	if fdFlags&unix.FD_CLOEXEC != 0 {
+		// A descriptor that came across exec cannot be close-on-exec; one
+		// that is was opened by this process, which owns it already (an
+		// Object's, a file's): adopting it would give it two owners.
+		return nil, fmt.Errorf("shm: Inherited(%q): %s=%d: descriptor %d is close-on-exec, so this process opened it rather than inherited it; a stale or wrong %s", name, key, fd, fd, key)
 	}
 	// A descriptor we refuse is not ours to close: it stays open.
 	o, err := adoptRaw(fd, "shm:"+name)
@@ -187,6 +203,10 @@ func Receive(c *net.UnixConn) ([]*Object, error) {
 		closeAll()
 		return nil, fmt.Errorf("shm: Receive: header announces %d descriptors, message carried %d", want, len(fds))
 	}
+	if len(fds) == 0 {
+		// Send never writes one: a caller may take objs[0].
+		return nil, errors.New("shm: Receive: the message carries no object")
+	}
 	objs := make([]*Object, 0, len(fds))
 	for i, fd := range fds {
 		o, err := adoptRaw(fd, "shm:received")
@@ -204,8 +224,12 @@ func Receive(c *net.UnixConn) ([]*Object, error) {
 	return objs, nil
 }
 
-// parseRights returns every descriptor in the control messages, even when
-// some message is malformed, so that the caller can close them all.
+// parseRights returns every descriptor of the SCM_RIGHTS control
+// messages, even when some message is malformed, so that the caller can
+// close them all. Other control messages, which a socket's options may
+// add to every message (SO_PASSCRED's credentials, a security label),
+// are not the sender's doing and are skipped; a descriptor one of them
+// carries (SO_PASSPIDFD's pidfd) is closed.
 func parseRights(oob []byte) ([]int, error) {
 	if len(oob) == 0 {
 		return nil, nil
@@ -217,6 +241,11 @@ func parseRights(oob []byte) ([]int, error) {
 	var fds []int
 	var firstErr error
 	for i := range msgs {
+		h := msgs[i].Header
+		if h.Level != unix.SOL_SOCKET || h.Type != unix.SCM_RIGHTS {
+			closeCarried(&msgs[i])
+			continue
+		}
 		got, err := unix.ParseUnixRights(&msgs[i])
 		if err != nil {
 			if firstErr == nil {

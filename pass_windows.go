@@ -36,15 +36,19 @@ func Pass(cmd *exec.Cmd, name string, o *Object) error {
 	if err != nil {
 		return fmt.Errorf("shm: Pass: %w", o.wrap("SetHandleInformation", err))
 	}
+	// As on Unix: inherited SHM_FD_ variables name this process's handles,
+	// not the child's, and none may name the value o's handle has.
 	env := cmd.Env
 	if env == nil {
-		env = os.Environ()
+		env = withoutPassed(os.Environ(), func(string) bool { return true })
 	}
+	val := strconv.FormatUint(uint64(hv), 10)
+	env = withoutPassed(env, func(v string) bool { return v == val })
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
 	cmd.SysProcAttr.AdditionalInheritedHandles = append(cmd.SysProcAttr.AdditionalInheritedHandles, syscall.Handle(hv))
-	cmd.Env = append(withoutEnv(env, key), key+"="+strconv.FormatUint(uint64(hv), 10))
+	cmd.Env = append(withoutEnv(env, key), key+"="+val)
 	return nil
 }
 
