@@ -40,3 +40,36 @@ func TestWakeOnDone(t *testing.T) {
 		}
 	}
 }
+
+// TestWakeOnDoneRewakes: a waiter that enters the wait after the first
+// wake-up of an ended context (it looked at the context just before the
+// end) is woken too: the wake-up repeats until stop. Each round's first
+// sleeper takes the first wake-up, or a later one; the second enters only
+// after the first has returned, so only a repeated wake-up reaches it.
+func TestWakeOnDoneRewakes(t *testing.T) {
+	if err := Available(); err != nil {
+		t.Skipf("no OS wait/wake here: %v", err)
+	}
+	defer ForceFallback(forced.Load())
+	ForceFallback(false)
+	for round := range 50 {
+		var word uint32
+		ctx, cancel := context.WithCancel(context.Background())
+		stop := WakeOnDone(ctx, &word)
+		cancel()
+		for sleeper := range 2 {
+			woke := make(chan error, 1)
+			go func() { woke <- Wait(&word, 0, time.Time{}) }()
+			select {
+			case err := <-woke:
+				if err != nil {
+					t.Fatal(err)
+				}
+			case <-time.After(time.Minute):
+				t.Fatalf("round %d: sleeper %d on the word of an ended context not woken in a minute", round, sleeper)
+			}
+		}
+		stop()
+		stop() // a second stop is a no-op
+	}
+}

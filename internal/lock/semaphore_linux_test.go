@@ -292,3 +292,41 @@ func timing(tb testing.TB, on bool) {
 		}
 	}
 }
+
+// TestSemaphoreWaitCanceledAnyTime: a context cancelled at any moment of
+// a Wait ends it, though its sleep slice is an hour long: the end of the
+// context wakes the waiter until it has left, wherever it was when the
+// context ended (just before its wait, the first wake-up found nobody).
+func TestSemaphoreWaitCanceledAnyTime(t *testing.T) {
+	old := semSleep
+	semSleep = time.Hour
+	defer func() { semSleep = old }()
+	var word uint64
+	s, err := NewSemaphore(&word)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rounds := 2000
+	if testing.Short() {
+		rounds = 300
+	}
+	for i := range rounds {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			for range i % 17 {
+				runtime.Gosched()
+			}
+			cancel()
+		}()
+		done := make(chan error, 1)
+		go func() { done <- s.Wait(ctx) }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("round %d: Wait: %v, want context.Canceled", i, err)
+			}
+		case <-time.After(time.Minute):
+			t.Fatalf("round %d: Wait still sleeps a minute after its context ended", i)
+		}
+	}
+}

@@ -69,6 +69,11 @@ func (c *waitCall) watchHolder(uint32) bool { return false }
 // wake-up, perhaps spurious: the caller looks at the word again.
 func (c *waitCall) sleep(v uint32, slice time.Duration) (timedOut bool, err error) {
 	deadline, ctxDeadline, hasDeadline := sliceDeadline(c.ctx, slice)
+	if c.ctx.Err() != nil {
+		// Ended already: leave without a system call. (An end after this
+		// look is covered by WakeOnDone, which wakes until the call ends.)
+		return false, afterSleep(c.ctx, c.mem, ctxDeadline, hasDeadline)
+	}
 	werr := futex.Wait(c.word, v, deadline)
 	if werr != nil && !errors.Is(werr, futex.ErrTimeout) {
 		return false, werr
