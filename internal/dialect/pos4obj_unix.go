@@ -47,6 +47,16 @@ func (d *Dialect) lock(dir, name string) (unlock func() error, err error) {
 				return err
 			}, nil
 		}
+		if err == syscall.ENOENT && try+1 < d.lockTries {
+			// Another opener's unlock removed the hash directories,
+			// empty for an instant, after this one made them: make them
+			// again and retry (libc fails here with ENOENT, calling an
+			// existing object missing).
+			if err := makeHashDirs(dir, rel); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		if err != syscall.EEXIST || try+1 >= d.lockTries {
 			cleanHashDirs(dir, rel)
 			return nil, err
@@ -63,18 +73,56 @@ func (d *Dialect) lock(dir, name string) (unlock func() error, err error) {
 // ".<md5>/<type>/<name>" under dir, mode 0777 whatever the umask, as
 // illumos' __pos4obj_name does; existing ones are fine. Other paths need
 // nothing.
+//
+// Unlike libc, it never goes through a symbolic link: the md5 of a name
+// is known to anyone, who could plant ".<md5>" in /tmp as a link to a
+// directory of their choice, where the objects and the 0777 directories
+// would then be made. Each directory, made or found, is opened with
+// O_DIRECTORY|O_NOFOLLOW (anything else there is EINVAL, as a link at a
+// lock file's place is), and a new one gets its mode through that
+// descriptor. What this cannot close is a swap of the second directory
+// (its parent is 0777 without the sticky bit) between this check and the
+// open of the object beneath it, a window libc has too.
 func makeHashDirs(dir, rel string) error {
 	hash, typ, ok := hashDirs(rel)
 	if !ok {
 		return nil
 	}
-	for _, p := range []string{filepath.Join(dir, hash), filepath.Join(dir, hash, typ)} {
-		err := unix.Mkdir(p, 0o777)
-		if err == nil {
-			err = unix.Chmod(p, 0o777)
-		} else if err == syscall.EEXIST {
-			err = nil
+	var err error
+	// Another process's cleanHashDirs may remove them, empty, as they are
+	// made (ENOENT): make them again, a few times.
+	for range 8 {
+		if err = makeDirs(filepath.Join(dir, hash), filepath.Join(dir, hash, typ)); err != syscall.ENOENT {
+			break
 		}
+	}
+	return err
+}
+
+// makeDirs makes or finds each directory of paths in turn, as
+// makeHashDirs says.
+func makeDirs(paths ...string) error {
+	for _, p := range paths {
+		err := unix.Mkdir(p, 0o777)
+		made := err == nil
+		if err != nil && err != syscall.EEXIST {
+			return err
+		}
+		var fd int
+		err = ignoringEINTR(func() (e error) {
+			fd, e = unix.Open(p, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+			return e
+		})
+		if err != nil {
+			if err == syscall.ENOENT {
+				return err
+			}
+			return syscall.EINVAL // a link, or not a directory
+		}
+		if made {
+			err = unix.Fchmod(fd, 0o777)
+		}
+		unix.Close(fd)
 		if err != nil {
 			return err
 		}
