@@ -39,7 +39,7 @@ func (m Mount) Option(name string) (string, bool) {
 // Optional fields (master:1 ...) are skipped up to the "-" separator.
 // Octal escapes (\040 for a space) in paths are decoded.
 func ParseMountinfoLine(s string) (Mount, error) {
-	f := strings.Fields(s)
+	f := kernelFields(s)
 	sep := -1
 	for i := 6; i < len(f); i++ {
 		if f[i] == "-" {
@@ -104,7 +104,7 @@ func ParseFstabLine(s string) (e FstabEntry, ok bool, err error) {
 	if t == "" || t[0] == '#' {
 		return e, false, nil
 	}
-	f := strings.Fields(t)
+	f := kernelFields(t)
 	if len(f) < 3 {
 		return e, false, fmt.Errorf("fstab: %q: want at least device, mount point and type", t)
 	}
@@ -187,4 +187,13 @@ func SysUIDMax(defs map[string]string) (max uint32, source string) {
 		}
 	}
 	return DefaultSysUIDMax, "default"
+}
+
+// kernelFields splits a line of mountinfo or fstab at spaces and tabs, the
+// only blanks those files use: the kernel writes a space, tab, newline or
+// backslash inside a field as an octal escape, and every other byte as it
+// is, so a path holding U+00A0 or U+0085 (which strings.Fields takes for
+// blanks) stays one field.
+func kernelFields(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\t' })
 }
