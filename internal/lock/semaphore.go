@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -259,11 +260,11 @@ func (s semOp) waitSlow(ctx context.Context) error {
 		return err
 	}
 	defer c.end()
-	atomic.AddUint64(s.word, semOneWaiter)
+	s.register()
 	for {
 		d := atomic.LoadUint64(s.word)
 		if semValue(d) > 0 {
-			if atomic.CompareAndSwapUint64(s.word, d, d-1-semOneWaiter) {
+			if atomic.CompareAndSwapUint64(s.word, d, d-1-leaving(d)) {
 				return nil
 			}
 			continue
@@ -277,14 +278,43 @@ func (s semOp) waitSlow(ctx context.Context) error {
 	}
 }
 
+// register counts the caller among the waiters. The count is a peer's to
+// write too: at its maximum it stays there (adding would wrap it to zero,
+// and a Post that sees no waiters wakes nobody, leaving this one asleep
+// for its slice); Posts then keep waking, which costs a system call each
+// and nothing else.
+func (s semOp) register() {
+	for {
+		d := atomic.LoadUint64(s.word)
+		if semWaiters(d) == math.MaxUint32 || atomic.CompareAndSwapUint64(s.word, d, d+semOneWaiter) {
+			return
+		}
+	}
+}
+
+// leaving is what a waiter that leaves subtracts from word d: one waiter,
+// unless a peer (or a waiter that died) left the count at zero, which
+// stays zero rather than wrapping to its maximum.
+func leaving(d uint64) uint64 {
+	if semWaiters(d) == 0 {
+		return 0
+	}
+	return semOneWaiter
+}
+
 // abandon deregisters a waiter that gives up. It may have consumed the
-// wake-up meant for a token still there: pass it on. Subtracting
-// semOneWaiter changes only the high half, even if a peer (or a waiter
-// that died) left that half at zero: it then wraps, and later Posts make
-// needless wake-up calls, but the value half is never touched.
+// wake-up meant for a token still there: pass it on. Only the high half
+// changes; the value half is never touched.
 func (s semOp) abandon() {
-	d := atomic.AddUint64(s.word, ^uint64(semOneWaiter-1)) // minus one waiter
-	if semValue(d) > 0 && semWaiters(d) > 0 {
-		_ = s.q.wake(s.value, semWaiters(d))
+	for {
+		d := atomic.LoadUint64(s.word)
+		n := d - leaving(d)
+		if !atomic.CompareAndSwapUint64(s.word, d, n) {
+			continue
+		}
+		if semValue(n) > 0 && semWaiters(n) > 0 {
+			_ = s.q.wake(s.value, semWaiters(n))
+		}
+		return
 	}
 }

@@ -3,9 +3,14 @@ package lock
 import (
 	"context"
 	"errors"
+	"fmt"
+	"golang.org/x/sys/unix"
+	"math"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -328,5 +333,56 @@ func TestSemaphoreWaitCanceledAnyTime(t *testing.T) {
 		case <-time.After(time.Minute):
 			t.Fatalf("round %d: Wait still sleeps a minute after its context ended", i)
 		}
+	}
+}
+
+// TestSemaphoreWaiterCountAtMax: a peer left the waiter count at its
+// maximum. A waiter that registers keeps it there (adding wrapped it to
+// zero, and a Post then woke nobody: the waiter slept its whole slice,
+// here an hour). The Post comes once the waiter's thread is asleep in the
+// kernel.
+func TestSemaphoreWaiterCountAtMax(t *testing.T) {
+	old := semSleep
+	semSleep = time.Hour
+	defer func() { semSleep = old }()
+	word := uint64(math.MaxUint32) << 32 // value 0, waiters at the maximum
+	s, err := NewSemaphore(&word)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tid := make(chan int, 1)
+	done := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		tid <- unix.Gettid()
+		done <- s.Wait(context.Background())
+	}()
+	wchan := fmt.Sprintf("/proc/self/task/%d/wchan", <-tid)
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Millisecond) {
+		b, err := os.ReadFile(wchan)
+		if err != nil {
+			t.Skipf("cannot tell when the waiter sleeps: %v", err)
+		}
+		if strings.Contains(string(b), "futex") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Skipf("the waiter's thread never showed a futex wait (wchan %q)", b)
+		}
+	}
+	if err := s.Post(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Post did not wake the waiter: its registration wrapped the waiter count to zero")
+	}
+	if w := semWaiters(atomic.LoadUint64(&word)); w != math.MaxUint32-1 && w != math.MaxUint32 {
+		t.Errorf("waiter count after the waiter left: %#x", w)
 	}
 }
