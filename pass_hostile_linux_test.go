@@ -1,6 +1,8 @@
 package shm_test
 
 import (
+	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -124,5 +126,45 @@ func TestReceiveBesideSocketOptions(t *testing.T) {
 				t.Errorf("%d descriptors before Receive, %d after closing what it returned", before, after)
 			}
 		})
+	}
+}
+
+// TestReceiveLongPacket: on a sequenced-packet socket a message longer
+// than Send's header, whose start looks like one, is refused (the rest
+// would be dropped unseen), and its descriptor closed.
+func TestReceiveLongPacket(t *testing.T) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Skipf("no SOCK_SEQPACKET socketpair: %v", err)
+	}
+	conn := func(fd int) *net.UnixConn {
+		f := os.NewFile(uintptr(fd), "seqpacket")
+		defer f.Close()
+		c, err := net.FileConn(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c.(*net.UnixConn)
+	}
+	c, peer := conn(fds[0]), conn(fds[1])
+	o, err := shm.CreateAnon(4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	before := countFDs()
+	if _, _, err := peer.WriteMsgUnix([]byte("SHM1\x01 and more"), unix.UnixRights(shm.RawFD(o)), nil); err != nil {
+		t.Fatal(err)
+	}
+	objs, err := shm.Receive(c)
+	if err == nil {
+		for _, x := range objs {
+			x.Close()
+		}
+		t.Fatal("Receive took a packet longer than a shm message")
+	}
+	if after := countFDs(); after != before {
+		t.Errorf("%d descriptors before, %d after the refused packet", before, after)
 	}
 }

@@ -178,6 +178,12 @@ func Receive(c *net.UnixConn) ([]*Object, error) {
 		closeAll()
 		return nil, errors.New("shm: Receive: control message truncated: the peer sent more descriptors than a message may carry")
 	}
+	if flags&unix.MSG_TRUNC != 0 {
+		// A datagram or sequenced-packet socket: the message was longer
+		// than Send's header, so Send did not write it.
+		closeAll()
+		return nil, errors.New("shm: Receive: the peer's message is longer than a shm message")
+	}
 	if len(fds) > MaxSend {
 		closeAll()
 		return nil, fmt.Errorf("shm: Receive: peer sent %d descriptors; a message carries at most %d", len(fds), MaxSend)

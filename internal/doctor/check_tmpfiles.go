@@ -164,6 +164,10 @@ func (r *runner) loadTmpfiles() *tmpfilesState {
 				r.applyTmpfilesRule(ds, dir, rule)
 			}
 		}
+		if err := sc.Err(); err != nil {
+			// A line over the limit: the rules after it were not read.
+			s.problems = append(s.problems, fmt.Sprintf("%s:%d: %v; the rest of the file was not read", cf.Path, n+1, err))
+		}
 	}
 	return s
 }

@@ -524,6 +524,12 @@ func TestTmpfiles(t *testing.T) {
 		f.write("/etc/tmpfiles.d/shm.conf", "e /dev/shm - - - 1d\nx /dev/shm/*\n")
 		f.one(IDTmpfilesAge, OK, "/dev/shm: entries excluded")
 	})
+	t.Run("a line too long to read is reported", func(t *testing.T) {
+		f := newFixture(t, "linux")
+		f.systemd()
+		f.write("/etc/tmpfiles.d/long.conf", "# "+strings.Repeat("x", 1<<20)+"\nq /tmp 1777 root root 10d\n")
+		f.one(IDTmpfilesAge, OK, "long.conf:1", "token too long", "the rest of the file was not read")
+	})
 	t.Run("bad lines are reported", func(t *testing.T) {
 		f := newFixture(t, "linux")
 		f.systemd()
