@@ -13,13 +13,12 @@ import (
 // checkName compares the file the name leads to with the object's
 // descriptor (device and inode).
 func (o *Object) checkName() error {
-	var have, now unix.Stat_t
-	if err := o.control("fstat", func(fd int) error {
-		return ignoringEINTR(func() error { return unix.Fstat(fd, &have) })
-	}); err != nil {
-		return o.wrap("fstat", err)
+	have, err := o.fstat()
+	if err != nil {
+		return err
 	}
-	err := ignoringEINTR(func() error { return unix.Lstat(o.named.path, &now) })
+	var now unix.Stat_t
+	err = ignoringEINTR(func() error { return unix.Lstat(o.named.path, &now) })
 	switch {
 	case errors.Is(err, unix.ENOENT):
 		return &fs.PathError{Op: "check", Path: o.name, Err: fmt.Errorf("%w: %s was removed", ErrNameLost, o.named.path)}

@@ -22,11 +22,9 @@ import (
 // path cannot be opened (no read permission now), it takes none and
 // returns no error: the keep-alive loop tries again at its next refresh.
 func (o *Object) flockShared() (unlock func(), err error) {
-	var have unix.Stat_t
-	if err := o.control("fstat", func(fd int) error {
-		return ignoringEINTR(func() error { return unix.Fstat(fd, &have) })
-	}); err != nil {
-		return nil, fmt.Errorf("shm: KeepAlive: %w", o.wrap("fstat", err))
+	have, err := o.fstat()
+	if err != nil {
+		return nil, fmt.Errorf("shm: KeepAlive: %w", err)
 	}
 	var fd int
 	err = ignoringEINTR(func() (e error) {

@@ -16,14 +16,24 @@ import (
 // Size returns the object's current size in bytes, as fstat(2) reports it.
 // On darwin the kernel rounds the size up to a whole page.
 func (o *Object) Size() (int64, error) {
+	st, err := o.fstat()
+	if err != nil {
+		return 0, err
+	}
+	return st.Size, nil
+}
+
+// fstat returns what fstat(2) says of the object's descriptor, or the
+// error wrapped as a *fs.PathError naming the object.
+func (o *Object) fstat() (unix.Stat_t, error) {
 	var st unix.Stat_t
 	err := o.control("fstat", func(fd int) error {
 		return ignoringEINTR(func() error { return unix.Fstat(fd, &st) })
 	})
 	if err != nil {
-		return 0, o.wrap("fstat", err)
+		return st, o.wrap("fstat", err)
 	}
-	return st.Size, nil
+	return st, nil
 }
 
 // Truncate sets the object's size. Growing adds zero bytes whose memory
