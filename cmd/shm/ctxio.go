@@ -20,6 +20,22 @@ type ioResult struct {
 	err error
 }
 
+// runOrLeave runs op in a goroutine and waits for it or for ctx's end;
+// left is true when ctx ended first (op goes on alone, its result lost).
+func runOrLeave(ctx context.Context, op func() (int, error)) (res ioResult, left bool) {
+	done := make(chan ioResult, 1)
+	go func() {
+		n, err := op()
+		done <- ioResult{n, err}
+	}()
+	select {
+	case res = <-done:
+		return res, false
+	case <-ctx.Done():
+		return ioResult{0, ctx.Err()}, true
+	}
+}
+
 // ctxReader reads from r, returning the context's error once it ends.
 type ctxReader struct {
 	ctx context.Context
@@ -35,18 +51,12 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 		c.buf = make([]byte, len(p))
 	}
 	buf := c.buf[:len(p)]
-	done := make(chan ioResult, 1)
-	go func() {
-		n, err := c.r.Read(buf)
-		done <- ioResult{n, err}
-	}()
-	select {
-	case res := <-done:
-		return copy(p, buf[:res.n]), res.err
-	case <-c.ctx.Done():
+	res, left := runOrLeave(c.ctx, func() (int, error) { return c.r.Read(buf) })
+	if left {
 		c.buf = nil // the abandoned read still owns it
-		return 0, c.ctx.Err()
+		return res.n, res.err
 	}
+	return copy(p, buf[:res.n]), res.err
 }
 
 // ctxWriter writes to w, returning the context's error once it ends.
@@ -63,16 +73,9 @@ func (c *ctxWriter) Write(p []byte) (int, error) {
 	// A copy: the caller may reuse p once an abandoned Write returned.
 	buf := append(c.buf[:0], p...)
 	c.buf = buf
-	done := make(chan ioResult, 1)
-	go func() {
-		n, err := c.w.Write(buf)
-		done <- ioResult{n, err}
-	}()
-	select {
-	case res := <-done:
-		return res.n, res.err
-	case <-c.ctx.Done():
+	res, left := runOrLeave(c.ctx, func() (int, error) { return c.w.Write(buf) })
+	if left {
 		c.buf = nil
-		return 0, c.ctx.Err()
 	}
+	return res.n, res.err
 }
