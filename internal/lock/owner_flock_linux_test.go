@@ -90,35 +90,32 @@ func TestFlockTokenFileNotRegular(t *testing.T) {
 			t.Fatalf("%s: %v", name, err)
 		}
 		t.Cleanup(func() { os.Remove(p) })
-		type result struct {
-			ok  bool
-			err error
-		}
-		probe := make(chan result, 1)
-		go func() {
-			alive, err := a.Alive(tok)
-			probe <- result{alive, err}
-		}()
-		select {
-		case r := <-probe:
-			if r.ok || r.err != nil {
-				t.Errorf("%s at token %#x: Alive = %v, %v; want false, nil", name, tok, r.ok, r.err)
+		// Each call must return (a FIFO's open would wait for ever) and
+		// say false, nil: free to a probe, taken to a draw.
+		for _, c := range []struct {
+			call string
+			f    func() (bool, error)
+		}{
+			{"Alive", func() (bool, error) { return a.Alive(tok) }},
+			{"tryLock", func() (bool, error) { return lk.tryLock(tok) }},
+		} {
+			type result struct {
+				ok  bool
+				err error
 			}
-		case <-time.After(time.Minute):
-			t.Fatalf("%s at token %#x: Alive has not returned after a minute", name, tok)
-		}
-		draw := make(chan result, 1)
-		go func() {
-			ok, err := lk.tryLock(tok)
-			draw <- result{ok, err}
-		}()
-		select {
-		case r := <-draw:
-			if r.ok || r.err != nil {
-				t.Errorf("%s at token %#x: tryLock = %v, %v; want false, nil (draw another)", name, tok, r.ok, r.err)
+			got := make(chan result, 1)
+			go func() {
+				ok, err := c.f()
+				got <- result{ok, err}
+			}()
+			select {
+			case r := <-got:
+				if r.ok || r.err != nil {
+					t.Errorf("%s at token %#x: %s = %v, %v; want false, nil", name, tok, c.call, r.ok, r.err)
+				}
+			case <-time.After(time.Minute):
+				t.Fatalf("%s at token %#x: %s has not returned after a minute", name, tok, c.call)
 			}
-		case <-time.After(time.Minute):
-			t.Fatalf("%s at token %#x: tryLock has not returned after a minute", name, tok)
 		}
 	}
 }
